@@ -1,0 +1,24 @@
+"""Reads of the catalogue: courses on sale with their price policies, in two SQL queries."""
+
+from django.db.models import Prefetch, QuerySet
+
+from course.models import Course, PricePolicy
+
+
+def courses_on_sale() -> QuerySet[Course]:
+    return Course.objects.filter(status=Course.STATUS_ON_SALE).prefetch_related(
+        Prefetch("price_policy", queryset=PricePolicy.objects.order_by("valid_period", "id"))
+    )
+
+
+def course_on_sale(course_id: int) -> Course | None:
+    return courses_on_sale().filter(pk=course_id).first()
+
+
+def courses_with_policies(course_ids) -> dict[int, Course]:
+    """Courses by id (any status), with their policies prefetched: the cart and settlement check
+    status themselves to give the right code."""
+    courses = Course.objects.filter(pk__in=list(course_ids)).prefetch_related(
+        Prefetch("price_policy", queryset=PricePolicy.objects.order_by("valid_period", "id"))
+    )
+    return {course.pk: course for course in courses}

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from course import views
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("courses/", views.CourseListView.as_view(), name="course-list"),
+    path("courses/<int:pk>/", views.CourseDetailView.as_view(), name="course-detail"),
+]

@@ -1,0 +1,58 @@
+"""Login/logout and the public catalogue."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
+
+from course import selectors, services
+from course.serializers import CourseSerializer, LoginResultSerializer, LoginSerializer
+from utils.errors import AppError, Codes
+from utils.response import ok
+from utils.schema import ERROR_ENVELOPE, envelope
+from utils.throttling import LoginRateThrottle
+
+
+class LoginView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginRateThrottle]
+
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: envelope("LoginEnvelope", LoginResultSerializer), 429: ERROR_ENVELOPE},
+        auth=[],
+    )
+    def post(self, request):
+        body = LoginSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return ok(services.session_login(**body.validated_data))
+
+
+class LogoutView(APIView):
+    @extend_schema(request=None, responses={200: envelope("LogoutEnvelope")})
+    def post(self, request):
+        services.session_logout(token=request.auth)
+        return ok()
+
+
+class CourseListView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: envelope("CourseListEnvelope", CourseSerializer, many=True)})
+    def get(self, request):
+        return ok(CourseSerializer(selectors.courses_on_sale(), many=True).data)
+
+
+class CourseDetailView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses={200: envelope("CourseEnvelope", CourseSerializer), 404: ERROR_ENVELOPE}
+    )
+    def get(self, request, pk: int):
+        course = selectors.course_on_sale(pk)
+        if course is None:
+            raise AppError(Codes.NOT_FOUND, "课程不存在或未上线 / course not found")
+        return ok(CourseSerializer(course).data)

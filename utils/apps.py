@@ -1,0 +1,22 @@
+import logging
+
+from django.apps import AppConfig
+from django.conf import settings
+
+logger = logging.getLogger("settlement")
+
+
+class UtilsConfig(AppConfig):
+    name = "utils"
+    verbose_name = "Shared plumbing"
+
+    def ready(self):
+        from utils import schema  # noqa: F401  registers the OpenAPI auth extension
+
+        db = settings.DATABASES["default"]
+        engine = db["ENGINE"].rsplit(".", 1)[-1]
+        where = (
+            db["NAME"] if engine == "sqlite3" else f"{db.get('HOST')}:{db.get('PORT')}/{db['NAME']}"
+        )
+        redis_where = settings.REDIS_URL or "in-process fakeredis (REDIS_URL not set)"
+        logger.info("Database: %s %s; Redis: %s", engine, where, redis_where)
