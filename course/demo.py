@@ -1,10 +1,14 @@
 """Demo data for `manage.py load_demo` (and the README's walkthrough). Idempotent."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 
 from course.models import Account, Course, PricePolicy
+from pay.models import Coupon, CouponRecord, TransactionRecord
+from pay.services import beili_change, new_serial
 
 DEMO_COURSES = [
     # name, brief, [(valid_period, price)]
@@ -25,7 +29,7 @@ DEMO_COURSES = [
 
 # username, password, 贝里
 DEMO_ACCOUNTS = [
-    ("alex", "alex-demo-123", 1000),
+    ("alex", "alex-demo-123", 5000),
     ("wusir", "wusir-demo-123", 200),
 ]
 
@@ -57,13 +61,87 @@ def load() -> list[str]:
     for username, password, beili in DEMO_ACCOUNTS:
         account = _account(username, password, beili)
         report.append(f"  {account.username} / {password} / {account.balance}")
+    report.extend(_coupons())
     return report
 
 
 def _account(username: str, password: str, beili: int) -> Account:
     account, created = Account.objects.get_or_create(username=username)
     account.set_password(password)
-    if created:
-        account.balance = beili
     account.save()
+    if created:
+        beili_change(
+            account=account,
+            amount=beili,
+            transaction_type=TransactionRecord.TYPE_INCOME,
+            memo="注册赠送",
+        )
     return account
+
+
+def _coupons() -> list[str]:
+    """One rule of each type bound to demo courses, global rules, and records held by the demo
+    accounts (some unused, one used, one expired). Dates are relative to today."""
+    today = timezone.localdate()
+    course_type = ContentType.objects.get_for_model(Course)
+    first, second, third = (Course.objects.get(name=row[0]) for row in DEMO_COURSES[:3])
+    window = {"open_date": today - timedelta(days=30), "close_date": today + timedelta(days=60)}
+    dates = {
+        "valid_begin_date": today - timedelta(days=30),
+        "valid_end_date": today + timedelta(days=90),
+        "coupon_valid_days": None,
+    }
+    rules = [
+        # name, type, value, off, minimum, bound course, validity
+        ("Python立减20元", Coupon.TYPE_GENERAL, "20.00", None, "0", first, dates),
+        ("DRF满150减30", Coupon.TYPE_THRESHOLD, "30.00", None, "150.00", second, dates),
+        ("Redis课程8折", Coupon.TYPE_DISCOUNT, None, 80, "0", third, dates),
+        ("全场通用10元", Coupon.TYPE_GENERAL, "10.00", None, "0", None, {"coupon_valid_days": 30}),
+        ("全场满200减50", Coupon.TYPE_THRESHOLD, "50.00", None, "200.00", None, dates),
+        ("全场9折", Coupon.TYPE_DISCOUNT, None, 90, "0", None, {"coupon_valid_days": 7}),
+    ]
+    report = ["Demo coupon rules:"]
+    by_name = {}
+    for name, kind, value, off, minimum, course, validity in rules:
+        rule = Coupon.objects.filter(name=name).first() or Coupon(name=name)
+        rule.coupon_type = kind
+        rule.money_equivalent_value = Decimal(value) if value else None
+        rule.off_percent = off
+        rule.minimum_consume = Decimal(minimum)
+        rule.content_type = course_type if course else None
+        rule.object_id = course.pk if course else None
+        rule.valid_begin_date = rule.valid_end_date = rule.coupon_valid_days = None
+        for field, field_value in {**window, **validity}.items():
+            setattr(rule, field, field_value)
+        rule.save()
+        by_name[name] = rule
+        report.append(f"  #{rule.pk} {rule}{' for ' + course.name if course else ' (global)'}")
+
+    now = timezone.now()
+    held = [
+        # username, rule, status, days since claim
+        ("alex", "Python立减20元", CouponRecord.STATUS_UNUSED, 1),
+        ("alex", "DRF满150减30", CouponRecord.STATUS_UNUSED, 1),
+        ("alex", "Redis课程8折", CouponRecord.STATUS_UNUSED, 1),
+        ("alex", "全场通用10元", CouponRecord.STATUS_UNUSED, 1),
+        ("alex", "全场满200减50", CouponRecord.STATUS_UNUSED, 1),
+        ("alex", "全场9折", CouponRecord.STATUS_UNUSED, 20),  # claimed 20 days ago: expired
+        ("wusir", "全场通用10元", CouponRecord.STATUS_USED, 3),
+        ("wusir", "Python立减20元", CouponRecord.STATUS_UNUSED, 1),
+    ]
+    for username, name, status, days_ago in held:
+        account = Account.objects.get(username=username)
+        rule = by_name[name]
+        if CouponRecord.objects.filter(account=account, coupon=rule).exists():
+            continue
+        claimed = now - timedelta(days=days_ago)
+        CouponRecord.objects.create(
+            coupon=rule,
+            account=account,
+            number=new_serial("C"),
+            status=status,
+            get_time=claimed,
+            used_time=claimed + timedelta(hours=1) if status == CouponRecord.STATUS_USED else None,
+        )
+    report.append("Demo coupon records: alex holds one of each rule (全场9折 expired); wusir two.")
+    return report

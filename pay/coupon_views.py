@@ -1,0 +1,61 @@
+"""The coupon wallet, claimable rules and claiming."""
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.views import APIView
+
+from pay import selectors, services
+from pay.selectors import held_coupon
+from pay.serializers import (
+    ClaimableRuleSerializer,
+    ClaimSerializer,
+    WalletCouponSerializer,
+    WalletQuerySerializer,
+    claimable_payload,
+    wallet_payload,
+)
+from utils.errors import AppError, Codes
+from utils.ids import parse_id
+from utils.request import body_of
+from utils.response import ok
+from utils.schema import envelope
+
+
+class CouponWalletView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("status", int, enum=[0, 1, 2], required=False)],
+        responses={200: envelope("WalletEnvelope", WalletCouponSerializer, many=True)},
+    )
+    def get(self, request):
+        query = WalletQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        today = timezone.localdate()
+        held = selectors.wallet(
+            account_id=request.user.pk, status=query.validated_data.get("status"), today=today
+        )
+        return ok([wallet_payload(h, today) for h in held])
+
+
+class CouponAvailableView(APIView):
+    @extend_schema(
+        responses={200: envelope("ClaimableEnvelope", ClaimableRuleSerializer, many=True)}
+    )
+    def get(self, request):
+        rules = selectors.claimable_rules(account_id=request.user.pk)
+        return ok([claimable_payload(item["rule"], item["held"]) for item in rules])
+
+
+class CouponClaimView(APIView):
+    @extend_schema(
+        request=ClaimSerializer,
+        responses={200: envelope("ClaimEnvelope", WalletCouponSerializer)},
+    )
+    def post(self, request):
+        body = ClaimSerializer(data=body_of(request))
+        body.is_valid(raise_exception=True)
+        coupon_id = parse_id(body.validated_data["coupon_id"])
+        if coupon_id is None:
+            raise AppError(Codes.MALFORMED, "coupon_id 须为正整数 / coupon_id must be an id")
+        record = services.coupon_claim(account=request.user, coupon_id=coupon_id)
+        today = timezone.localdate()
+        return ok(wallet_payload(held_coupon(record, today), today))

@@ -1,0 +1,378 @@
+"""The seed's pay models: coupon rules, coupon records, orders, order lines and the 贝里 ledger.
+
+Fixed from the seed: Decimal for money, explicit on_delete (records of money are PROTECTed),
+constraints in the database for what must hold, and indexes for the queries the service makes.
+
+Table names: the seed used its admin labels ("13. 优惠券生成规则记录") as table names, which need
+quoting in every SQL statement and break tools. These use Django's `<app>_<model>` convention in
+snake case, ASCII, plural-free, as most DBAs expect.
+"""
+
+from datetime import date, timedelta
+
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from course.models import Account, Course
+
+MONEY = {"max_digits": 10, "decimal_places": 2}
+
+
+class Coupon(models.Model):
+    """优惠券生成规则 (a coupon rule; what users hold are CouponRecords)."""
+
+    TYPE_GENERAL, TYPE_THRESHOLD, TYPE_DISCOUNT = 0, 1, 2
+    coupon_type_choices = (
+        (TYPE_GENERAL, "通用券"),
+        (TYPE_THRESHOLD, "满减券"),
+        (TYPE_DISCOUNT, "折扣券"),
+    )
+
+    name = models.CharField(max_length=64, verbose_name="活动名称")
+    brief = models.TextField(blank=True, null=True, verbose_name="优惠券介绍")
+    coupon_type = models.SmallIntegerField(
+        choices=coupon_type_choices, default=TYPE_GENERAL, verbose_name="券类型"
+    )
+    money_equivalent_value = models.DecimalField(
+        verbose_name="等值货币", null=True, blank=True, **MONEY
+    )
+    off_percent = models.PositiveSmallIntegerField(
+        "折扣百分比", help_text="只针对折扣券,例7.9折,写79", blank=True, null=True
+    )
+    minimum_consume = models.DecimalField(
+        "最低消费", default=0, help_text="仅在满减券时填写此字段", **MONEY
+    )
+
+    content_type = models.ForeignKey(
+        ContentType, blank=True, null=True, on_delete=models.PROTECT, verbose_name="绑定类型"
+    )
+    object_id = models.PositiveIntegerField(
+        "绑定课程", blank=True, null=True, help_text="可以把优惠券跟课程绑定"
+    )
+    # 不绑定代表全局优惠券
+    content_object = GenericForeignKey("content_type", "object_id")
+
+    open_date = models.DateField("优惠券领取开始时间")
+    close_date = models.DateField("优惠券领取结束时间")
+    valid_begin_date = models.DateField(verbose_name="有效期开始时间", blank=True, null=True)
+    valid_end_date = models.DateField(verbose_name="有效结束时间", blank=True, null=True)
+    coupon_valid_days = models.PositiveIntegerField(
+        verbose_name="优惠券有效期(天)", blank=True, null=True, help_text="自券被领时开始算起"
+    )
+    per_account_limit = models.PositiveSmallIntegerField(
+        "每人限领张数", default=1, help_text="同一账户最多持有本规则的券数"
+    )
+    date = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "13. 优惠券生成规则记录"
+        db_table = "pay_coupon"
+        indexes = [models.Index(fields=["content_type", "object_id"], name="coupon_binding_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(off_percent__isnull=True) | Q(off_percent__gte=1, off_percent__lte=99),
+                name="coupon_off_percent_1_99",
+            ),
+            models.CheckConstraint(
+                condition=Q(money_equivalent_value__isnull=True) | Q(money_equivalent_value__gt=0),
+                name="coupon_value_gt_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(minimum_consume__gte=0), name="coupon_minimum_consume_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(close_date__gte=models.F("open_date")), name="coupon_close_after_open"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_begin_date__isnull=True)
+                | Q(valid_end_date__isnull=True)
+                | Q(valid_end_date__gt=models.F("valid_begin_date")),
+                name="coupon_valid_end_after_begin",
+            ),
+            models.CheckConstraint(
+                condition=Q(coupon_valid_days__isnull=True) | Q(coupon_valid_days__gt=0),
+                name="coupon_valid_days_gt_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(content_type__isnull=True, object_id__isnull=True)
+                | Q(content_type__isnull=False, object_id__isnull=False),
+                name="coupon_binding_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(per_account_limit__gte=1), name="coupon_per_account_limit_gte_1"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_coupon_type_display()}({self.name})"
+
+    def save(self, *args, **kwargs):
+        self.clean()
+        super().save(*args, **kwargs)
+
+    @property
+    def is_global(self) -> bool:
+        return self.object_id is None
+
+    def clean(self):
+        """The seed's save() rules plus the type and binding rules, as form errors."""
+        errors: dict[str, str] = {}
+        begin, end, days = self.valid_begin_date, self.valid_end_date, self.coupon_valid_days
+        if (begin is None) != (end is None):
+            errors["valid_end_date"] = "有效期开始与结束日期须同时填写 / give both validity dates"
+        elif begin and end and end <= begin:
+            errors["valid_end_date"] = (
+                "有效期结束日期必须晚于开始日期 / must be after the begin date"
+            )
+        if days == 0:
+            errors["coupon_valid_days"] = "coupon_valid_days 有效期不能为0 / must not be 0"
+        elif begin is None and end is None and not days:
+            errors["coupon_valid_days"] = (
+                "须填写有效期日期或有效天数 / give dates or a number of days"
+            )
+        elif begin and end and days:
+            errors["coupon_valid_days"] = "有效期日期与有效天数只能选一 / dates or days, not both"
+        if self.open_date and self.close_date and self.close_date < self.open_date:
+            errors["close_date"] = "领取结束时间必须晚于领取开始时间 / must not be before open_date"
+
+        value, minimum = self.money_equivalent_value, self.minimum_consume or 0
+        if self.coupon_type in (self.TYPE_GENERAL, self.TYPE_THRESHOLD):
+            if value is None or value <= 0:
+                errors["money_equivalent_value"] = "通用券/满减券须填写等值货币 / value required"
+            if self.off_percent is not None:
+                errors["off_percent"] = "只有折扣券填写折扣百分比 / only for 折扣券"
+        if self.coupon_type == self.TYPE_THRESHOLD and value is not None and minimum <= value:
+            errors["minimum_consume"] = "满减券的最低消费须大于等值货币 / must exceed the value"
+        if self.coupon_type == self.TYPE_DISCOUNT:
+            if self.off_percent is None or not 1 <= self.off_percent <= 99:
+                errors["off_percent"] = "折扣券须填写1..99的折扣百分比 / 1..99 required"
+            if value is not None:
+                errors["money_equivalent_value"] = "折扣券不填写等值货币 / not for 折扣券"
+        errors.update(self._binding_errors())
+        if self.per_account_limit is not None and self.per_account_limit < 1:
+            errors["per_account_limit"] = "至少为1 / at least 1"
+        if errors:
+            raise ValidationError(errors)
+
+    def _binding_errors(self) -> dict[str, str]:
+        if self.content_type_id is None and self.object_id is None:
+            return {}
+        if self.content_type_id is None or self.object_id is None:
+            return {"object_id": "绑定课程须同时填写类型和课程id / give both type and id"}
+        if self.content_type_id != ContentType.objects.get_for_model(Course).pk:
+            return {"content_type": "只能绑定课程 / only courses can be bound"}
+        if not Course.objects.filter(pk=self.object_id).exists():
+            return {"object_id": "绑定的课程不存在 / no such course"}
+        return {}
+
+    def valid_end_for(self, get_time) -> date:
+        """The last day a record claimed at `get_time` can be used."""
+        if self.valid_end_date is not None:
+            return self.valid_end_date
+        return timezone.localdate(get_time) + timedelta(days=self.coupon_valid_days or 0)
+
+    def valid_begin_for(self, get_time) -> date:
+        if self.valid_begin_date is not None:
+            return self.valid_begin_date
+        return timezone.localdate(get_time)
+
+
+class CouponRecord(models.Model):
+    """优惠券发放、消费纪录 (a coupon a user holds)."""
+
+    STATUS_UNUSED, STATUS_USED, STATUS_EXPIRED = 0, 1, 2
+    status_choices = (
+        (STATUS_UNUSED, "未使用"),
+        (STATUS_USED, "已使用"),
+        (STATUS_EXPIRED, "已过期"),
+    )
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, verbose_name="优惠券规则")
+    number = models.CharField(max_length=64, unique=True, verbose_name="用户优惠券记录的流水号")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, verbose_name="拥有者")
+    status = models.SmallIntegerField(choices=status_choices, default=STATUS_UNUSED)
+    get_time = models.DateTimeField(verbose_name="领取时间", help_text="用户领取时间")
+    used_time = models.DateTimeField(blank=True, null=True, verbose_name="使用时间")
+    order = models.ForeignKey(
+        "Order",
+        blank=True,
+        null=True,
+        on_delete=models.PROTECT,
+        verbose_name="关联订单",
+        related_name="coupon_records",
+    )  # 一个订单可以有多个优惠券
+    # The n-th record of this rule held by this account: unique, so racing claims cannot both take
+    # the last slot of `per_account_limit` (enforced by the database, not by a count in Python).
+    claim_seq = models.PositiveSmallIntegerField("领取序号", default=1)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "14. 用户优惠券领取使用记录表"
+        db_table = "pay_coupon_record"
+        indexes = [models.Index(fields=["account", "status"], name="coupon_record_account_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["coupon", "account", "claim_seq"], name="coupon_record_claim_slot"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=1, used_time__isnull=False) | ~Q(status=1),
+                name="coupon_record_used_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account}-{self.number}-{self.status}"
+
+    @property
+    def valid_end(self) -> date:
+        return self.coupon.valid_end_for(self.get_time)
+
+    def effective_status(self, today: date) -> int:
+        """An unused record past its end shows as 已过期 even before expire_coupons writes it."""
+        if self.status == self.STATUS_UNUSED and today > self.valid_end:
+            return self.STATUS_EXPIRED
+        return self.status
+
+
+class Order(models.Model):
+    """订单"""
+
+    PAY_WECHAT, PAY_ALIPAY, PAY_COUPON, PAY_BEILI = 0, 1, 2, 3
+    payment_type_choices = (
+        (PAY_WECHAT, "微信"),
+        (PAY_ALIPAY, "支付宝"),
+        (PAY_COUPON, "优惠码"),
+        (PAY_BEILI, "贝里"),
+    )
+    (
+        STATUS_PAID,
+        STATUS_UNPAID,
+        STATUS_REFUNDING,
+        STATUS_REFUNDED,
+        STATUS_CANCELLED,
+        STATUS_TIMED_OUT,
+    ) = range(6)
+    status_choices = (
+        (STATUS_PAID, "交易成功"),
+        (STATUS_UNPAID, "待支付"),
+        (STATUS_REFUNDING, "退费申请中"),
+        (STATUS_REFUNDED, "已退费"),
+        (STATUS_CANCELLED, "主动取消"),
+        (STATUS_TIMED_OUT, "超时取消"),
+    )
+
+    payment_type = models.SmallIntegerField(choices=payment_type_choices)
+    payment_number = models.CharField(
+        max_length=128, verbose_name="支付第3方订单号", null=True, blank=True
+    )
+    order_number = models.CharField(max_length=128, verbose_name="订单号", unique=True)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT)
+    actual_amount = models.DecimalField(verbose_name="实付金额", **MONEY)
+    beili_used = models.PositiveIntegerField("使用贝里", default=0)
+    status = models.SmallIntegerField(choices=status_choices, verbose_name="状态")
+    date = models.DateTimeField(auto_now_add=True, verbose_name="订单生成时间")
+    pay_time = models.DateTimeField(blank=True, null=True, verbose_name="付款时间")
+    cancel_time = models.DateTimeField(blank=True, null=True, verbose_name="订单取消时间")
+    refund_flagged = models.BooleanField(
+        "待退款", default=False, help_text="取消后仍收到支付通知,需人工退款"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "15. 订单表"
+        db_table = "pay_order"
+        ordering = ("-date", "-id")
+        indexes = [
+            models.Index(fields=["account", "-date"], name="order_account_date_idx"),
+            models.Index(fields=["status", "date"], name="order_status_date_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(actual_amount__gte=0), name="order_actual_amount_gte_0"
+            ),
+        ]
+
+    def __str__(self):
+        return self.order_number
+
+
+class OrderDetail(models.Model):
+    """订单详情"""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="details")
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)  # 可关联普通课程或学位
+    object_id = models.PositiveIntegerField()
+    content_object = GenericForeignKey("content_type", "object_id")
+
+    original_price = models.DecimalField("课程原价", **MONEY)
+    price = models.DecimalField("折后价格", **MONEY)
+    valid_period_display = models.CharField("有效期显示", max_length=32)  # 在订单页显示
+    valid_period = models.PositiveIntegerField("有效期(days)")  # 课程有效期
+    memo = models.CharField(max_length=255, blank=True, null=True, verbose_name="备忘录")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "16. 订单详细"
+        db_table = "pay_order_detail"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "content_type", "object_id"], name="order_detail_one_per_course"
+            ),
+            models.CheckConstraint(
+                condition=Q(original_price__gte=0, price__gte=0), name="order_detail_prices_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(price__lte=models.F("original_price")),
+                name="order_detail_price_lte_original",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.order} - {self.content_type} - {self.price}"
+
+
+class TransactionRecord(models.Model):
+    """贝里交易纪录: one row per balance change; `amount` is the size, the type gives the sign."""
+
+    TYPE_INCOME, TYPE_SPEND, TYPE_REFUND, TYPE_WITHDRAW = 0, 1, 2, 3
+    # 2 为了处理 订单过期未支付时,锁定期贝里的回退
+    transaction_type_choices = (
+        (TYPE_INCOME, "收入"),
+        (TYPE_SPEND, "支出"),
+        (TYPE_REFUND, "退款"),
+        (TYPE_WITHDRAW, "提现"),
+    )
+    CREDITS = (TYPE_INCOME, TYPE_REFUND)
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT)
+    amount = models.PositiveIntegerField("金额")
+    balance = models.PositiveIntegerField("账户余额")
+    transaction_type = models.SmallIntegerField(choices=transaction_type_choices)
+    transaction_number = models.CharField(unique=True, verbose_name="流水号", max_length=128)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, verbose_name="关联订单"
+    )
+    date = models.DateTimeField(auto_now_add=True)
+    memo = models.CharField(max_length=128, blank=True, null=True, verbose_name="备忘录")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "17. 贝里交易记录"
+        db_table = "pay_transaction_record"
+        indexes = [models.Index(fields=["account", "id"], name="transaction_account_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_gt_0"),
+            # An order spends 贝里 once and is refunded once, whatever retries or races happen.
+            models.UniqueConstraint(
+                fields=["order", "transaction_type"],
+                condition=Q(order__isnull=False),
+                name="transaction_once_per_order_and_type",
+            ),
+        ]
+
+    def __str__(self):
+        return self.transaction_number
+
+    @property
+    def signed_amount(self) -> int:
+        return self.amount if self.transaction_type in self.CREDITS else -self.amount

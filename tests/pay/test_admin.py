@@ -1,0 +1,71 @@
+"""The admin pages staff use for coupon rules, records, orders and the ledger."""
+
+import pytest
+from django.test import Client
+
+from pay.models import CouponRecord
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(django_user_model):
+    user = django_user_model.objects.create_superuser("admin", "a@example.com", "admin-pass-1")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("page", ["coupon", "couponrecord", "order", "transactionrecord"])
+def test_admin_changelists_render(staff, make_coupon, make_course, page):
+    make_coupon(course=make_course("Python"))
+    response = staff.get(f"/admin/pay/{page}/")
+    assert response.status_code == 200
+
+
+def test_coupon_changelist_shows_the_bound_course_name(staff, make_coupon, make_course):
+    make_coupon(course=make_course("Python 入门"))
+    assert "Python 入门" in staff.get("/admin/pay/coupon/").content.decode()
+
+
+def test_issue_action_gives_each_chosen_account_a_record(staff, make_coupon, make_account):
+    rule = make_coupon()
+    alice, bob = make_account("alice"), make_account("bob")
+    response = staff.post(
+        "/admin/pay/coupon/",
+        {
+            "action": "issue_to_accounts",
+            "_selected_action": [rule.pk],
+            "apply": "1",
+            "accounts": [alice.pk, bob.pk],
+        },
+    )
+    assert response.status_code == 302
+    numbers = CouponRecord.objects.filter(coupon=rule).values_list("number", flat=True)
+    assert len(set(numbers)) == 2
+
+
+def test_issue_action_first_asks_for_the_accounts(staff, make_coupon):
+    rule = make_coupon()
+    response = staff.post(
+        "/admin/pay/coupon/", {"action": "issue_to_accounts", "_selected_action": [rule.pk]}
+    )
+    assert response.status_code == 200
+    assert "发放" in response.content.decode()
+
+
+def test_admin_coupon_form_error_is_shown_not_a_crash(staff, today):
+    response = staff.post(
+        "/admin/pay/coupon/add/",
+        {
+            "name": "bad",
+            "coupon_type": 2,
+            "minimum_consume": "0",
+            "open_date": today.isoformat(),
+            "close_date": today.isoformat(),
+            "coupon_valid_days": "5",
+            "per_account_limit": "1",
+        },
+    )
+    assert response.status_code == 200
+    assert "off_percent" in response.content.decode() or "折扣" in response.content.decode()
