@@ -209,3 +209,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Alipay (python-alipay-sdk, RSA2) -------------------------------------------------------
+# Without ALIPAY_APP_ID the service uses a local development gateway page (only when DEBUG).
+ALIPAY_APP_ID = os.environ.get("ALIPAY_APP_ID", "")
+ALIPAY_APP_PRIVATE_KEY = os.environ.get("ALIPAY_APP_PRIVATE_KEY", "")  # PEM text
+ALIPAY_APP_PRIVATE_KEY_PATH = os.environ.get("ALIPAY_APP_PRIVATE_KEY_PATH", "")
+ALIPAY_PUBLIC_KEY = os.environ.get("ALIPAY_PUBLIC_KEY", "")  # Alipay's public key, PEM text
+ALIPAY_PUBLIC_KEY_PATH = os.environ.get("ALIPAY_PUBLIC_KEY_PATH", "")
+ALIPAY_SANDBOX = env_bool("ALIPAY_SANDBOX", True)
+ALIPAY_NOTIFY_URL = os.environ.get(
+    "ALIPAY_NOTIFY_URL", "http://127.0.0.1:8000/api/payment/alipay/notify/"
+)
+ALIPAY_RETURN_URL = os.environ.get(
+    "ALIPAY_RETURN_URL", "http://127.0.0.1:8000/api/payment/alipay/return/"
+)
