@@ -1,0 +1,370 @@
+"""The shopping cart in Redis: the only code that knows its key names and encodings.
+
+Layout (API.md, "Redis layout"), kept from the seed:
+
+- `shopping_car_<user>_<course>`: a hash with `id`, `title`, `img_src`, `price_policy_dict` (JSON:
+  policy id -> `{"valid_period", "valid_period_text", "price"}`, price a string such as "99.00")
+  and `default_policy` (the chosen policy id).
+- `shopping_car_index_<user>`: a set of the course ids in the cart, so that reading a cart never
+  scans the keyspace. A hash and its index member are always written and removed together
+  (MULTI/EXEC), and the index is the source of truth for "is this course in the cart".
+
+Carts have no expiry: one lives until its user changes it.
+
+Readers decode and validate everything; an entry that does not decode (a corrupt hash, or an index
+member whose hash is gone) is skipped, and removed if it is still broken when re-checked under
+WATCH, so that it stops counting against the cart's limit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from redis.client import Pipeline
+from redis.exceptions import WatchError
+
+from utils.ids import parse_id
+from utils.redis import get_redis
+
+CART_KEY = "shopping_car_%s_%s"
+CART_INDEX_KEY = "shopping_car_index_%s"
+
+_FIELDS = ("id", "title", "img_src", "price_policy_dict", "default_policy")
+# Optimistic transactions retry when another request of the same user changed the cart in
+# between; each lost round means someone else's write won, so this bound is only ever reached
+# under pathological contention.
+MAX_ATTEMPTS = 20
+
+
+class CartBusy(Exception):
+    """The cart kept changing under an optimistic transaction; nothing was written."""
+
+
+@dataclass(frozen=True)
+class CartItem:
+    """One course in a cart, as the cart stores it (a snapshot taken when it was added).
+
+    `price_policy_dict` maps a policy id (as a string, as in JSON) to
+    `{"valid_period": int, "valid_period_text": str, "price": str}`; `default_policy` is the chosen
+    policy's id and is always one of its keys.
+    """
+
+    course_id: int
+    title: str
+    img_src: str
+    price_policy_dict: dict[str, dict]
+    default_policy: int
+
+    @property
+    def price(self) -> str:
+        """The chosen (default) policy's price, a string with two decimals such as "99.00"."""
+        return self.price_policy_dict[str(self.default_policy)]["price"]
+
+    def as_dict(self) -> dict:
+        """The cart line as the API shows it (plain JSON-able data)."""
+        return {
+            "id": self.course_id,
+            "title": self.title,
+            "img_src": self.img_src,
+            "price_policy_dict": {
+                key: dict(value) for key, value in self.price_policy_dict.items()
+            },
+            "default_policy": self.default_policy,
+            "price": self.price,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CartItem:
+        """The inverse of `as_dict` (`price` is ignored); ValueError if `data` does not decode."""
+        if not isinstance(data, dict):
+            raise ValueError("a cart line must be an object")
+        course_id = parse_id(data.get("id"))
+        if course_id is None:
+            raise ValueError("bad course id")
+        return _build(
+            course_id=course_id,
+            title=data.get("title"),
+            img_src=data.get("img_src"),
+            policies=data.get("price_policy_dict"),
+            default_policy=data.get("default_policy"),
+        )
+
+
+def _cart_key(user_id: int, course_id: int | str) -> str:
+    return CART_KEY % (user_id, course_id)
+
+
+def _index_key(user_id: int) -> str:
+    return CART_INDEX_KEY % user_id
+
+
+# --- encoding -------------------------------------------------------------------------------
+
+
+def _encode(item: CartItem) -> dict[str, str]:
+    return {
+        "id": str(item.course_id),
+        "title": item.title,
+        "img_src": item.img_src,
+        "price_policy_dict": json.dumps(
+            item.price_policy_dict, ensure_ascii=False, separators=(",", ":"), sort_keys=True
+        ),
+        "default_policy": str(item.default_policy),
+    }
+
+
+def _decode_policy(value) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError("a policy must be an object")
+    period, text, price = (
+        value.get("valid_period"),
+        value.get("valid_period_text"),
+        value.get("price"),
+    )
+    if isinstance(period, bool) or not isinstance(period, int) or not isinstance(text, str):
+        raise ValueError("bad policy period")
+    if not isinstance(price, str):
+        raise ValueError("a price must be a string")
+    try:
+        amount = Decimal(price)
+    except InvalidOperation as exc:
+        raise ValueError("bad price") from exc
+    if not amount.is_finite() or amount < 0:
+        raise ValueError("bad price")
+    return {"valid_period": period, "valid_period_text": text, "price": price}
+
+
+def _build(*, course_id: int, title, img_src, policies, default_policy) -> CartItem:
+    """A validated CartItem from loosely typed parts; ValueError when anything is off."""
+    if not isinstance(title, str) or not isinstance(img_src, str):
+        raise ValueError("title and img_src must be strings")
+    if not isinstance(policies, dict) or not policies:
+        raise ValueError("price_policy_dict must be a non-empty object")
+    decoded: dict[str, dict] = {}
+    for key, value in policies.items():
+        policy_id = parse_id(key)
+        if policy_id is None:
+            raise ValueError("bad policy id")
+        decoded[str(policy_id)] = _decode_policy(value)
+    default = parse_id(default_policy)
+    if default is None or str(default) not in decoded:
+        raise ValueError("default_policy is not one of the policies")
+    return CartItem(
+        course_id=course_id,
+        title=title,
+        img_src=img_src,
+        price_policy_dict=decoded,
+        default_policy=default,
+    )
+
+
+def _decode(course_id: int, raw: dict[str, str]) -> CartItem | None:
+    """The CartItem stored in a hash, or None if the hash is missing, partial or corrupt."""
+    if not raw or any(field not in raw for field in _FIELDS):
+        return None
+    if parse_id(raw["id"]) != course_id:
+        return None
+    try:
+        policies = json.loads(raw["price_policy_dict"])
+        return _build(
+            course_id=course_id,
+            title=raw["title"],
+            img_src=raw["img_src"],
+            policies=policies,
+            default_policy=raw["default_policy"],
+        )
+    except (ValueError, TypeError):  # json.JSONDecodeError is a ValueError
+        return None
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+def _member_order(member: str) -> tuple[int, int, str]:
+    """Course ids in numeric order; members that are not ids (broken) last."""
+    course_id = parse_id(member)
+    return (0, course_id, "") if course_id is not None else (1, 0, member)
+
+
+def cart_items(user_id: int) -> list[CartItem]:
+    """The whole cart ordered by course id, in two round trips whatever its size.
+
+    One SMEMBERS of the index, then one pipeline of HGETALLs. Entries that do not decode are
+    skipped (and cleaned up: a few more round trips, only when there is something broken).
+    """
+    redis = get_redis()
+    members = redis.smembers(_index_key(user_id))
+    if not members:
+        return []
+    members = sorted(members, key=_member_order)
+    with redis.pipeline(transaction=False) as pipe:
+        for member in members:
+            pipe.hgetall(_cart_key(user_id, member))
+        raws = pipe.execute()
+
+    items: list[CartItem] = []
+    broken: list[str] = []
+    for member, raw in zip(members, raws, strict=True):
+        course_id = parse_id(member)
+        item = _decode(course_id, raw) if course_id is not None else None
+        if item is None:
+            broken.append(member)
+        else:
+            items.append(item)
+    if broken:
+        _discard_broken(user_id, broken)
+    return items
+
+
+def cart_get_many(user_id: int, course_ids: Iterable[int]) -> dict[int, CartItem]:
+    """The cart items of these courses, in one round trip; courses not in the cart are absent.
+
+    A course counts as in the cart when it is in the index and its hash decodes.
+    """
+    ids = sorted({int(course_id) for course_id in course_ids})
+    if not ids:
+        return {}
+    index = _index_key(user_id)
+    with get_redis().pipeline(transaction=False) as pipe:
+        for course_id in ids:
+            pipe.sismember(index, str(course_id))
+            pipe.hgetall(_cart_key(user_id, course_id))
+        replies = pipe.execute()
+    found: dict[int, CartItem] = {}
+    for position, course_id in enumerate(ids):
+        is_member, raw = replies[2 * position], replies[2 * position + 1]
+        item = _decode(course_id, raw) if is_member else None
+        if item is not None:
+            found[course_id] = item
+    return found
+
+
+def cart_count(user_id: int) -> int:
+    """How many courses the cart holds (the index's size; one round trip)."""
+    return int(get_redis().scard(_index_key(user_id)))
+
+
+# --- writes for a caller's transaction ------------------------------------------------------
+
+
+def watch_keys(user_id: int, course_ids: Iterable[int]) -> list[str]:
+    """The keys a caller's optimistic transaction should WATCH before reading these courses of the
+    cart (the index and the courses' hashes), so that its EXEC fails if the cart changed."""
+    members = sorted({str(course_id) for course_id in course_ids})
+    return [_index_key(user_id), *(_cart_key(user_id, member) for member in members)]
+
+
+def queue_put(pipe: Pipeline, user_id: int, item: CartItem) -> None:
+    """Queue the writes that put `item` in the cart (its hash, replaced whole, and the index).
+
+    Only queues commands on the caller's pipeline (open it with `transaction=True` so that the hash
+    and the index change together); the caller executes it.
+    """
+    key = _cart_key(user_id, item.course_id)
+    pipe.delete(key)  # no stale field survives a replacement
+    pipe.hset(key, mapping=_encode(item))
+    pipe.sadd(_index_key(user_id), str(item.course_id))
+
+
+def queue_remove(pipe: Pipeline, user_id: int, course_ids: Iterable[int]) -> None:
+    """Queue the writes that remove these courses from the cart: DEL of their hashes, then one SREM
+    of the index (whose reply is the number of courses that were in the cart).
+
+    Only queues commands on the caller's pipeline; queues nothing when `course_ids` is empty.
+    """
+    members = sorted({str(course_id) for course_id in course_ids})
+    if not members:
+        return
+    pipe.delete(*(_cart_key(user_id, member) for member in members))
+    pipe.srem(_index_key(user_id), *members)
+
+
+# --- writes of the cart API -----------------------------------------------------------------
+
+
+def _write_checked(user_id: int, item: CartItem, *, limit: int | None, must_exist: bool) -> bool:
+    """Put `item` if the check on the index passes, atomically: WATCH the index, check, MULTI,
+    write, EXEC; retried when the index changed in between. False when the check fails."""
+    index = _index_key(user_id)
+    member = str(item.course_id)
+    with get_redis().pipeline(transaction=True) as pipe:
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                pipe.watch(index)
+                present = bool(pipe.sismember(index, member))
+                if must_exist and not present:
+                    pipe.unwatch()
+                    return False
+                if limit is not None and not present and int(pipe.scard(index)) >= limit:
+                    pipe.unwatch()
+                    return False
+                pipe.multi()
+                queue_put(pipe, user_id, item)
+                pipe.execute()
+                return True
+            except WatchError:
+                continue
+    raise CartBusy(f"cart of user {user_id} kept changing")
+
+
+def cart_add(user_id: int, item: CartItem, *, limit: int) -> bool:
+    """Add `item` to the cart, or replace it if its course is already there.
+
+    A course already in the cart does not count against `limit`. False (and nothing written) when
+    the cart already holds `limit` other courses. Holds under concurrency: two racing adds cannot
+    both take the last place. Raises CartBusy if the cart keeps changing.
+    """
+    return _write_checked(user_id, item, limit=limit, must_exist=False)
+
+
+def cart_replace(user_id: int, item: CartItem) -> bool:
+    """Replace the cart's entry for `item`'s course; False (and nothing written) if the course is
+    not in the cart, even when a concurrent removal lands in between. Raises CartBusy if the cart
+    keeps changing."""
+    return _write_checked(user_id, item, limit=None, must_exist=True)
+
+
+def cart_remove(user_id: int, course_ids: Iterable[int]) -> int:
+    """Remove these courses from the cart in one MULTI/EXEC; the number that were in it."""
+    with get_redis().pipeline(transaction=True) as pipe:
+        queue_remove(pipe, user_id, course_ids)
+        if not pipe.command_stack:
+            return 0
+        replies = pipe.execute()
+    return int(replies[-1])
+
+
+def _discard_broken(user_id: int, members: list[str]) -> None:
+    """Remove entries that did not decode, if they still do not decode when re-read under WATCH.
+
+    A concurrent write of one of them (a re-add) aborts the transaction, so that a good entry is
+    never removed; the next read retries then.
+    """
+    redis = get_redis()
+    index = _index_key(user_id)
+    keys = [_cart_key(user_id, member) for member in members]
+    with redis.pipeline(transaction=True) as pipe:
+        try:
+            pipe.watch(index, *keys)
+            # Read after WATCH (any connection will do: WATCH covers changes from now on).
+            with redis.pipeline(transaction=False) as read:
+                for key in keys:
+                    read.hgetall(key)
+                raws = read.execute()
+            still_broken = []
+            for member, raw in zip(members, raws, strict=True):
+                course_id = parse_id(member)
+                if course_id is None or _decode(course_id, raw) is None:
+                    still_broken.append(member)
+            if not still_broken:
+                pipe.unwatch()
+                return
+            pipe.multi()
+            pipe.delete(*(_cart_key(user_id, member) for member in still_broken))
+            pipe.srem(index, *still_broken)
+            pipe.execute()
+        except WatchError:
+            pass

@@ -1,0 +1,90 @@
+"""The shopping cart's use cases: add, change policy, remove, read.
+
+Every write is checked in full against the database (course on sale, policy of the course) before
+the cart store writes anything; the store's own check (cart full, course in cart) and its write are
+one atomic step. Failures raise `AppError` with a cart code (1010-1013).
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+
+from course.models import Course
+from course.selectors import courses_with_policies
+from shopping import cart_store
+from shopping.cart_store import CartItem
+from utils.errors import AppError, Codes
+
+_CENT = Decimal("0.01")
+
+
+def _busy() -> AppError:
+    return AppError(Codes.UNAVAILABLE, "购物车正忙,请重试 / the cart is busy, retry")
+
+
+def cart_item_build(*, course_id: int, price_policy_id: int) -> CartItem:
+    """The cart line for a course on sale with the chosen policy, read from the database (two
+    queries). 1010 if the course does not exist or is not on sale; 1011 if the policy is not one of
+    the course's."""
+    course = courses_with_policies([course_id]).get(course_id)
+    if course is None or course.status != Course.STATUS_ON_SALE:
+        raise AppError(Codes.CART_COURSE_INVALID)
+    policies = list(course.price_policy.all())
+    if price_policy_id not in {policy.pk for policy in policies}:
+        raise AppError(Codes.CART_POLICY_INVALID)
+    return CartItem(
+        course_id=course.pk,
+        title=course.name,
+        img_src=str(course.course_img),
+        price_policy_dict={
+            str(policy.pk): {
+                "valid_period": policy.valid_period,
+                "valid_period_text": policy.get_valid_period_display(),
+                "price": str(policy.price.quantize(_CENT, rounding=ROUND_HALF_UP)),
+            }
+            for policy in policies
+        },
+        default_policy=price_policy_id,
+    )
+
+
+def cart_add(*, user_id: int, course_id: int, price_policy_id: int) -> CartItem:
+    """Add a course to the cart, or replace its policy (and refresh its snapshot) if it is there.
+
+    1013 when the cart already holds `settings.SHOPPING_CAR_LIMIT` other courses.
+    """
+    item = cart_item_build(course_id=course_id, price_policy_id=price_policy_id)
+    try:
+        added = cart_store.cart_add(user_id, item, limit=settings.SHOPPING_CAR_LIMIT)
+    except cart_store.CartBusy as exc:
+        raise _busy() from exc
+    if not added:
+        raise AppError(Codes.CART_FULL)
+    return item
+
+
+def cart_change_policy(*, user_id: int, course_id: int, price_policy_id: int) -> CartItem:
+    """Change the policy of a course already in the cart (its snapshot is refreshed too).
+
+    1010/1011 as for adding; 1012 if the course is not in the cart.
+    """
+    item = cart_item_build(course_id=course_id, price_policy_id=price_policy_id)
+    try:
+        replaced = cart_store.cart_replace(user_id, item)
+    except cart_store.CartBusy as exc:
+        raise _busy() from exc
+    if not replaced:
+        raise AppError(Codes.CART_NOT_IN_CART)
+    return item
+
+
+def cart_remove(*, user_id: int, course_id: int) -> None:
+    """Remove a course from the cart, whatever its status now; 1012 if it is not in the cart."""
+    if cart_store.cart_remove(user_id, [course_id]) == 0:
+        raise AppError(Codes.CART_NOT_IN_CART)
+
+
+def cart_detail(*, user_id: int) -> dict:
+    """The cart as GET shows it: Redis only (no SQL), two round trips whatever its size."""
+    items = cart_store.cart_items(user_id)
+    return {"cart": [item.as_dict() for item in items], "total_count": len(items)}

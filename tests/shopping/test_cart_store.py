@@ -1,0 +1,385 @@
+"""shopping/cart_store.py: keys and encodings, reads, queued writes, atomic checks, repairs.
+
+No database here: the store only knows Redis.
+"""
+
+import itertools
+import json
+import threading
+
+import pytest
+import redis
+
+from shopping import cart_store
+from shopping.cart_store import CartItem
+from tests.redis_counting import count_round_trips
+from tests.shopping.conftest import make_item
+from utils.redis import get_redis
+
+USER = 7
+
+
+def put(item: CartItem, user_id: int = USER) -> None:
+    with get_redis().pipeline(transaction=True) as pipe:
+        cart_store.queue_put(pipe, user_id, item)
+        pipe.execute()
+
+
+# --- encoding -------------------------------------------------------------------------------
+
+
+def test_an_item_is_stored_as_the_seeds_hash_with_a_per_user_index(redis_client):
+    # given an item with two policies, the second chosen
+    item = make_item(course_id=3, default_index=1)
+    # when it is put in the cart
+    put(item)
+    # then the hash has the seed's fields, all strings, and the index holds the course
+    raw = redis_client.hgetall("shopping_car_7_3")
+    assert raw == {
+        "id": "3",
+        "title": "课程 3",
+        "img_src": "img/3.png",
+        "price_policy_dict": raw["price_policy_dict"],
+        "default_policy": "301",
+    }
+    assert json.loads(raw["price_policy_dict"]) == {
+        "300": {"valid_period": 30, "valid_period_text": "1个月", "price": "99.00"},
+        "301": {"valid_period": 60, "valid_period_text": "2个月", "price": "100.00"},
+    }
+    assert redis_client.smembers("shopping_car_index_7") == {"3"}
+
+
+def test_a_stored_item_reads_back_equal(redis_client):
+    item = make_item(course_id=3, default_index=1)
+    put(item)
+    assert cart_store.cart_items(USER) == [item]
+
+
+def test_an_items_price_is_its_default_policys_price():
+    assert make_item(course_id=1, default_index=1).price == "100.00"
+
+
+def test_an_item_as_dict_reads_back_with_from_dict():
+    item = make_item(course_id=4, default_index=1)
+    assert CartItem.from_dict(item.as_dict()) == item
+
+
+def test_from_dict_refuses_a_default_policy_that_is_not_one_of_the_policies():
+    line = make_item(course_id=4).as_dict() | {"default_policy": 999}
+    with pytest.raises(ValueError):
+        CartItem.from_dict(line)
+
+
+def test_a_cart_has_no_expiry(redis_client):
+    put(make_item(course_id=3))
+    assert redis_client.ttl("shopping_car_7_3") == -1
+    assert redis_client.ttl("shopping_car_index_7") == -1
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+def test_cart_items_are_ordered_by_course_id():
+    for course_id in (12, 3, 100, 7):
+        put(make_item(course_id=course_id))
+    assert [item.course_id for item in cart_store.cart_items(USER)] == [3, 7, 12, 100]
+
+
+def test_an_empty_cart_reads_as_an_empty_list_in_one_round_trip():
+    with count_round_trips() as trips:
+        assert cart_store.cart_items(USER) == []
+    assert trips.count == 1
+
+
+def test_cart_items_take_two_round_trips_for_one_item_or_thirty():
+    put(make_item(course_id=1))
+    with count_round_trips() as one:
+        cart_store.cart_items(USER)
+    for course_id in range(2, 31):
+        put(make_item(course_id=course_id))
+    with count_round_trips() as thirty:
+        assert len(cart_store.cart_items(USER)) == 30
+    assert one.count == thirty.count == 2
+
+
+def test_carts_of_different_users_are_separate():
+    put(make_item(course_id=1), user_id=1)
+    put(make_item(course_id=2), user_id=2)
+    assert [item.course_id for item in cart_store.cart_items(1)] == [1]
+    assert [item.course_id for item in cart_store.cart_items(2)] == [2]
+
+
+def test_cart_get_many_reads_the_asked_courses_in_one_round_trip():
+    for course_id in (1, 2, 3):
+        put(make_item(course_id=course_id))
+    with count_round_trips() as trips:
+        found = cart_store.cart_get_many(USER, [1, 3, 99])
+    assert found == {1: make_item(course_id=1), 3: make_item(course_id=3)}
+    assert trips.count == 1
+
+
+def test_cart_get_many_of_no_courses_asks_redis_nothing():
+    with count_round_trips() as trips:
+        assert cart_store.cart_get_many(USER, []) == {}
+    assert trips.count == 0
+
+
+def test_cart_get_many_ignores_a_hash_that_is_not_in_the_index(redis_client):
+    # given a stray hash the index does not name
+    put(make_item(course_id=1))
+    redis_client.srem("shopping_car_index_7", "1")
+    # then the course is not in the cart
+    assert cart_store.cart_get_many(USER, [1]) == {}
+
+
+def test_cart_count_is_the_number_of_courses():
+    for course_id in (1, 2, 3):
+        put(make_item(course_id=course_id))
+    put(make_item(course_id=2, default_index=1))
+    assert cart_store.cart_count(USER) == 3
+
+
+# --- queued writes in a caller's transaction ------------------------------------------------
+
+
+def test_queue_put_only_queues_until_the_caller_executes(redis_client):
+    # given a caller's MULTI pipeline with the put queued
+    with get_redis().pipeline(transaction=True) as pipe:
+        cart_store.queue_put(pipe, USER, make_item(course_id=5))
+        # then nothing is written yet
+        assert redis_client.keys("shopping_car_*") == []
+        # when the caller executes
+        pipe.execute()
+    # then the course is in the cart
+    assert cart_store.cart_items(USER) == [make_item(course_id=5)]
+
+
+def test_queue_remove_and_queue_put_land_with_the_callers_own_writes_in_one_round_trip(
+    redis_client,
+):
+    # given a cart with courses 1 and 2
+    put(make_item(course_id=1))
+    put(make_item(course_id=2))
+    # when a caller removes both, adds 3 and writes its own key in one transaction
+    with count_round_trips() as trips, get_redis().pipeline(transaction=True) as pipe:
+        cart_store.queue_remove(pipe, USER, [1, 2])
+        cart_store.queue_put(pipe, USER, make_item(course_id=3))
+        pipe.set("settlement_marker", "1")
+        pipe.execute()
+    # then everything landed in one round trip
+    assert trips.count == 1
+    assert [item.course_id for item in cart_store.cart_items(USER)] == [3]
+    assert redis_client.get("settlement_marker") == "1"
+    assert not redis_client.exists("shopping_car_7_1", "shopping_car_7_2")
+
+
+def test_watch_keys_make_a_callers_transaction_fail_when_the_cart_changes_under_it():
+    # given a caller watching the cart's keys for course 1
+    put(make_item(course_id=1))
+    with get_redis().pipeline(transaction=True) as pipe:
+        pipe.watch(*cart_store.watch_keys(USER, [1]))
+        # when another request changes that course's policy before the caller's EXEC
+        put(make_item(course_id=1, default_index=1))
+        pipe.multi()
+        cart_store.queue_remove(pipe, USER, [1])
+        # then the caller's transaction fails and writes nothing
+        with pytest.raises(redis.exceptions.WatchError):
+            pipe.execute()
+    assert cart_store.cart_get_many(USER, [1])[1].default_policy == 101
+
+
+def test_queue_remove_of_no_courses_queues_nothing():
+    with get_redis().pipeline(transaction=True) as pipe:
+        cart_store.queue_remove(pipe, USER, [])
+        assert len(pipe.command_stack) == 0
+
+
+def test_queue_put_replaces_the_whole_hash(redis_client):
+    # given a stored item carrying a stray extra field
+    put(make_item(course_id=1))
+    redis_client.hset("shopping_car_7_1", "stale", "x")
+    # when it is put again
+    put(make_item(course_id=1, default_index=1))
+    # then the stray field is gone
+    assert "stale" not in redis_client.hgetall("shopping_car_7_1")
+
+
+# --- the cart API's writes ------------------------------------------------------------------
+
+
+def test_cart_add_refuses_a_new_course_when_the_cart_is_full():
+    for course_id in (1, 2):
+        assert cart_store.cart_add(USER, make_item(course_id=course_id), limit=2)
+    assert cart_store.cart_add(USER, make_item(course_id=3), limit=2) is False
+    assert cart_store.cart_count(USER) == 2
+
+
+def test_cart_add_of_a_course_already_in_a_full_cart_replaces_it():
+    for course_id in (1, 2):
+        cart_store.cart_add(USER, make_item(course_id=course_id), limit=2)
+    assert cart_store.cart_add(USER, make_item(course_id=2, default_index=1), limit=2)
+    assert cart_store.cart_get_many(USER, [2])[2].default_policy == 201
+
+
+def test_cart_replace_of_a_course_not_in_the_cart_writes_nothing(redis_client):
+    assert cart_store.cart_replace(USER, make_item(course_id=1)) is False
+    assert redis_client.keys("shopping_car_*") == []
+
+
+def test_cart_remove_answers_how_many_courses_were_in_the_cart():
+    put(make_item(course_id=1))
+    assert cart_store.cart_remove(USER, [1, 2]) == 1
+    assert cart_store.cart_items(USER) == []
+
+
+def test_a_racing_add_that_takes_the_last_place_makes_the_other_add_retry_and_refuse(
+    monkeypatch,
+):
+    # given a cart with one place left
+    cart_store.cart_add(USER, make_item(course_id=1), limit=2)
+    original_multi = redis.client.Pipeline.multi
+    raced = []
+
+    def multi_after_a_rival_add(pipe):
+        # another request takes the last place between our check and our MULTI
+        if not raced:
+            raced.append(True)
+            assert cart_store.cart_add(USER, make_item(course_id=2), limit=2)
+        return original_multi(pipe)
+
+    monkeypatch.setattr(redis.client.Pipeline, "multi", multi_after_a_rival_add)
+    # when our add for another course commits after its check passed
+    added = cart_store.cart_add(USER, make_item(course_id=3), limit=2)
+    # then the transaction is retried, sees the full cart and refuses
+    assert raced and added is False
+    assert [item.course_id for item in cart_store.cart_items(USER)] == [1, 2]
+
+
+def test_a_racing_remove_makes_a_replace_retry_and_refuse(monkeypatch):
+    # given a course in the cart
+    put(make_item(course_id=1))
+    original_multi = redis.client.Pipeline.multi
+    raced = []
+
+    def multi_after_a_rival_remove(pipe):
+        if not raced:
+            raced.append(True)
+            cart_store.cart_remove(USER, [1])
+        return original_multi(pipe)
+
+    monkeypatch.setattr(redis.client.Pipeline, "multi", multi_after_a_rival_remove)
+    # when a replace commits after the course was removed under it
+    replaced = cart_store.cart_replace(USER, make_item(course_id=1, default_index=1))
+    # then it does not bring the course back
+    assert raced and replaced is False
+    assert cart_store.cart_items(USER) == []
+
+
+def test_threads_adding_different_courses_never_exceed_the_limit():
+    # given ten threads released together, each adding its own course, with a limit of three
+    barrier = threading.Barrier(10)
+    results: dict[int, bool] = {}
+    errors: list[BaseException] = []
+
+    def add(course_id: int) -> None:
+        try:
+            barrier.wait()
+            results[course_id] = cart_store.cart_add(USER, make_item(course_id=course_id), limit=3)
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(1, 11)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    # then exactly three won, and the cart holds exactly those three
+    assert errors == []
+    winners = sorted(course_id for course_id, added in results.items() if added)
+    assert len(winners) == 3
+    assert [item.course_id for item in cart_store.cart_items(USER)] == winners
+
+
+def test_an_add_gives_up_with_cart_busy_when_the_cart_never_stops_changing(monkeypatch):
+    original_multi = redis.client.Pipeline.multi
+    rival_ids = itertools.count(1000)
+
+    def multi_after_a_rival_write(pipe):
+        # someone always gets in first (a new member: real Redis ignores a no-op SADD)
+        get_redis().sadd("shopping_car_index_7", str(next(rival_ids)))
+        return original_multi(pipe)
+
+    monkeypatch.setattr(redis.client.Pipeline, "multi", multi_after_a_rival_write)
+    with pytest.raises(cart_store.CartBusy):
+        cart_store.cart_add(USER, make_item(course_id=1), limit=2000)
+    assert cart_store.cart_get_many(USER, [1]) == {}
+
+
+# --- corrupt entries ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        pytest.param({"default_policy": None}, id="missing-field"),
+        pytest.param({"price_policy_dict": "{not json"}, id="bad-json"),
+        pytest.param({"price_policy_dict": "[1, 2]"}, id="json-not-an-object"),
+        pytest.param({"price_policy_dict": "{}"}, id="no-policies"),
+        pytest.param({"default_policy": "999"}, id="default-not-a-policy"),
+        pytest.param({"default_policy": "abc"}, id="default-not-an-id"),
+        pytest.param({"id": "2"}, id="id-of-another-course"),
+        pytest.param(
+            {"price_policy_dict": '{"100": {"valid_period": 30, "valid_period_text": "x", "price": 9}}'},
+            id="price-not-a-string",
+        ),
+        pytest.param(
+            {"price_policy_dict": '{"100": {"valid_period": 30, "valid_period_text": "x", "price": "NaN"}}'},
+            id="price-not-a-number",
+        ),
+    ],
+)  # fmt: skip
+def test_a_corrupt_hash_is_skipped_and_cleaned_up(redis_client, corrupt):
+    # given a good item 2 and a corrupted item 1
+    put(make_item(course_id=1))
+    put(make_item(course_id=2))
+    for field, value in corrupt.items():
+        if value is None:
+            redis_client.hdel("shopping_car_7_1", field)
+        else:
+            redis_client.hset("shopping_car_7_1", field, value)
+    # when the cart is read
+    items = cart_store.cart_items(USER)
+    # then the corrupt one is skipped, and removed so that it no longer takes a place
+    assert [item.course_id for item in items] == [2]
+    assert not redis_client.exists("shopping_car_7_1")
+    assert cart_store.cart_count(USER) == 1
+
+
+def test_an_index_member_whose_hash_is_gone_is_skipped_and_cleaned_up(redis_client):
+    put(make_item(course_id=1))
+    put(make_item(course_id=2))
+    redis_client.delete("shopping_car_7_1")
+    assert [item.course_id for item in cart_store.cart_items(USER)] == [2]
+    assert redis_client.smembers("shopping_car_index_7") == {"2"}
+
+
+def test_an_index_member_that_is_not_an_id_is_skipped_and_cleaned_up(redis_client):
+    put(make_item(course_id=2))
+    redis_client.sadd("shopping_car_index_7", "oops")
+    assert [item.course_id for item in cart_store.cart_items(USER)] == [2]
+    assert redis_client.smembers("shopping_car_index_7") == {"2"}
+
+
+def test_a_corrupt_hash_is_invisible_to_cart_get_many(redis_client):
+    put(make_item(course_id=1))
+    redis_client.hset("shopping_car_7_1", "price_policy_dict", "{not json")
+    assert cart_store.cart_get_many(USER, [1]) == {}
+
+
+def test_the_cleanup_keeps_an_entry_that_was_rewritten_since_it_was_read(redis_client):
+    # given an entry that was broken when read but has been re-added since
+    put(make_item(course_id=1))
+    # when the cleanup re-checks it
+    cart_store._discard_broken(USER, ["1"])
+    # then it stays
+    assert cart_store.cart_items(USER) == [make_item(course_id=1)]
