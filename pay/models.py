@@ -276,6 +276,8 @@ class Order(models.Model):
     date = models.DateTimeField(auto_now_add=True, verbose_name="订单生成时间")
     pay_time = models.DateTimeField(blank=True, null=True, verbose_name="付款时间")
     cancel_time = models.DateTimeField(blank=True, null=True, verbose_name="订单取消时间")
+    # The settlement state this order paid (settlement_store's version token): one state, one order.
+    settlement_token = models.CharField("结算版本", max_length=64, null=True, blank=True)
     refund_flagged = models.BooleanField(
         "待退款", default=False, help_text="取消后仍收到支付通知,需人工退款"
     )
@@ -291,6 +293,11 @@ class Order(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(actual_amount__gte=0), name="order_actual_amount_gte_0"
+            ),
+            models.UniqueConstraint(
+                fields=["account", "settlement_token"],
+                condition=Q(settlement_token__isnull=False),
+                name="order_one_per_settlement_state",
             ),
         ]
 
@@ -376,3 +383,24 @@ class TransactionRecord(models.Model):
     @property
     def signed_amount(self) -> int:
         return self.amount if self.transaction_type in self.CREDITS else -self.amount
+
+
+class IdempotencyKey(models.Model):
+    """A payment request's `Idempotency-Key`: its body's fingerprint and its first answer."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    response = models.JSONField(null=True, blank=True)  # null while the first request runs
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "支付幂等键"
+        db_table = "pay_idempotency_key"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "key"], name="idempotency_key_per_account")
+        ]
+        indexes = [models.Index(fields=["created"], name="idempotency_key_created_idx")]
+
+    def __str__(self):
+        return f"{self.account_id}:{self.key}"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from course.models import Course
 from pay.models import Coupon, CouponRecord
+from pay.pricing import CouponTerms
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,18 @@ class HeldCoupon:
     status: int
     get_time: datetime
     used_time: datetime | None
+
+    @property
+    def terms(self) -> CouponTerms:
+        return CouponTerms(
+            id=self.id,
+            coupon_type=self.coupon_type,
+            value=self.money_equivalent_value,
+            off_percent=self.off_percent,
+            minimum_consume=self.minimum_consume,
+            valid_begin=self.valid_begin,
+            valid_end=self.valid_end,
+        )
 
 
 def held_coupon(record: CouponRecord, today: date | None = None) -> HeldCoupon:

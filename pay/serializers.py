@@ -112,3 +112,155 @@ def claimable_payload(rule, held: int) -> dict:
         "per_account_limit": rule.per_account_limit,
         "held": held,
     }
+
+
+# --- Settlement -----------------------------------------------------------------------------
+
+
+def _stored_payload(stored, verdict) -> dict:
+    money_value = stored.money_equivalent_value
+    return {
+        "id": stored.id,
+        "coupon_id": stored.coupon_id,
+        "number": stored.number,
+        "name": stored.name,
+        "coupon_type": stored.coupon_type,
+        "coupon_type_display": stored.coupon_type_display,
+        "money_equivalent_value": money(money_value),
+        "off_percent": stored.off_percent,
+        "minimum_consume": money(stored.minimum_consume),
+        "valid_end": stored.valid_end.isoformat(),
+        "usable": verdict.usable,
+        "reason": verdict.reason,
+    }
+
+
+def settlement_payload(priced) -> dict:
+    """GET /api/settlement/'s data (API.md, "Settlement center")."""
+    settlement, quote = priced.settlement, priced.quote
+    line_quotes = {q.course_id: q for q in quote.lines}
+    settlement_list = []
+    for line in settlement.lines:
+        verdicts = priced.course_verdicts[line.course_id]
+        settlement_list.append(
+            {
+                "id": line.course_id,
+                "title": line.title,
+                "img_src": line.img_src,
+                "price": money(line.price),
+                "period_display": line.period_display,
+                "valid_period": line.valid_period,
+                "price_policy_id": line.price_policy_id,
+                "course_coupons": {
+                    str(rid): _stored_payload(c, verdicts[rid])
+                    for rid, c in line.course_coupons.items()
+                },
+                "default_course_coupon_id": priced.course_choices[line.course_id],
+                "discounted_price": money(line_quotes[line.course_id].discounted_price),
+            }
+        )
+    return {
+        "settlement_list": settlement_list,
+        "global_coupon_info": {
+            "coupons": {
+                str(rid): _stored_payload(c, priced.global_verdicts[rid])
+                for rid, c in settlement.global_coupons.items()
+            },
+            "default_coupon_id": priced.global_choice,
+        },
+        "amount": {
+            "total_price": money(quote.total_price),
+            "course_discount": money(quote.course_discount),
+            "global_discount": money(quote.global_discount),
+            "payable": money(quote.payable),
+        },
+    }
+
+
+class SettlementLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="course id")
+    title = serializers.CharField()
+    img_src = serializers.CharField(allow_blank=True)
+    price = serializers.CharField()
+    period_display = serializers.CharField()
+    valid_period = serializers.IntegerField()
+    price_policy_id = serializers.IntegerField()
+    course_coupons = serializers.DictField(child=CouponSerializer(), help_text="by record id")
+    default_course_coupon_id = serializers.IntegerField(allow_null=True)
+    discounted_price = serializers.CharField()
+
+
+class GlobalCouponInfoSerializer(serializers.Serializer):
+    coupons = serializers.DictField(child=CouponSerializer(), help_text="by record id")
+    default_coupon_id = serializers.IntegerField(allow_null=True)
+
+
+class AmountSerializer(serializers.Serializer):
+    total_price = serializers.CharField()
+    course_discount = serializers.CharField()
+    global_discount = serializers.CharField()
+    payable = serializers.CharField()
+
+
+class SettlementSerializer(serializers.Serializer):
+    settlement_list = SettlementLineSerializer(many=True)
+    global_coupon_info = GlobalCouponInfoSerializer()
+    amount = AmountSerializer()
+
+
+class SettlementCreateSerializer(serializers.Serializer):
+    course_list = serializers.ListField(
+        child=serializers.JSONField(), help_text="course ids (ints or numeric strings)"
+    )
+
+
+class SettlementPatchSerializer(serializers.Serializer):
+    course_id = serializers.JSONField(required=False, help_text="course id")
+    coupon_id = serializers.JSONField(
+        required=False, allow_null=True, help_text="record id; null clears"
+    )
+    global_coupon_id = serializers.JSONField(
+        required=False, allow_null=True, help_text="record id; null clears"
+    )
+
+
+class SettlementDeleteSerializer(serializers.Serializer):
+    course_id = serializers.JSONField(required=False, help_text="omit to return every course")
+
+
+# --- Payment and orders ---------------------------------------------------------------------
+
+
+class PaymentSerializer(serializers.Serializer):
+    balance = serializers.IntegerField(min_value=0, required=False, help_text="贝里 to spend")
+    price = serializers.CharField(help_text='money to pay after 贝里, e.g. "78.00"')
+
+
+class PaymentResultSerializer(serializers.Serializer):
+    order_number = serializers.CharField()
+    status = serializers.IntegerField()
+    actual_amount = serializers.CharField()
+    pay_url = serializers.CharField(allow_null=True)
+
+
+class OrderDetailSerializer(serializers.Serializer):
+    course_id = serializers.IntegerField(source="object_id")
+    title = serializers.CharField(source="memo")
+    original_price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    valid_period = serializers.IntegerField()
+    valid_period_display = serializers.CharField()
+
+
+class OrderSerializer(serializers.Serializer):
+    order_number = serializers.CharField()
+    status = serializers.IntegerField()
+    status_display = serializers.CharField(source="get_status_display")
+    payment_type = serializers.IntegerField()
+    payment_type_display = serializers.CharField(source="get_payment_type_display")
+    actual_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    beili_used = serializers.IntegerField()
+    date = serializers.DateTimeField()
+    pay_time = serializers.DateTimeField(allow_null=True)
+    cancel_time = serializers.DateTimeField(allow_null=True)
+    details = OrderDetailSerializer(many=True)

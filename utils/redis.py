@@ -54,3 +54,27 @@ def set_redis(client: redis.Redis | None) -> None:
     global _client
     with _lock:
         _client = client
+
+
+class ConcurrentUpdate(Exception):
+    """Keys watched by `transact` kept changing under it for every attempt."""
+
+
+def transact(watch_keys, build, *, attempts: int = 5):
+    """Optimistic multi-key transaction (WATCH/MULTI/EXEC), run again if a watched key changes.
+
+    `build(pipe)` reads what it needs (with the stores' usual client, so reads can be pipelined),
+    checks everything, raising to abort with nothing written, then calls `pipe.multi()` and
+    queues its writes on `pipe`. Its return value is returned once EXEC succeeds.
+    """
+    client = get_redis()
+    for _ in range(attempts):
+        with client.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(*watch_keys)
+                result = build(pipe)
+                pipe.execute()
+                return result
+            except redis.exceptions.WatchError:
+                continue
+    raise ConcurrentUpdate(f"keys kept changing: {list(watch_keys)[:5]}")

@@ -59,3 +59,65 @@ def give_coupon(db):
         )
 
     return give
+
+
+@pytest.fixture
+def fund(db):
+    """Give an account 贝里 the way the product does: through the ledger."""
+    from pay.models import TransactionRecord
+    from pay.services import beili_change
+
+    def fund(account, beili: int):
+        beili_change(account=account, amount=beili, transaction_type=TransactionRecord.TYPE_INCOME)
+        account.refresh_from_db()
+        return account
+
+    return fund
+
+
+def assert_ledgers_consistent():
+    """Every account's balance equals its ledger's running sum, and each row's `balance` is the
+    running sum up to it."""
+    from course.models import Account
+    from pay.models import TransactionRecord
+
+    for account in Account.objects.all():
+        running = 0
+        for row in TransactionRecord.objects.filter(account=account).order_by("id"):
+            running += row.signed_amount
+            assert row.balance == running, (account.username, row.transaction_number)
+        assert account.balance == running, account.username
+        assert account.balance >= 0
+
+
+@pytest.fixture
+def checkout(make_course):
+    """Put courses into `api`'s cart and settle them; returns the settlement data."""
+    from tests.conftest import policies_of
+
+    def checkout(api, *courses, global_coupon=None, course_coupons=None):
+        for course in courses:
+            policy = policies_of(course)[0]
+            body = api.post(
+                "/api/shopping_car/",
+                {"course_id": course.pk, "price_policy_id": policy.pk},
+                format="json",
+            ).json()
+            assert body["code"] == 1000, body
+        body = api.post(
+            "/api/settlement/", {"course_list": [c.pk for c in courses]}, format="json"
+        ).json()
+        assert body["code"] == 1000, body
+        for course, record in (course_coupons or {}).items():
+            body = api.patch(
+                "/api/settlement/", {"course_id": course.pk, "coupon_id": record.pk}, format="json"
+            ).json()
+            assert body["code"] == 1000, body
+        if global_coupon is not None:
+            body = api.patch(
+                "/api/settlement/", {"global_coupon_id": global_coupon.pk}, format="json"
+            ).json()
+            assert body["code"] == 1000, body
+        return body["data"]
+
+    return checkout

@@ -1,0 +1,356 @@
+"""The settlement center (the seed's SettlementView), its rules and its one-shot writes.
+
+Every request reads what it needs, checks everything, and only then writes, in one MULTI/EXEC
+guarded by WATCH (utils.redis.transact): a refused request changes neither cart nor settlement,
+and two racing requests of one user cannot both land on the same state.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.utils import timezone
+
+from course.models import Course
+from course.selectors import courses_with_policies
+from pay import settlement_store as store
+from pay.pricing import CouponTerms, Line, Quote, Verdict, check_coupon, price_settlement
+from pay.selectors import HeldCoupon, settlement_coupons
+from pay.settlement_store import Settlement, SettlementLine, StoredCoupon
+from shopping import cart_store
+from shopping.cart_store import CartItem
+from utils.errors import AppError, Codes
+from utils.ids import parse_id
+from utils.redis import ConcurrentUpdate, transact
+
+UNSET = object()
+
+
+@dataclass(frozen=True)
+class PricedSettlement:
+    """A settlement with its quote and each coupon's verdict, as GET shows it."""
+
+    settlement: Settlement
+    quote: Quote
+    course_verdicts: dict[int, dict[int, Verdict]]  # course id -> record id -> verdict
+    global_verdicts: dict[int, Verdict]
+    course_choices: dict[int, int | None]  # chosen course coupon that is usable now, or None
+    global_choice: int | None
+
+
+# --- Pricing a stored settlement -----------------------------------------------------------
+
+
+def settlement_price(
+    settlement: Settlement,
+    *,
+    today: date | None = None,
+    course_choices: dict[int, int | None] | None = None,
+    global_choice=UNSET,
+) -> PricedSettlement:
+    """Price the settlement with its chosen coupons (or the given ones), today.
+
+    A chosen coupon that cannot be used now (expired since it was chosen, under a threshold) is
+    priced as not chosen, and its verdict says why.
+    """
+    today = today or timezone.localdate()
+    chosen = {line.course_id: line.default_course_coupon_id for line in settlement.lines}
+    chosen.update(course_choices or {})
+    lines, verdicts, effective = [], {}, {}
+    for line in settlement.lines:
+        verdicts[line.course_id] = {
+            rid: check_coupon(c.terms, line.price, today) for rid, c in line.course_coupons.items()
+        }
+        rid = chosen.get(line.course_id)
+        usable = rid in line.course_coupons and verdicts[line.course_id][rid].usable
+        effective[line.course_id] = rid if usable else None
+        coupon = line.course_coupons[rid].terms if usable else None
+        lines.append(Line(line.course_id, line.price, coupon))
+
+    subtotal = price_settlement(lines).payable
+    global_verdicts = {
+        rid: check_coupon(c.terms, subtotal, today) for rid, c in settlement.global_coupons.items()
+    }
+    global_id = settlement.default_global_coupon_id if global_choice is UNSET else global_choice
+    global_usable = global_id in global_verdicts and global_verdicts[global_id].usable
+    global_terms = settlement.global_coupons[global_id].terms if global_usable else None
+    return PricedSettlement(
+        settlement=settlement,
+        quote=price_settlement(lines, global_terms),
+        course_verdicts=verdicts,
+        global_verdicts=global_verdicts,
+        course_choices=effective,
+        global_choice=global_id if global_usable else None,
+    )
+
+
+def settlement_get(*, account_id: int) -> PricedSettlement:
+    return settlement_price(store.settlement_read(account_id))
+
+
+# --- POST: a new settlement from cart courses -----------------------------------------------
+
+
+def parse_course_list(raw) -> list[int]:
+    """`course_list`: a non-empty list of ids (ints or numeric strings), duplicates folded."""
+    if not isinstance(raw, list) or not raw or len(raw) > settings.SHOPPING_CAR_LIMIT:
+        raise AppError(Codes.SETTLEMENT_COURSE_LIST)
+    ids = [parse_id(value) for value in raw]
+    if any(course_id is None for course_id in ids):
+        raise AppError(Codes.SETTLEMENT_COURSE_LIST)
+    return list(dict.fromkeys(ids))
+
+
+def _stored(held: HeldCoupon) -> StoredCoupon:
+    return StoredCoupon(
+        id=held.id,
+        coupon_id=held.coupon_id,
+        number=held.number,
+        name=held.name,
+        coupon_type=held.coupon_type,
+        coupon_type_display=held.coupon_type_display,
+        money_equivalent_value=held.money_equivalent_value,
+        off_percent=held.off_percent,
+        minimum_consume=held.minimum_consume,
+        valid_begin=held.valid_begin,
+        valid_end=held.valid_end,
+    )
+
+
+def _line_from(
+    course: Course, policy_id: int, coupons: list[HeldCoupon], policy_dict
+) -> SettlementLine:
+    policy = next(p for p in course.price_policy.all() if p.pk == policy_id)
+    return SettlementLine(
+        course_id=course.pk,
+        title=course.name,
+        img_src=course.course_img,
+        price=policy.price,
+        period_display=policy.get_valid_period_display(),
+        valid_period=policy.valid_period,
+        price_policy_id=policy.pk,
+        price_policy_dict=policy_dict,
+        course_coupons={held.id: _stored(held) for held in coupons},
+    )
+
+
+def _policy_dict(course: Course) -> dict:
+    return {
+        str(p.pk): {
+            "valid_period": p.valid_period,
+            "valid_period_text": p.get_valid_period_display(),
+            "price": f"{p.price:.2f}",
+        }
+        for p in course.price_policy.all()
+    }
+
+
+def _back_to_cart(line: SettlementLine) -> CartItem:
+    return CartItem(
+        course_id=line.course_id,
+        title=line.title,
+        img_src=line.img_src,
+        price_policy_dict=line.price_policy_dict,
+        default_policy=line.price_policy_id,
+    )
+
+
+def settlement_create(*, account_id: int, course_list) -> PricedSettlement:
+    """Replace the settlement with these cart courses (API.md, POST /api/settlement/).
+
+    A course already in the current settlement may be listed again (the user went back and
+    settles again): it keeps its policy. Old courses not listed go back to the cart.
+    """
+    course_ids = parse_course_list(course_list)
+    today = timezone.localdate()
+
+    def build(pipe):
+        cart = cart_store.cart_get_many(account_id, course_ids)
+        old = store.settlement_read(account_id)
+        chosen_policy: dict[int, int] = {}
+        for course_id in course_ids:
+            if course_id in cart:
+                chosen_policy[course_id] = cart[course_id].default_policy
+            elif (line := old.line(course_id)) is not None:
+                chosen_policy[course_id] = line.price_policy_id
+            else:
+                raise AppError(Codes.SETTLEMENT_NOT_IN_CART, f"课程 {course_id} 不在购物车中")
+
+        courses = courses_with_policies(course_ids)
+        for course_id in course_ids:
+            course = courses.get(course_id)
+            if course is None or course.status != Course.STATUS_ON_SALE:
+                raise AppError(Codes.SETTLEMENT_OFF_SALE, f"课程 {course_id} 已下线 / off sale")
+            if chosen_policy[course_id] not in {p.pk for p in course.price_policy.all()}:
+                raise AppError(
+                    Codes.SETTLEMENT_OFF_SALE, f"课程 {course_id} 的价格策略已失效 / policy gone"
+                )
+
+        per_course, global_held = settlement_coupons(
+            account_id=account_id, course_ids=course_ids, today=today
+        )
+        lines = [
+            _line_from(
+                courses[cid], chosen_policy[cid], per_course[cid], _policy_dict(courses[cid])
+            )
+            for cid in course_ids
+        ]
+        global_coupons = {held.id: _stored(held) for held in global_held}
+        dropped = [line for line in old.lines if line.course_id not in chosen_policy]
+
+        pipe.multi()
+        store.queue_clear_all(pipe, account_id, old.course_ids)
+        store.queue_write(pipe, account_id, lines, global_coupons)
+        cart_store.queue_remove(pipe, account_id, [cid for cid in course_ids if cid in cart])
+        for line in dropped:
+            cart_store.queue_put(pipe, account_id, _back_to_cart(line))
+        return Settlement(lines, global_coupons, None)
+
+    watch = [*store.watch_keys(account_id), *cart_store.watch_keys(account_id, course_ids)]
+    settlement = _run(watch, build)
+    return settlement_price(settlement, today=today)
+
+
+def _run(watch, build):
+    try:
+        return transact(watch, build)
+    except ConcurrentUpdate as exc:
+        raise AppError(Codes.SETTLEMENT_FAILED, "结算中心正忙,请重试 / busy, retry") from exc
+
+
+# --- PATCH: choose coupons ------------------------------------------------------------------
+
+_CLEAR = (None, "")
+
+
+def _choice(body: dict, key: str):
+    """UNSET when the key is absent, None to clear, else a record id (1002 if malformed)."""
+    if key not in body:
+        return UNSET
+    value = body[key]
+    if value in _CLEAR:
+        return None
+    record_id = parse_id(value)
+    if record_id is None:
+        raise AppError(Codes.MALFORMED, f"{key} 须为优惠券id / {key} must be an id")
+    return record_id
+
+
+def settlement_choose(*, account_id: int, body: dict) -> PricedSettlement:
+    """Choose (or clear) a course's coupon and/or the global coupon (PATCH /api/settlement/)."""
+    coupon_choice = _choice(body, "coupon_id")
+    global_choice = _choice(body, "global_coupon_id")
+    has_course = body.get("course_id") not in (None, "")
+    if coupon_choice is UNSET and global_choice is UNSET:
+        raise AppError(Codes.SETTLEMENT_PATCH_FAILED, "没有要修改的优惠券 / nothing to change")
+    course_id = None
+    if coupon_choice is not UNSET or has_course:
+        course_id = parse_id(body.get("course_id"))
+        if course_id is None and has_course:
+            raise AppError(Codes.MALFORMED, "course_id 须为课程id / course_id must be an id")
+        if coupon_choice is UNSET:
+            raise AppError(Codes.SETTLEMENT_PATCH_FAILED, "没有要修改的优惠券 / nothing to change")
+    today = timezone.localdate()
+
+    def build(pipe):
+        settlement = store.settlement_read(account_id)
+        course_choices: dict[int, int | None] = {}
+        if coupon_choice is not UNSET:
+            line = settlement.line(course_id) if course_id is not None else None
+            if line is None:
+                raise AppError(Codes.SETTLEMENT_COURSE_INVALID)
+            if coupon_choice is not None:
+                coupon = line.course_coupons.get(coupon_choice)
+                if coupon is None:
+                    raise AppError(Codes.SETTLEMENT_COURSE_COUPON)
+                verdict = check_coupon(coupon.terms, line.price, today)
+                if not verdict.usable:
+                    raise AppError(Codes.SETTLEMENT_COURSE_COUPON, verdict.reason)
+            course_choices[course_id] = coupon_choice
+
+        new_global = (
+            settlement.default_global_coupon_id if global_choice is UNSET else global_choice
+        )
+        priced = settlement_price(
+            settlement, today=today, course_choices=course_choices, global_choice=new_global
+        )
+        if new_global is not None:
+            if new_global not in settlement.global_coupons:
+                raise AppError(Codes.SETTLEMENT_GLOBAL_COUPON)
+            verdict = priced.global_verdicts[new_global]
+            if not verdict.usable:
+                raise AppError(Codes.SETTLEMENT_GLOBAL_COUPON, verdict.reason)
+
+        pipe.multi()
+        store.queue_choices(
+            pipe,
+            account_id,
+            course_choices,
+            global_choice if global_choice is not UNSET else ...,
+        )
+        return priced
+
+    priced = _run(store.watch_keys(account_id), build)
+    return settlement_price(_with_choices(priced), today=today)
+
+
+def _with_choices(priced: PricedSettlement) -> Settlement:
+    """The settlement as written after a PATCH (choices applied), without reading it again."""
+    settlement = priced.settlement
+    chosen = priced.course_choices
+    lines = [
+        SettlementLine(**{**line.__dict__, "default_course_coupon_id": chosen[line.course_id]})
+        for line in settlement.lines
+    ]
+    return Settlement(lines, settlement.global_coupons, priced.global_choice)
+
+
+# --- DELETE: back to the cart ---------------------------------------------------------------
+
+
+def settlement_clear(*, account_id: int, course_id=UNSET) -> PricedSettlement:
+    """Return one course (or, without `course_id`, every course) to the cart."""
+    if course_id is not UNSET:
+        course_id = parse_id(course_id)
+        if course_id is None:
+            raise AppError(Codes.MALFORMED, "course_id 须为课程id / course_id must be an id")
+
+    def build(pipe):
+        settlement = store.settlement_read(account_id)
+        if course_id is UNSET:
+            leaving = settlement.lines
+        else:
+            line = settlement.line(course_id)
+            if line is None:
+                raise AppError(Codes.SETTLEMENT_COURSE_INVALID)
+            leaving = [line]
+        staying = [line for line in settlement.lines if line not in leaving]
+        remaining = Settlement(
+            staying,
+            settlement.global_coupons if staying else {},
+            settlement.default_global_coupon_id,
+        )
+        priced = settlement_price(remaining) if staying else None
+
+        pipe.multi()
+        if staying:
+            store.queue_clear(pipe, account_id, [line.course_id for line in leaving])
+            if priced.global_choice != settlement.default_global_coupon_id:
+                store.queue_choices(pipe, account_id, {}, priced.global_choice)
+        else:
+            store.queue_clear_all(pipe, account_id, settlement.course_ids)
+        for line in leaving:
+            cart_store.queue_put(pipe, account_id, _back_to_cart(line))
+        if not staying:
+            return Settlement([], {}, None)
+        return Settlement(staying, remaining.global_coupons, priced.global_choice)
+
+    return settlement_price(_run(store.watch_keys(account_id), build))
+
+
+def coupon_terms_of(settlement: Settlement) -> dict[int, CouponTerms]:
+    """All coupon terms the settlement holds, by record id (for payment's re-check)."""
+    terms = {rid: c.terms for rid, c in settlement.global_coupons.items()}
+    for line in settlement.lines:
+        terms.update({rid: c.terms for rid, c in line.course_coupons.items()})
+    return terms

@@ -1,0 +1,255 @@
+"""The settlement's Redis shapes (API.md, "Redis layout"); the only code that knows them.
+
+- `settlement_<user>_<course>`: hash with the seed's fields (`id`, `title`, `img_src`, `price`,
+  `period_display`, `valid_period`, `price_policy_id`, `course_coupons` as JSON keyed by
+  CouponRecord id, `default_course_coupon_id` when chosen) and `price_policy_dict`, so that a
+  course leaving the settlement goes back to the cart with its policies.
+- `global_coupon_<user>`: hash, one field per global CouponRecord id (JSON), and
+  `default_coupon_id` when chosen.
+- `settlement_index_<user>`: set of the course ids in the settlement, so reading never scans.
+- `settlement_version_<user>`: a random token every write replaces; writers WATCH it, so two
+  requests of one user that read, check and write cannot both land on the same state, and an
+  order records the token it paid, so one settlement state is paid at most once.
+
+Writes only queue commands on a caller's MULTI pipeline (`queue_*`); the services decide what is
+written together.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from pay.pricing import CouponTerms
+from utils.redis import get_redis
+
+SETTLEMENT_KEY = "settlement_%s_%s"
+GLOBAL_COUPON_KEY = "global_coupon_%s"
+SETTLEMENT_INDEX_KEY = "settlement_index_%s"
+SETTLEMENT_VERSION_KEY = "settlement_version_%s"
+DEFAULT_GLOBAL_FIELD = "default_coupon_id"
+
+
+@dataclass(frozen=True)
+class StoredCoupon:
+    """A held coupon as the settlement keeps it: display fields plus the terms pricing needs."""
+
+    id: int
+    coupon_id: int
+    number: str
+    name: str
+    coupon_type: int
+    coupon_type_display: str
+    money_equivalent_value: Decimal | None
+    off_percent: int | None
+    minimum_consume: Decimal
+    valid_begin: date
+    valid_end: date
+
+    @property
+    def terms(self) -> CouponTerms:
+        return CouponTerms(
+            id=self.id,
+            coupon_type=self.coupon_type,
+            value=self.money_equivalent_value,
+            off_percent=self.off_percent,
+            minimum_consume=self.minimum_consume,
+            valid_begin=self.valid_begin,
+            valid_end=self.valid_end,
+        )
+
+    def encode(self) -> dict:
+        money = self.money_equivalent_value
+        return {
+            "id": self.id,
+            "coupon_id": self.coupon_id,
+            "number": self.number,
+            "name": self.name,
+            "coupon_type": self.coupon_type,
+            "coupon_type_display": self.coupon_type_display,
+            "money_equivalent_value": None if money is None else f"{money:.2f}",
+            "off_percent": self.off_percent,
+            "minimum_consume": f"{self.minimum_consume:.2f}",
+            "valid_begin": self.valid_begin.isoformat(),
+            "valid_end": self.valid_end.isoformat(),
+        }
+
+    @classmethod
+    def decode(cls, raw: dict) -> "StoredCoupon":
+        money = raw.get("money_equivalent_value")
+        return cls(
+            id=int(raw["id"]),
+            coupon_id=int(raw["coupon_id"]),
+            number=str(raw["number"]),
+            name=str(raw["name"]),
+            coupon_type=int(raw["coupon_type"]),
+            coupon_type_display=str(raw["coupon_type_display"]),
+            money_equivalent_value=None if money is None else Decimal(money),
+            off_percent=None if raw.get("off_percent") is None else int(raw["off_percent"]),
+            minimum_consume=Decimal(raw["minimum_consume"]),
+            valid_begin=date.fromisoformat(raw["valid_begin"]),
+            valid_end=date.fromisoformat(raw["valid_end"]),
+        )
+
+
+@dataclass(frozen=True)
+class SettlementLine:
+    course_id: int
+    title: str
+    img_src: str
+    price: Decimal
+    period_display: str
+    valid_period: int
+    price_policy_id: int
+    price_policy_dict: dict
+    course_coupons: dict[int, StoredCoupon] = field(default_factory=dict)
+    default_course_coupon_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    lines: list[SettlementLine]
+    global_coupons: dict[int, StoredCoupon]
+    default_global_coupon_id: int | None
+    version: str | None = None
+
+    @property
+    def course_ids(self) -> list[int]:
+        return [line.course_id for line in self.lines]
+
+    def line(self, course_id: int) -> SettlementLine | None:
+        return next((line for line in self.lines if line.course_id == course_id), None)
+
+
+def watch_keys(user_id: int) -> list[str]:
+    """The key whose change means a concurrent settlement write (for utils.redis.transact)."""
+    return [SETTLEMENT_VERSION_KEY % user_id]
+
+
+def _bump(pipe, user_id: int) -> None:
+    pipe.set(SETTLEMENT_VERSION_KEY % user_id, uuid.uuid4().hex)
+
+
+def line_key(user_id: int, course_id: int) -> str:
+    return SETTLEMENT_KEY % (user_id, course_id)
+
+
+def _optional_int(value: str | None) -> int | None:
+    return int(value) if value not in (None, "") else None
+
+
+def _decode_line(raw: dict[str, str]) -> SettlementLine:
+    coupons = {int(k): StoredCoupon.decode(v) for k, v in json.loads(raw["course_coupons"]).items()}
+    return SettlementLine(
+        course_id=int(raw["id"]),
+        title=raw["title"],
+        img_src=raw.get("img_src", ""),
+        price=Decimal(raw["price"]),
+        period_display=raw["period_display"],
+        valid_period=int(raw["valid_period"]),
+        price_policy_id=int(raw["price_policy_id"]),
+        price_policy_dict=json.loads(raw.get("price_policy_dict") or "{}"),
+        course_coupons=coupons,
+        default_course_coupon_id=_optional_int(raw.get("default_course_coupon_id")),
+    )
+
+
+def _encode_line(line: SettlementLine) -> dict[str, str]:
+    encoded = {
+        "id": str(line.course_id),
+        "title": line.title,
+        "img_src": line.img_src,
+        "price": f"{line.price:.2f}",
+        "period_display": line.period_display,
+        "valid_period": str(line.valid_period),
+        "price_policy_id": str(line.price_policy_id),
+        "price_policy_dict": json.dumps(line.price_policy_dict, ensure_ascii=False),
+        "course_coupons": json.dumps(
+            {str(k): c.encode() for k, c in line.course_coupons.items()}, ensure_ascii=False
+        ),
+    }
+    if line.default_course_coupon_id is not None:
+        encoded["default_course_coupon_id"] = str(line.default_course_coupon_id)
+    return encoded
+
+
+def settlement_read(user_id: int) -> Settlement:
+    """The user's settlement, in two round trips whatever its size or Redis's.
+
+    Lines, global coupons and version are read in one MULTI, so they belong to one state.
+    """
+    client = get_redis()
+    course_ids = sorted(int(member) for member in client.smembers(SETTLEMENT_INDEX_KEY % user_id))
+    with client.pipeline(transaction=True) as pipe:
+        for course_id in course_ids:
+            pipe.hgetall(line_key(user_id, course_id))
+        pipe.hgetall(GLOBAL_COUPON_KEY % user_id)
+        pipe.get(SETTLEMENT_VERSION_KEY % user_id)
+        *raw_lines, raw_global, version = pipe.execute()
+    lines = []
+    for raw in raw_lines:
+        try:
+            lines.append(_decode_line(raw))
+        except (KeyError, ValueError, TypeError, ArithmeticError):
+            continue  # a line removed meanwhile or written by something else: not part of it
+    default_global = _optional_int(raw_global.pop(DEFAULT_GLOBAL_FIELD, None))
+    global_coupons = {}
+    for record_id, value in raw_global.items():
+        try:
+            global_coupons[int(record_id)] = StoredCoupon.decode(json.loads(value))
+        except (KeyError, ValueError, TypeError, ArithmeticError):
+            continue
+    return Settlement(lines, global_coupons, default_global, version)
+
+
+def queue_clear(pipe, user_id: int, course_ids) -> None:
+    """Remove these courses' lines (and the global coupons when `course_ids` is everything)."""
+    _bump(pipe, user_id)
+    course_ids = list(course_ids)
+    if course_ids:
+        pipe.delete(*(line_key(user_id, course_id) for course_id in course_ids))
+        pipe.srem(SETTLEMENT_INDEX_KEY % user_id, *course_ids)
+
+
+def queue_clear_all(pipe, user_id: int, course_ids) -> None:
+    queue_clear(pipe, user_id, course_ids)
+    pipe.delete(SETTLEMENT_INDEX_KEY % user_id, GLOBAL_COUPON_KEY % user_id)
+
+
+def queue_write(pipe, user_id: int, lines, global_coupons, default_global_coupon_id=None) -> None:
+    """Write whole lines and the whole global coupon hash (replacing what was there)."""
+    _bump(pipe, user_id)
+    for line in lines:
+        key = line_key(user_id, line.course_id)
+        pipe.delete(key)
+        pipe.hset(key, mapping=_encode_line(line))
+    if lines:
+        pipe.sadd(SETTLEMENT_INDEX_KEY % user_id, *(line.course_id for line in lines))
+    global_key = GLOBAL_COUPON_KEY % user_id
+    pipe.delete(global_key)
+    mapping = {
+        str(k): json.dumps(c.encode(), ensure_ascii=False) for k, c in global_coupons.items()
+    }
+    if default_global_coupon_id is not None:
+        mapping[DEFAULT_GLOBAL_FIELD] = str(default_global_coupon_id)
+    if mapping:
+        pipe.hset(global_key, mapping=mapping)
+
+
+def queue_choices(pipe, user_id: int, course_choices: dict[int, int | None], global_choice=...):
+    """Set or clear chosen coupons: course id -> record id (None clears); the global choice
+    likewise (omitted: unchanged)."""
+    _bump(pipe, user_id)
+    for course_id, record_id in course_choices.items():
+        key = line_key(user_id, course_id)
+        if record_id is None:
+            pipe.hdel(key, "default_course_coupon_id")
+        else:
+            pipe.hset(key, "default_course_coupon_id", str(record_id))
+    if global_choice is not ...:
+        global_key = GLOBAL_COUPON_KEY % user_id
+        if global_choice is None:
+            pipe.hdel(global_key, DEFAULT_GLOBAL_FIELD)
+        else:
+            pipe.hset(global_key, DEFAULT_GLOBAL_FIELD, str(global_choice))

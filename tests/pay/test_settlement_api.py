@@ -1,0 +1,411 @@
+"""The settlement center: POST/GET/PATCH/DELETE /api/settlement/ (API.md), codes 1020-1029."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from course.models import Course, PricePolicy
+from pay.settlement_store import settlement_read
+from shopping import cart_store
+from tests.conftest import policies_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop(auth_api, account, make_course):
+    """Two courses on sale in the account's cart: Python (99.00) and Django (199.00)."""
+
+    class Shop:
+        python = make_course("Python", prices=[("30", "99.00"), ("60", "149.00")])
+        django = make_course("Django", prices=[("30", "199.00")])
+
+        @staticmethod
+        def add(course, policy_index=0):
+            policy = policies_of(course)[policy_index]
+            body = auth_api.post(
+                "/api/shopping_car/",
+                {"course_id": course.pk, "price_policy_id": policy.pk},
+                format="json",
+            ).json()
+            assert body["code"] == 1000, body
+            return policy
+
+    Shop.add(Shop.python)
+    Shop.add(Shop.django)
+    return Shop
+
+
+def settle(api, course_list):
+    return api.post("/api/settlement/", {"course_list": course_list}, format="json").json()
+
+
+def patch(api, **body):
+    return api.patch("/api/settlement/", body, format="json").json()
+
+
+def cart_ids(account):
+    return sorted(item.course_id for item in cart_store.cart_items(account.pk))
+
+
+def snapshot(account, redis_client):
+    """Everything the user owns in Redis, to prove a refused request changed nothing."""
+    return {key: redis_client.dump(key) for key in sorted(redis_client.keys("*"))}
+
+
+# --- POST --------------------------------------------------------------------------------
+
+
+def test_post_moves_cart_courses_into_the_settlement(auth_api, account, shop):
+    body = settle(auth_api, [shop.python.pk, shop.django.pk])
+    assert body["code"] == 1000
+    titles = [line["title"] for line in body["data"]["settlement_list"]]
+    assert titles == ["Python", "Django"]
+    assert body["data"]["amount"] == {
+        "total_price": "298.00",
+        "course_discount": "0.00",
+        "global_discount": "0.00",
+        "payable": "298.00",
+    }
+    assert cart_ids(account) == []
+
+
+def test_post_accepts_numeric_strings_as_ids(auth_api, account, shop):
+    assert settle(auth_api, [str(shop.python.pk)])["code"] == 1000
+
+
+@pytest.mark.parametrize(
+    "course_list", [None, [], "1", [None], ["abc"], [-1], [1.5], [True], {"a": 1}]
+)
+def test_post_with_a_missing_empty_or_malformed_list_is_1021(auth_api, shop, course_list):
+    assert settle(auth_api, course_list)["code"] == 1021
+
+
+def test_post_without_course_list_is_1021(auth_api, shop):
+    assert auth_api.post("/api/settlement/", {}, format="json").json()["code"] == 1021
+
+
+def test_post_with_a_json_array_body_is_1002(auth_api, shop):
+    response = auth_api.post("/api/settlement/", [1, 2], format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == 1002
+
+
+def test_a_1022_in_the_middle_of_course_list_leaves_everything_untouched(
+    auth_api, account, shop, make_course, redis_client
+):
+    settle(auth_api, [shop.python.pk])
+    outside = make_course("not in cart")
+    before = snapshot(account, redis_client)
+    body = settle(auth_api, [shop.django.pk, outside.pk, shop.python.pk])
+    assert body["code"] == 1022
+    assert snapshot(account, redis_client) == before
+
+
+def test_post_of_an_offline_course_is_1023_and_changes_nothing(
+    auth_api, account, shop, redis_client
+):
+    Course.objects.filter(pk=shop.django.pk).update(status=Course.STATUS_OFFLINE)
+    before = snapshot(account, redis_client)
+    assert settle(auth_api, [shop.python.pk, shop.django.pk])["code"] == 1023
+    assert snapshot(account, redis_client) == before
+
+
+def test_post_with_a_deleted_price_policy_is_1023(auth_api, shop):
+    PricePolicy.objects.filter(object_id=shop.django.pk).delete()
+    assert settle(auth_api, [shop.django.pk])["code"] == 1023
+
+
+def test_post_prices_from_the_databases_current_policy(auth_api, shop):
+    PricePolicy.objects.filter(object_id=shop.python.pk, valid_period=30).update(
+        price=Decimal("88.80")
+    )
+    body = settle(auth_api, [shop.python.pk])
+    assert body["data"]["settlement_list"][0]["price"] == "88.80"
+
+
+def test_a_new_settlement_returns_dropped_courses_to_the_cart_with_their_policy(
+    auth_api, account, shop
+):
+    settle(auth_api, [shop.python.pk, shop.django.pk])
+    body = settle(auth_api, [shop.python.pk])
+    assert [line["id"] for line in body["data"]["settlement_list"]] == [shop.python.pk]
+    [back] = cart_store.cart_items(account.pk)
+    assert back.course_id == shop.django.pk
+    assert back.default_policy == policies_of(shop.django)[0].pk
+
+
+def test_a_course_settled_with_its_second_policy_goes_back_with_it(auth_api, account, shop):
+    cart_store_policy = shop.add(shop.python, policy_index=1)
+    settle(auth_api, [shop.python.pk])
+    auth_api.delete("/api/settlement/", format="json")
+    [back] = [i for i in cart_store.cart_items(account.pk) if i.course_id == shop.python.pk]
+    assert back.default_policy == cart_store_policy.pk
+
+
+def test_settling_again_a_course_already_in_the_settlement_keeps_it(auth_api, account, shop):
+    settle(auth_api, [shop.python.pk, shop.django.pk])
+    body = settle(auth_api, [shop.python.pk, shop.django.pk])
+    assert body["code"] == 1000
+    assert len(body["data"]["settlement_list"]) == 2
+
+
+def test_post_offers_each_course_only_its_own_coupons(
+    auth_api, account, shop, make_coupon, give_coupon
+):
+    python_coupon = give_coupon(account, make_coupon(course=shop.python))
+    global_coupon = give_coupon(account, make_coupon())
+    data = settle(auth_api, [shop.python.pk, shop.django.pk])["data"]
+    python_line, django_line = data["settlement_list"]
+    assert list(python_line["course_coupons"]) == [str(python_coupon.pk)]
+    assert django_line["course_coupons"] == {}
+    assert list(data["global_coupon_info"]["coupons"]) == [str(global_coupon.pk)]
+
+
+def test_post_does_not_offer_an_expired_record(auth_api, account, shop, make_coupon, give_coupon):
+    rule = make_coupon(valid_begin_date=None, valid_end_date=None, coupon_valid_days=2)
+    give_coupon(account, rule, days_ago=3)
+    data = settle(auth_api, [shop.python.pk])["data"]
+    assert data["global_coupon_info"]["coupons"] == {}
+
+
+def test_post_offers_a_days_record_until_claim_plus_days(
+    auth_api, account, shop, make_coupon, give_coupon, today
+):
+    rule = make_coupon(valid_begin_date=None, valid_end_date=None, coupon_valid_days=2)
+    record = give_coupon(account, rule, days_ago=2)
+    coupons = settle(auth_api, [shop.python.pk])["data"]["global_coupon_info"]["coupons"]
+    assert coupons[str(record.pk)]["valid_end"] == today.isoformat()
+
+
+# --- GET ---------------------------------------------------------------------------------
+
+
+def test_get_of_an_empty_settlement_is_1000_with_an_empty_list(auth_api):
+    body = auth_api.get("/api/settlement/").json()
+    assert body["code"] == 1000
+    assert body["data"]["settlement_list"] == []
+    assert body["data"]["amount"]["payable"] == "0.00"
+
+
+def test_get_shows_what_post_answered(auth_api, shop, make_coupon, give_coupon, account):
+    give_coupon(account, make_coupon(course=shop.python))
+    posted = settle(auth_api, [shop.python.pk, shop.django.pk])["data"]
+    assert auth_api.get("/api/settlement/").json()["data"] == posted
+
+
+def test_get_needs_a_token(api):
+    assert api.get("/api/settlement/").status_code == 401
+
+
+# --- PATCH -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def coupons(account, shop, make_coupon, give_coupon):
+    from pay.models import Coupon
+
+    class C:
+        python_20 = give_coupon(
+            account, make_coupon(course=shop.python, money_equivalent_value=Decimal("20"))
+        )
+        django_off = give_coupon(
+            account,
+            make_coupon(
+                course=shop.django,
+                coupon_type=Coupon.TYPE_DISCOUNT,
+                money_equivalent_value=None,
+                off_percent=80,
+            ),
+        )
+        global_10 = give_coupon(account, make_coupon(money_equivalent_value=Decimal("10")))
+        global_over_250 = give_coupon(
+            account,
+            make_coupon(
+                coupon_type=Coupon.TYPE_THRESHOLD,
+                money_equivalent_value=Decimal("50"),
+                minimum_consume=Decimal("250"),
+            ),
+        )
+
+    return C
+
+
+def test_patch_chooses_a_course_coupon_and_the_price_updates(auth_api, shop, coupons):
+    settle(auth_api, [shop.python.pk, shop.django.pk])
+    body = patch(auth_api, course_id=shop.python.pk, coupon_id=coupons.python_20.pk)
+    assert body["code"] == 1000
+    python_line = body["data"]["settlement_list"][0]
+    assert python_line["default_course_coupon_id"] == coupons.python_20.pk
+    assert python_line["discounted_price"] == "79.00"
+    assert body["data"]["amount"]["payable"] == "278.00"
+    assert auth_api.get("/api/settlement/").json()["data"] == body["data"]
+
+
+def test_patch_takes_ids_as_strings_too(auth_api, shop, coupons):
+    settle(auth_api, [shop.python.pk])
+    body = patch(auth_api, course_id=str(shop.python.pk), coupon_id=str(coupons.python_20.pk))
+    assert body["code"] == 1000
+
+
+def test_patch_chooses_the_global_coupon_alone(auth_api, shop, coupons):
+    settle(auth_api, [shop.python.pk, shop.django.pk])
+    body = patch(auth_api, global_coupon_id=coupons.global_over_250.pk)
+    assert body["code"] == 1000
+    assert body["data"]["global_coupon_info"]["default_coupon_id"] == coupons.global_over_250.pk
+    assert body["data"]["amount"]["global_discount"] == "50.00"
+    assert body["data"]["amount"]["payable"] == "248.00"
+
+
+def test_patch_both_choices_land_together(auth_api, shop, coupons):
+    settle(auth_api, [shop.python.pk, shop.django.pk])
+    body = patch(
+        auth_api,
+        course_id=shop.django.pk,
+        coupon_id=coupons.django_off.pk,
+        global_coupon_id=coupons.global_10.pk,
+    )
+    amount = body["data"]["amount"]
+    assert (amount["course_discount"], amount["global_discount"], amount["payable"]) == (
+        "39.80",
+        "10.00",
+        "248.20",
+    )
+
+
+def test_patch_null_or_empty_clears_a_choice(auth_api, shop, coupons):
+    settle(auth_api, [shop.python.pk])
+    patch(
+        auth_api,
+        course_id=shop.python.pk,
+        coupon_id=coupons.python_20.pk,
+        global_coupon_id=coupons.global_10.pk,
+    )
+    body = patch(auth_api, course_id=shop.python.pk, coupon_id=None, global_coupon_id="")
+    assert body["data"]["settlement_list"][0]["default_course_coupon_id"] is None
+    assert body["data"]["global_coupon_info"]["default_coupon_id"] is None
+    assert body["data"]["amount"]["payable"] == "99.00"
+
+
+def test_patch_of_a_course_not_in_the_settlement_is_1027(auth_api, shop, coupons):
+    settle(auth_api, [shop.python.pk])
+    assert (
+        patch(auth_api, course_id=shop.django.pk, coupon_id=coupons.django_off.pk)["code"] == 1027
+    )
+
+
+def test_patch_refuses_coupon_of_another_course(auth_api, shop, coupons, redis_client, account):
+    settle(auth_api, [shop.python.pk, shop.django.pk])
+    before = snapshot(account, redis_client)
+    assert (
+        patch(auth_api, course_id=shop.python.pk, coupon_id=coupons.django_off.pk)["code"] == 1028
+    )
+    assert snapshot(account, redis_client) == before
+
+
+def test_patch_refuses_another_users_coupon(auth_api, shop, make_account, make_coupon, give_coupon):
+    theirs = give_coupon(make_account("other"), make_coupon(course=shop.python))
+    settle(auth_api, [shop.python.pk])
+    assert patch(auth_api, course_id=shop.python.pk, coupon_id=theirs.pk)["code"] == 1028
+
+
+def test_patch_refuses_a_global_coupon_as_a_course_coupon(auth_api, shop, coupons):
+    settle(auth_api, [shop.python.pk])
+    assert patch(auth_api, course_id=shop.python.pk, coupon_id=coupons.global_10.pk)["code"] == 1028
+
+
+def test_patch_refuses_a_course_coupon_as_the_global_coupon(auth_api, shop, coupons):
+    settle(auth_api, [shop.python.pk])
+    assert patch(auth_api, global_coupon_id=coupons.python_20.pk)["code"] == 1029
+
+
+def test_patch_refuses_a_global_coupon_under_its_threshold(auth_api, shop, coupons):
+    settle(auth_api, [shop.python.pk])
+    body = patch(auth_api, global_coupon_id=coupons.global_over_250.pk)
+    assert body["code"] == 1029
+    assert "250.00" in body["error"]
+
+
+def test_patch_refuses_a_course_coupon_that_would_break_the_chosen_global_coupon(
+    auth_api, shop, coupons, account, redis_client
+):
+    settle(auth_api, [shop.python.pk, shop.django.pk])  # 298.00
+    assert patch(auth_api, global_coupon_id=coupons.global_over_250.pk)["code"] == 1000
+    before = snapshot(account, redis_client)
+    body = patch(auth_api, course_id=shop.django.pk, coupon_id=coupons.django_off.pk)  # 258.20 ok
+    assert body["code"] == 1000
+    body = patch(auth_api, course_id=shop.python.pk, coupon_id=coupons.python_20.pk)  # 238.20
+    assert body["code"] == 1029
+    assert snapshot(account, redis_client) != before  # the first, valid change landed
+    assert auth_api.get("/api/settlement/").json()["data"]["amount"]["payable"] == "208.20"
+
+
+def test_patch_that_names_nothing_is_1026(auth_api, shop):
+    settle(auth_api, [shop.python.pk])
+    assert patch(auth_api)["code"] == 1026
+    assert patch(auth_api, course_id=shop.python.pk)["code"] == 1026
+
+
+@pytest.mark.parametrize("bad", [["x"], {"a": 1}, "abc", -3, 1.5, True])
+def test_patch_with_a_malformed_id_is_1002(auth_api, shop, bad):
+    settle(auth_api, [shop.python.pk])
+    response = auth_api.patch(
+        "/api/settlement/", {"course_id": shop.python.pk, "coupon_id": bad}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == 1002
+
+
+def test_get_marks_a_chosen_coupon_that_expired_since_as_unusable(
+    auth_api, shop, account, make_coupon, give_coupon, today, monkeypatch
+):
+    record = give_coupon(account, make_coupon(valid_end_date=today + timedelta(days=1)))
+    settle(auth_api, [shop.python.pk])
+    patch(auth_api, global_coupon_id=record.pk)
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: today + timedelta(days=2))
+    data = auth_api.get("/api/settlement/").json()["data"]
+    assert data["global_coupon_info"]["coupons"][str(record.pk)]["usable"] is False
+    assert data["global_coupon_info"]["default_coupon_id"] is None
+    assert data["amount"]["payable"] == "99.00"
+
+
+# --- DELETE ------------------------------------------------------------------------------
+
+
+def test_delete_one_course_returns_it_to_the_cart(auth_api, account, shop):
+    settle(auth_api, [shop.python.pk, shop.django.pk])
+    body = auth_api.delete("/api/settlement/", {"course_id": shop.django.pk}, format="json").json()
+    assert [line["id"] for line in body["data"]["settlement_list"]] == [shop.python.pk]
+    assert cart_ids(account) == [shop.django.pk]
+
+
+def test_delete_without_body_returns_every_course(auth_api, account, shop, redis_client):
+    settle(auth_api, [shop.python.pk, shop.django.pk])
+    body = auth_api.delete("/api/settlement/").json()
+    assert body["code"] == 1000
+    assert body["data"]["settlement_list"] == []
+    assert cart_ids(account) == sorted([shop.python.pk, shop.django.pk])
+    assert settlement_read(account.pk).lines == []
+
+
+def test_delete_of_a_course_not_in_the_settlement_is_1027(auth_api, shop):
+    settle(auth_api, [shop.python.pk])
+    body = auth_api.delete("/api/settlement/", {"course_id": shop.django.pk}, format="json").json()
+    assert body["code"] == 1027
+
+
+def test_delete_clears_a_global_choice_the_rest_no_longer_reaches(auth_api, shop, coupons):
+    settle(auth_api, [shop.python.pk, shop.django.pk])
+    patch(auth_api, global_coupon_id=coupons.global_over_250.pk)
+    body = auth_api.delete("/api/settlement/", {"course_id": shop.django.pk}, format="json").json()
+    assert body["data"]["global_coupon_info"]["default_coupon_id"] is None
+
+
+def test_nothing_is_lost_across_settle_and_return(auth_api, account, shop):
+    settle(auth_api, [shop.python.pk])
+    settle(auth_api, [shop.django.pk])
+    auth_api.delete("/api/settlement/")
+    assert cart_ids(account) == sorted([shop.python.pk, shop.django.pk])

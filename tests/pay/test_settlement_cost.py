@@ -1,0 +1,84 @@
+"""The settlement's cost is bounded: SQL queries and Redis round trips do not grow with the number
+of courses or with what else Redis holds."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.conftest import policies_of
+from tests.redis_counting import count_round_trips
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fill_cart(auth_api, account, make_course, make_coupon, give_coupon):
+    def fill(n: int) -> list[int]:
+        ids = []
+        for i in range(n):
+            course = make_course(f"c{n}-{i}", prices=[("30", "10.00"), ("60", "20.00")])
+            give_coupon(account, make_coupon(course=course))
+            policy = policies_of(course)[0]
+            auth_api.post(
+                "/api/shopping_car/",
+                {"course_id": course.pk, "price_policy_id": policy.pk},
+                format="json",
+            )
+            ids.append(course.pk)
+        give_coupon(account, make_coupon())
+        return ids
+
+    return fill
+
+
+def measure(call):
+    with CaptureQueriesContext(connection) as queries, count_round_trips() as trips:
+        body = call()
+    assert body["code"] == 1000, body
+    return len(queries), trips.count
+
+
+def test_post_costs_the_same_for_1_or_30_courses(auth_api, fill_cart, settings):
+    settings.SHOPPING_CAR_LIMIT = 100
+    one, thirty = fill_cart(1), fill_cart(30)
+    post = lambda ids: auth_api.post("/api/settlement/", {"course_list": ids}, format="json").json()  # noqa: E731
+    post(one)  # warm caches (ContentType)
+    auth_api.delete("/api/settlement/")
+    small = measure(lambda: post(one))
+    auth_api.delete("/api/settlement/")
+    large = measure(lambda: post(thirty))
+    assert small == large
+    queries, trips = large
+    assert queries <= 5 and trips <= 6
+
+
+def test_patch_costs_no_sql_and_a_constant_number_of_round_trips(auth_api, fill_cart):
+    ids = fill_cart(10)
+    data = auth_api.post("/api/settlement/", {"course_list": ids}, format="json").json()["data"]
+    line = data["settlement_list"][3]
+    record_id = int(next(iter(line["course_coupons"])))
+    queries, trips = measure(
+        lambda: auth_api.patch(
+            "/api/settlement/", {"course_id": line["id"], "coupon_id": record_id}, format="json"
+        ).json()
+    )
+    assert queries == 1  # the token's account
+    assert trips <= 5
+
+
+def test_get_takes_the_same_round_trips_with_0_or_100000_unrelated_keys(
+    auth_api, fill_cart, redis_client
+):
+    ids = fill_cart(5)
+    auth_api.post("/api/settlement/", {"course_list": ids}, format="json")
+    get = lambda: auth_api.get("/api/settlement/").json()  # noqa: E731
+    _, empty_trips = measure(get)
+
+    with redis_client.pipeline(transaction=False) as pipe:
+        for i in range(100_000):
+            pipe.set(f"settlement_{i}_noise", "x")
+            if i % 10_000 == 9_999:
+                pipe.execute()
+        pipe.execute()
+    _, full_trips = measure(get)
+    assert empty_trips == full_trips <= 3
