@@ -19,6 +19,7 @@ from pay.selectors import HeldCoupon, settlement_coupons
 from pay.settlement_store import Settlement, SettlementLine, StoredCoupon
 from shopping import cart_store
 from shopping.cart_store import CartItem
+from shopping.services import price_policy_dict
 from utils.errors import AppError, Codes
 from utils.ids import parse_id
 from utils.redis import ConcurrentUpdate, transact
@@ -134,17 +135,6 @@ def _line_from(
     )
 
 
-def _policy_dict(course: Course) -> dict:
-    return {
-        str(p.pk): {
-            "valid_period": p.valid_period,
-            "valid_period_text": p.get_valid_period_display(),
-            "price": f"{p.price:.2f}",
-        }
-        for p in course.price_policy.all()
-    }
-
-
 def _back_to_cart(line: SettlementLine) -> CartItem:
     return CartItem(
         course_id=line.course_id,
@@ -191,7 +181,10 @@ def settlement_create(*, account_id: int, course_list) -> PricedSettlement:
         )
         lines = [
             _line_from(
-                courses[cid], chosen_policy[cid], per_course[cid], _policy_dict(courses[cid])
+                courses[cid],
+                chosen_policy[cid],
+                per_course[cid],
+                price_policy_dict(courses[cid].price_policy.all()),
             )
             for cid in course_ids
         ]

@@ -22,6 +22,18 @@ def _busy() -> AppError:
     return AppError(Codes.UNAVAILABLE, "购物车正忙,请重试 / the cart is busy, retry")
 
 
+def price_policy_dict(policies) -> dict[str, dict]:
+    """The cart's `price_policy_dict`: policy id -> {valid_period, valid_period_text, price}."""
+    return {
+        str(policy.pk): {
+            "valid_period": policy.valid_period,
+            "valid_period_text": policy.get_valid_period_display(),
+            "price": str(policy.price.quantize(_CENT, rounding=ROUND_HALF_UP)),
+        }
+        for policy in policies
+    }
+
+
 def cart_item_build(*, course_id: int, price_policy_id: int) -> CartItem:
     """The cart line for a course on sale with the chosen policy, read from the database (two
     queries). 1010 if the course does not exist or is not on sale; 1011 if the policy is not one of
@@ -36,14 +48,7 @@ def cart_item_build(*, course_id: int, price_policy_id: int) -> CartItem:
         course_id=course.pk,
         title=course.name,
         img_src=str(course.course_img),
-        price_policy_dict={
-            str(policy.pk): {
-                "valid_period": policy.valid_period,
-                "valid_period_text": policy.get_valid_period_display(),
-                "price": str(policy.price.quantize(_CENT, rounding=ROUND_HALF_UP)),
-            }
-            for policy in policies
-        },
+        price_policy_dict=price_policy_dict(policies),
         default_policy=price_policy_id,
     )
 
