@@ -1,6 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from utils.views import not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -9,6 +11,9 @@ urlpatterns = [
     path("api/", include("course.urls")),
     path("api/", include("shopping.urls")),
     path("api/", include("pay.urls")),
+    # Any other /api/ URL answers the 404 envelope, with DEBUG on too (handler404 is only used
+    # with DEBUG off, and Django's technical 404 page is HTML).
+    re_path(r"^api/", not_found),
 ]
 
 handler400 = "utils.views.bad_request"

@@ -23,6 +23,12 @@ def test_unknown_url_answers_the_404_envelope_not_html(api):
 
 
 @pytest.mark.django_db
+def test_unknown_api_url_answers_the_envelope_with_debug_on_too(api, settings):
+    settings.DEBUG = True
+    assert_envelope(api.get("/api/courses/null,null/"), 1006, 404)
+
+
+@pytest.mark.django_db
 def test_url_without_trailing_slash_is_not_redirected(api):
     assert_envelope(api.post("/api/login", {}, format="json"), 1006, 404)
 
