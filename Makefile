@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format migrate demo bench clean
+.PHONY: install run test lint format migrate demo bench fuzz clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+bench: install
+	$(PY) bench/run_all.py
+
+fuzz: install
+	scripts/fuzz_api.sh
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache
