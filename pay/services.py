@@ -30,26 +30,28 @@ def beili_change(
 ) -> TransactionRecord:
     """Move `amount` 贝里 into (收入/退款) or out of (支出/提现) the account, with its ledger row.
 
-    Locks the account row; call inside the caller's transaction. Refuses to go below zero (1042).
+    Locks the account row (inside the caller's transaction when there is one). Refuses to go
+    below zero (1042).
     """
     if amount <= 0:
         raise ValueError("amount must be positive")
-    locked = Account.objects.select_for_update().only("id", "balance").get(pk=account.pk)
-    delta = amount if transaction_type in TransactionRecord.CREDITS else -amount
-    if locked.balance + delta < 0:
-        raise AppError(Codes.PAYMENT_NOT_ENOUGH_BEILI)
-    Account.objects.filter(pk=locked.pk).update(balance=F("balance") + delta)
-    new_balance = locked.balance + delta
-    account.balance = new_balance
-    return TransactionRecord.objects.create(
-        account_id=locked.pk,
-        amount=amount,
-        balance=new_balance,
-        transaction_type=transaction_type,
-        transaction_number=new_serial("T"),
-        order=order,
-        memo=memo[:128] or None,
-    )
+    with transaction.atomic():
+        locked = Account.objects.select_for_update().only("id", "balance").get(pk=account.pk)
+        delta = amount if transaction_type in TransactionRecord.CREDITS else -amount
+        if locked.balance + delta < 0:
+            raise AppError(Codes.PAYMENT_NOT_ENOUGH_BEILI)
+        Account.objects.filter(pk=locked.pk).update(balance=F("balance") + delta)
+        new_balance = locked.balance + delta
+        account.balance = new_balance
+        return TransactionRecord.objects.create(
+            account_id=locked.pk,
+            amount=amount,
+            balance=new_balance,
+            transaction_type=transaction_type,
+            transaction_number=new_serial("T"),
+            order=order,
+            memo=memo[:128] or None,
+        )
 
 
 # --- Coupons -----------------------------------------------------------------------------------

@@ -1,0 +1,126 @@
+"""Alipay (python-alipay-sdk, RSA2): page-pay URLs and verified notifications.
+
+Without ALIPAY_APP_ID and both keys, `page_pay_url` points at the local development gateway
+(pay/payment_views.DevGatewayView, only with DEBUG on). Amounts are Decimal, formatted "%.2f".
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from alipay import AliPay
+from alipay.exceptions import AliPayException
+from django.conf import settings
+
+from utils.errors import AppError, Codes
+
+SANDBOX_GATEWAY = "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
+PRODUCTION_GATEWAY = "https://openapi.alipay.com/gateway.do"
+PAID_STATUSES = {"TRADE_SUCCESS", "TRADE_FINISHED"}
+REQUIRED_FIELDS = ("out_trade_no", "trade_no", "total_amount", "app_id", "trade_status")
+
+
+def _key(text: str, path: str) -> str:
+    if text:
+        return text
+    if path:
+        return Path(path).read_text()
+    return ""
+
+
+def _keys() -> tuple[str, str]:
+    private = _key(settings.ALIPAY_APP_PRIVATE_KEY, settings.ALIPAY_APP_PRIVATE_KEY_PATH)
+    public = _key(settings.ALIPAY_PUBLIC_KEY, settings.ALIPAY_PUBLIC_KEY_PATH)
+    return private, public
+
+
+def is_configured() -> bool:
+    private, public = _keys()
+    return bool(settings.ALIPAY_APP_ID and private and public)
+
+
+def _client() -> AliPay:
+    # Built per call from the current settings: cheap next to a payment, and never stale.
+    private, public = _keys()
+    return AliPay(
+        appid=settings.ALIPAY_APP_ID,
+        app_notify_url=settings.ALIPAY_NOTIFY_URL,
+        app_private_key_string=private,
+        alipay_public_key_string=public,
+        sign_type="RSA2",
+        debug=settings.ALIPAY_SANDBOX,
+    )
+
+
+def gateway() -> str:
+    return SANDBOX_GATEWAY if settings.ALIPAY_SANDBOX else PRODUCTION_GATEWAY
+
+
+def page_pay_url(*, order_number: str, amount: Decimal, subject: str) -> str:
+    """Where the browser pays `amount` for `order_number`."""
+    if not is_configured():
+        return f"/api/payment/dev_gateway/{order_number}/"
+    query = _client().api_alipay_trade_page_pay(
+        subject=subject,
+        out_trade_no=order_number,
+        total_amount=f"{amount:.2f}",
+        return_url=settings.ALIPAY_RETURN_URL,
+        notify_url=settings.ALIPAY_NOTIFY_URL,
+    )
+    return f"{gateway()}?{query}"
+
+
+@dataclass(frozen=True)
+class Notification:
+    order_number: str  # out_trade_no
+    trade_no: str  # Alipay's number: Order.payment_number
+    total_amount: Decimal
+    app_id: str
+    trade_status: str
+
+    @property
+    def is_paid(self) -> bool:
+        return self.trade_status in PAID_STATUSES
+
+
+def _invalid(detail: str) -> AppError:
+    return AppError(Codes.PAYMENT_NOTIFY_INVALID, f"支付通知验证失败 / {detail}")
+
+
+def verify_notification(data: Mapping[str, str]) -> Notification:
+    """Check an asynchronous notification's RSA2 signature and app id, and parse it.
+
+    Any failure, whatever the input, is AppError 1045. Comparing the amount with the order is
+    the caller's job.
+    """
+    if not is_configured():
+        raise _invalid("Alipay is not configured")
+    fields = {str(k): v for k, v in data.items() if isinstance(v, str)}
+    signature = fields.pop("sign", None)
+    if not signature:
+        raise _invalid("no signature")
+    missing = [name for name in REQUIRED_FIELDS if not fields.get(name)]
+    if missing:
+        raise _invalid(f"missing {', '.join(missing)}")
+    try:
+        verified = _client().verify(dict(fields), signature)
+    except (AliPayException, ValueError, TypeError, IndexError) as exc:
+        raise _invalid("bad signature") from exc
+    if not verified:
+        raise _invalid("bad signature")
+    if fields["app_id"] != settings.ALIPAY_APP_ID:
+        raise _invalid("another app id")
+    try:
+        amount = Decimal(fields["total_amount"])
+    except InvalidOperation as exc:
+        raise _invalid("bad total_amount") from exc
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        raise _invalid("bad total_amount")
+    return Notification(
+        order_number=fields["out_trade_no"],
+        trade_no=fields["trade_no"],
+        total_amount=amount,
+        app_id=fields["app_id"],
+        trade_status=fields["trade_status"],
+    )

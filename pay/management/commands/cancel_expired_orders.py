@@ -1,0 +1,13 @@
+"""Time out unpaid orders (cron; safe on several hosts at once): coupons and 贝里 come back."""
+
+from django.core.management.base import BaseCommand
+
+from pay.order_services import orders_cancel_expired
+
+
+class Command(BaseCommand):
+    help = "Cancel (status 5, 超时取消) unpaid orders older than ORDER_PAY_TIMEOUT seconds."
+
+    def handle(self, *args, **options):
+        count = orders_cancel_expired()
+        self.stdout.write(f"timed out {count} order(s)")

@@ -1,0 +1,13 @@
+"""Reads of orders: the account's orders with their lines, in two queries."""
+
+from django.db.models import QuerySet
+
+from pay.models import Order
+
+
+def orders_of(*, account_id: int) -> QuerySet[Order]:
+    return Order.objects.filter(account_id=account_id).prefetch_related("details")
+
+
+def order_of(*, account_id: int, order_number: str) -> Order | None:
+    return orders_of(account_id=account_id).filter(order_number=order_number).first()

@@ -1,0 +1,112 @@
+"""Orders after payment: the gateway's notification, cancelling, timing out.
+
+Each locks the order row first, so a cancel racing a notification ends in one consistent
+outcome, and coupons and 贝里 come back exactly once (the ledger's unique (order, type) backs it).
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from pay.models import CouponRecord, Order, TransactionRecord
+from pay.services import beili_change
+from utils.errors import AppError, Codes
+
+
+def _give_back(order: Order, *, status: int) -> None:
+    """Cancel `order` (locked by the caller): coupons back (or 已过期), 贝里 refunded."""
+    now = timezone.now()
+    today = timezone.localdate()
+    for record in (
+        CouponRecord.objects.select_for_update().filter(order=order).select_related("coupon")
+    ):
+        expired = today > record.valid_end
+        record.status = CouponRecord.STATUS_EXPIRED if expired else CouponRecord.STATUS_UNUSED
+        record.used_time = None
+        record.order = None
+        record.save(update_fields=["status", "used_time", "order"])
+    if order.beili_used:
+        beili_change(
+            account=order.account,
+            amount=order.beili_used,
+            transaction_type=TransactionRecord.TYPE_REFUND,
+            memo=f"订单 {order.order_number} 取消退回",
+            order=order,
+        )
+    order.status = status
+    order.cancel_time = now
+    order.save(update_fields=["status", "cancel_time"])
+
+
+def _cancellable(order: Order) -> bool:
+    """Unpaid orders, and paid ones that took no money (贝里 and coupons only): those can be
+    given back here. Money paid through the gateway needs a refund (退费), not a cancel."""
+    if order.status == Order.STATUS_UNPAID:
+        return True
+    return order.status == Order.STATUS_PAID and order.actual_amount == 0
+
+
+def order_cancel(*, account_id: int, order_number: str) -> Order:
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update()
+            .select_related("account")
+            .filter(account_id=account_id, order_number=order_number)
+            .first()
+        )
+        if order is None:
+            raise AppError(Codes.ORDER_NOT_FOUND)
+        if not _cancellable(order):
+            raise AppError(Codes.ORDER_NOT_CANCELLABLE)
+        _give_back(order, status=Order.STATUS_CANCELLED)
+        return order
+
+
+def orders_cancel_expired(*, now=None, batch_size: int = 100) -> int:
+    """Time out unpaid orders older than ORDER_PAY_TIMEOUT seconds. Rows another host is working
+    on are skipped (SKIP LOCKED) and each order is re-checked under its lock, so several hosts may
+    run this at once."""
+    now = now or timezone.now()
+    deadline = now - timedelta(seconds=settings.ORDER_PAY_TIMEOUT)
+    done = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Order.objects.select_for_update(skip_locked=True)
+                .select_related("account")
+                .filter(status=Order.STATUS_UNPAID, date__lt=deadline)
+                .order_by("id")[:batch_size]
+            )
+            for order in batch:
+                _give_back(order, status=Order.STATUS_TIMED_OUT)
+        done += len(batch)
+        if len(batch) < batch_size:
+            return done
+
+
+def order_mark_paid(*, order_number: str, amount: Decimal, payment_number: str) -> Order:
+    """The gateway says `order_number` was paid `amount`: mark it paid exactly once.
+
+    A repeated notification changes nothing. A payment for an order cancelled meanwhile is kept
+    (payment_number) and flagged for a refund, never lost. A wrong amount is 1045.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(order_number=order_number).first()
+        if order is None:
+            raise AppError(Codes.PAYMENT_NOTIFY_INVALID, "订单不存在 / no such order")
+        if amount != order.actual_amount:
+            raise AppError(Codes.PAYMENT_NOTIFY_INVALID, "金额不符 / amount differs")
+        if order.status == Order.STATUS_UNPAID:
+            order.status = Order.STATUS_PAID
+            order.pay_time = timezone.now()
+            order.payment_number = payment_number
+            order.save(update_fields=["status", "pay_time", "payment_number"])
+        elif order.status in (Order.STATUS_CANCELLED, Order.STATUS_TIMED_OUT):
+            if not order.refund_flagged:
+                order.payment_number = payment_number
+                order.refund_flagged = True
+                order.save(update_fields=["payment_number", "refund_flagged"])
+        return order

@@ -1,0 +1,318 @@
+"""POST /api/payment/ (codes 1040-1046), orders, cancel and timeout, on any database."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
+from pay.order_services import order_mark_paid
+from pay.settlement_store import settlement_read
+from tests.pay.conftest import assert_ledgers_consistent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _ledgers_stay_consistent(db):
+    yield
+    assert_ledgers_consistent()
+
+
+@pytest.fixture
+def python(make_course):
+    return make_course("Python", prices=[("30", "99.00")])
+
+
+@pytest.fixture
+def django_course(make_course):
+    return make_course("Django", prices=[("30", "199.00")])
+
+
+def pay(api, balance=0, price="0.00", key=None):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return api.post("/api/payment/", {"balance": balance, "price": price}, format="json", **headers)
+
+
+def test_paying_an_empty_settlement_is_1040(auth_api):
+    assert pay(auth_api).json()["code"] == 1040
+
+
+def test_a_wrong_price_is_1041_with_the_servers_price(auth_api, account, python, checkout):
+    checkout(auth_api, python)
+    body = pay(auth_api, price="1.00").json()
+    assert body["code"] == 1041
+    assert body["data"] == {"price": "99.00"}
+    assert not Order.objects.exists()
+
+
+def test_offering_more_beili_than_held_is_1042(auth_api, account, python, checkout, fund):
+    fund(account, 100)
+    checkout(auth_api, python)
+    assert pay(auth_api, balance=101, price="88.90").json()["code"] == 1042
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"balance": -1, "price": "1.00"}, {"balance": "x", "price": "1"}, {"price": "1.001"},
+     {"price": "abc"}, {"price": None}, {"balance": True, "price": "1"}, {"price": "NaN"}, {}],
+)  # fmt: skip
+def test_malformed_payment_bodies_are_1002(auth_api, python, checkout, body):
+    checkout(auth_api, python)
+    response = auth_api.post("/api/payment/", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == 1002
+
+
+def test_paying_all_with_beili_makes_a_paid_order(
+    auth_api, account, python, django_course, checkout, fund, make_coupon, give_coupon
+):
+    fund(account, 5000)
+    course_coupon = give_coupon(
+        account, make_coupon(course=python, money_equivalent_value=Decimal("20"))
+    )
+    global_coupon = give_coupon(account, make_coupon(money_equivalent_value=Decimal("10")))
+    data = checkout(
+        auth_api,
+        python,
+        django_course,
+        course_coupons={python: course_coupon},
+        global_coupon=global_coupon,
+    )
+    assert data["amount"]["payable"] == "268.00"
+
+    body = pay(auth_api, balance=5000, price="0.00").json()
+
+    assert body["code"] == 1000
+    assert body["data"]["status"] == Order.STATUS_PAID
+    assert body["data"]["pay_url"] is None
+    order = Order.objects.get(order_number=body["data"]["order_number"])
+    assert (order.beili_used, order.actual_amount, order.payment_type) == (2680, Decimal("0"), 3)
+    details = OrderDetail.objects.filter(order=order)
+    assert sum(d.price for d in details) == Decimal("268.00")
+    assert {d.object_id: d.original_price for d in details} == {
+        python.pk: Decimal("99.00"),
+        django_course.pk: Decimal("199.00"),
+    }
+    account.refresh_from_db()
+    assert account.balance == 5000 - 2680
+    spend = TransactionRecord.objects.get(order=order)
+    assert (spend.transaction_type, spend.amount, spend.balance) == (1, 2680, 2320)
+    used = CouponRecord.objects.filter(order=order)
+    assert {r.pk for r in used} == {course_coupon.pk, global_coupon.pk}
+    assert all(r.status == 1 and r.used_time for r in used)
+    assert settlement_read(account.pk).lines == []
+
+
+def test_money_left_to_pay_makes_an_unpaid_order_with_a_pay_url(
+    auth_api, account, python, checkout, fund
+):
+    fund(account, 500)
+    checkout(auth_api, python)
+    body = pay(auth_api, balance=500, price="49.00").json()
+    assert body["code"] == 1000
+    assert body["data"]["status"] == Order.STATUS_UNPAID
+    assert body["data"]["actual_amount"] == "49.00"
+    assert body["data"]["pay_url"].endswith(
+        f"/api/payment/dev_gateway/{body['data']['order_number']}/"
+    )
+
+
+def test_a_coupon_used_since_it_was_chosen_is_1043(
+    auth_api, account, python, checkout, make_coupon, give_coupon
+):
+    record = give_coupon(account, make_coupon())
+    checkout(auth_api, python, global_coupon=record)
+    CouponRecord.objects.filter(pk=record.pk).update(status=1, used_time=timezone.now())
+    assert pay(auth_api, price="89.00").json()["code"] == 1043
+    assert not Order.objects.exists()
+
+
+def test_a_course_gone_off_sale_before_payment_is_1023(auth_api, python, checkout):
+    from course.models import Course
+
+    checkout(auth_api, python)
+    Course.objects.filter(pk=python.pk).update(status=Course.STATUS_OFFLINE)
+    assert pay(auth_api, price="99.00").json()["code"] == 1023
+
+
+def test_the_same_idempotency_key_and_body_return_the_first_answer(
+    auth_api, account, python, checkout
+):
+    checkout(auth_api, python)
+    first = pay(auth_api, price="99.00", key="k-1").json()
+    again = pay(auth_api, price="99.00", key="k-1").json()
+    assert first == again
+    assert Order.objects.count() == 1
+
+
+def test_the_same_idempotency_key_with_another_body_is_1044(auth_api, python, checkout):
+    checkout(auth_api, python)
+    pay(auth_api, price="99.00", key="k-1")
+    response = pay(auth_api, price="98.00", key="k-1")
+    assert response.status_code == 422
+    assert response.json()["code"] == 1044
+
+
+def test_a_retry_while_the_first_request_runs_is_1046(auth_api, account, python, checkout):
+    from pay.payment_services import fingerprint
+
+    checkout(auth_api, python)
+    IdempotencyKey.objects.create(
+        account=account, key="k-1", fingerprint=fingerprint({"balance": 0, "price": "99.00"})
+    )
+    response = pay(auth_api, price="99.00", key="k-1")
+    assert response.status_code == 409
+    assert response.json()["code"] == 1046
+
+
+def test_a_refused_payment_does_not_keep_its_idempotency_key(auth_api, python, checkout):
+    checkout(auth_api, python)
+    assert pay(auth_api, price="1.00", key="k-1").json()["code"] == 1041
+    assert pay(auth_api, price="99.00", key="k-2").json()["code"] == 1000
+    assert not IdempotencyKey.objects.filter(key="k-1").exists()
+
+
+def test_an_idempotency_key_older_than_a_day_is_forgotten(
+    auth_api, account, python, checkout, make_course
+):
+    checkout(auth_api, python)
+    pay(auth_api, price="99.00", key="k-1")
+    IdempotencyKey.objects.update(created=timezone.now() - timedelta(hours=25))
+    checkout(auth_api, make_course("Go", prices=[("30", "10.00")]))
+    body = pay(auth_api, price="10.00", key="k-1").json()
+    assert body["code"] == 1000
+    assert Order.objects.count() == 2
+
+
+# --- orders ------------------------------------------------------------------------------
+
+
+def test_orders_list_and_detail_show_the_lines(auth_api, python, checkout):
+    checkout(auth_api, python)
+    number = pay(auth_api, price="99.00").json()["data"]["order_number"]
+    [listed] = auth_api.get("/api/orders/").json()["data"]
+    assert listed["order_number"] == number
+    detail = auth_api.get(f"/api/orders/{number}/").json()["data"]
+    assert detail["details"][0]["title"] == "Python"
+    assert detail["details"][0]["price"] == "99.00"
+
+
+def test_another_accounts_order_is_1050(auth_api, python, checkout, make_account, client_for):
+    checkout(auth_api, python)
+    number = pay(auth_api, price="99.00").json()["data"]["order_number"]
+    other = client_for(make_account("other"))
+    response = other.get(f"/api/orders/{number}/")
+    assert response.status_code == 404
+    assert response.json()["code"] == 1050
+    assert other.post(f"/api/orders/{number}/cancel/").json()["code"] == 1050
+
+
+def test_cancel_gives_back_coupons_and_beili_exactly_once(
+    auth_api, account, python, checkout, fund, make_coupon, give_coupon
+):
+    fund(account, 1000)
+    record = give_coupon(account, make_coupon())
+    checkout(auth_api, python, global_coupon=record)
+    number = pay(auth_api, balance=890, price="0.00").json()["data"]["order_number"]
+
+    body = auth_api.post(f"/api/orders/{number}/cancel/").json()
+    assert body["code"] == 1000
+    assert body["data"]["status"] == Order.STATUS_CANCELLED
+    again = auth_api.post(f"/api/orders/{number}/cancel/").json()
+    assert again["code"] == 1051
+
+    account.refresh_from_db()
+    assert account.balance == 1000
+    record.refresh_from_db()
+    assert (record.status, record.order_id, record.used_time) == (0, None, None)
+    assert (
+        TransactionRecord.objects.filter(transaction_type=TransactionRecord.TYPE_REFUND).count()
+        == 1
+    )
+
+
+def test_cancel_of_a_coupon_expired_meanwhile_gives_it_back_as_expired(
+    auth_api, account, python, checkout, make_coupon, give_coupon, today, monkeypatch
+):
+    record = give_coupon(account, make_coupon(valid_end_date=today + timedelta(days=1)))
+    checkout(auth_api, python, global_coupon=record)
+    number = pay(auth_api, price="89.00").json()["data"]["order_number"]
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: today + timedelta(days=2))
+    auth_api.post(f"/api/orders/{number}/cancel/")
+    record.refresh_from_db()
+    assert record.status == CouponRecord.STATUS_EXPIRED
+
+
+def test_an_order_paid_with_money_cannot_be_cancelled(auth_api, python, checkout):
+    checkout(auth_api, python)
+    number = pay(auth_api, price="99.00").json()["data"]["order_number"]
+    order_mark_paid(order_number=number, amount=Decimal("99.00"), payment_number="A1")
+    assert auth_api.post(f"/api/orders/{number}/cancel/").json()["code"] == 1051
+
+
+def test_unpaid_orders_time_out_and_give_back(auth_api, account, python, checkout, fund, settings):
+    fund(account, 100)
+    checkout(auth_api, python)
+    number = pay(auth_api, balance=100, price="89.00").json()["data"]["order_number"]
+    settings.ORDER_PAY_TIMEOUT = 60
+    call_command("cancel_expired_orders")
+    assert Order.objects.get(order_number=number).status == Order.STATUS_UNPAID
+    Order.objects.update(date=timezone.now() - timedelta(seconds=61))
+    call_command("cancel_expired_orders")
+    call_command("cancel_expired_orders")
+    assert Order.objects.get(order_number=number).status == Order.STATUS_TIMED_OUT
+    account.refresh_from_db()
+    assert account.balance == 100
+
+
+# --- the gateway's notification ------------------------------------------------------------
+
+
+def test_mark_paid_is_done_once_and_repeats_are_harmless(auth_api, python, checkout):
+    checkout(auth_api, python)
+    number = pay(auth_api, price="99.00").json()["data"]["order_number"]
+    first = order_mark_paid(order_number=number, amount=Decimal("99.00"), payment_number="A1")
+    paid_at = first.pay_time
+    again = order_mark_paid(order_number=number, amount=Decimal("99.00"), payment_number="A1")
+    assert again.status == Order.STATUS_PAID
+    assert again.pay_time == paid_at
+
+
+def test_mark_paid_with_another_amount_is_1045(auth_api, python, checkout):
+    from utils.errors import AppError
+
+    checkout(auth_api, python)
+    number = pay(auth_api, price="99.00").json()["data"]["order_number"]
+    with pytest.raises(AppError) as caught:
+        order_mark_paid(order_number=number, amount=Decimal("9.90"), payment_number="A1")
+    assert caught.value.error.code == 1045
+
+
+def test_a_payment_for_a_cancelled_order_is_kept_and_flagged_for_refund(auth_api, python, checkout):
+    checkout(auth_api, python)
+    number = pay(auth_api, price="99.00").json()["data"]["order_number"]
+    auth_api.post(f"/api/orders/{number}/cancel/")
+    order = order_mark_paid(order_number=number, amount=Decimal("99.00"), payment_number="A1")
+    assert order.status == Order.STATUS_CANCELLED
+    assert order.refund_flagged and order.payment_number == "A1"
+
+
+def test_the_dev_gateway_completes_a_payment_when_debug(auth_api, api, python, checkout, settings):
+    settings.DEBUG = True
+    settings.ALIPAY_APP_ID = ""
+    checkout(auth_api, python)
+    number = pay(auth_api, price="99.00").json()["data"]["order_number"]
+    page = api.get(f"/api/payment/dev_gateway/{number}/")
+    assert page.status_code == 200 and "99.00" in page.content.decode()
+    assert api.post(f"/api/payment/dev_gateway/{number}/").json()["data"]["status"] == 0
+
+
+def test_the_dev_gateway_does_not_exist_without_debug(api, auth_api, python, checkout, settings):
+    settings.DEBUG = False
+    checkout(auth_api, python)
+    number = pay(auth_api, price="99.00").json()["data"]["order_number"]
+    assert api.post(f"/api/payment/dev_gateway/{number}/").status_code == 404

@@ -1,0 +1,145 @@
+"""Money under concurrency, with real threads on PostgreSQL (row locks are no-ops on SQLite)."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from pay import order_services, payment_services
+from pay.models import CouponRecord, Order, TransactionRecord
+from pay.services import beili_change
+from pay.settlement_store import settlement_read
+from tests.pay.conftest import assert_ledgers_consistent
+from utils.errors import AppError
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _needs_postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks and concurrent transactions need PostgreSQL")
+    yield
+    assert_ledgers_consistent()
+
+
+def race(n, work):
+    """Run `work(i)` in n threads released together; returns each outcome ("ok" or the code)."""
+    start = threading.Barrier(n)
+    outcomes = [None] * n
+
+    def run(i):
+        start.wait()
+        try:
+            work(i)
+            outcomes[i] = "ok"
+        except AppError as error:
+            outcomes[i] = error.error.code
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_twenty_concurrent_payments_of_one_settlement_make_one_order(
+    auth_api, account, make_course, checkout, fund
+):
+    fund(account, 100_000)  # enough for every request: only the settlement can stop them
+    checkout(auth_api, make_course("Python", prices=[("30", "99.00")]))
+    body = {"balance": 10_000, "price": "0.00"}
+
+    outcomes = race(20, lambda i: payment_services.payment_create(account=account, body=body))
+
+    assert outcomes.count("ok") == 1
+    assert set(outcomes) - {"ok"} <= {1040}
+    assert Order.objects.count() == 1
+    account.refresh_from_db()
+    assert account.balance == 100_000 - 990
+
+
+def test_two_settlement_states_sharing_a_global_coupon_cannot_both_use_it(
+    auth_api, account, make_course, checkout, make_coupon, give_coupon
+):
+    record = give_coupon(account, make_coupon())
+    checkout(auth_api, make_course("Python", prices=[("30", "99.00")]), global_coupon=record)
+    first = settlement_read(account.pk)
+    checkout(auth_api, make_course("Go", prices=[("30", "50.00")]), global_coupon=record)
+    second = settlement_read(account.pk)
+    assert first.version != second.version
+    states = [(first, "89.00"), (second, "40.00")]
+
+    def pay(i):
+        settlement, price = states[i]
+        with payment_services.transaction.atomic():
+            payment_services._pay(
+                account=account,
+                settlement=settlement,
+                request=payment_services.PaymentRequest(beili=0, price=Decimal(price)),
+            )
+
+    outcomes = race(2, pay)
+
+    assert sorted(outcomes, key=str) == sorted(["ok", 1043], key=str)
+    assert CouponRecord.objects.get(pk=record.pk).status == CouponRecord.STATUS_USED
+    assert Order.objects.count() == 1
+
+
+def test_concurrent_spends_never_take_the_balance_below_zero(account, fund):
+    fund(account, 100)
+
+    def spend(i):
+        with payment_services.transaction.atomic():
+            beili_change(account=account, amount=30, transaction_type=TransactionRecord.TYPE_SPEND)
+
+    outcomes = race(10, spend)
+
+    assert outcomes.count("ok") == 3
+    assert outcomes.count(1042) == 7
+    account.refresh_from_db()
+    assert account.balance == 10
+
+
+def test_cancel_racing_a_notification_ends_in_one_consistent_outcome(
+    auth_api, account, make_course, checkout, fund, make_coupon, give_coupon
+):
+    for attempt in range(5):
+        fund(account, 100)
+        record = give_coupon(account, make_coupon(name=f"c{attempt}"))
+        checkout(
+            auth_api,
+            make_course(f"course {attempt}", prices=[("30", "99.00")]),
+            global_coupon=record,
+        )
+        answer = payment_services.payment_create(
+            account=account, body={"balance": 100, "price": "79.00"}
+        )
+        number = answer["order_number"]
+        outcomes = race(
+            2, lambda i, number=number, attempt=attempt: _cancel_or_pay(i, number, attempt, account)
+        )
+
+        order = Order.objects.get(order_number=number)
+        record.refresh_from_db()
+        refunds = TransactionRecord.objects.filter(order=order, transaction_type=2).count()
+        if order.status == Order.STATUS_PAID:  # the notification won; the cancel was refused
+            assert outcomes == [1051, "ok"]
+            assert record.status == CouponRecord.STATUS_USED and refunds == 0
+        else:  # the cancel won; the payment is kept and flagged for a refund
+            assert order.status == Order.STATUS_CANCELLED and outcomes == ["ok", "ok"]
+            assert order.refund_flagged and order.payment_number == f"A{attempt}"
+            assert record.status == CouponRecord.STATUS_UNUSED and refunds == 1
+
+
+def _cancel_or_pay(i, number, attempt, account):
+    if i == 0:
+        order_services.order_cancel(account_id=account.pk, order_number=number)
+    else:
+        order_services.order_mark_paid(
+            order_number=number, amount=Decimal("79.00"), payment_number=f"A{attempt}"
+        )
