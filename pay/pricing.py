@@ -34,6 +34,19 @@ class CouponTerms:
     valid_begin: date | None = None
     valid_end: date | None = None
 
+    @classmethod
+    def of(cls, coupon) -> "CouponTerms":
+        """The terms of any coupon-shaped object (a held record, a stored settlement coupon)."""
+        return cls(
+            id=coupon.id,
+            coupon_type=coupon.coupon_type,
+            value=coupon.money_equivalent_value,
+            off_percent=coupon.off_percent,
+            minimum_consume=coupon.minimum_consume,
+            valid_begin=coupon.valid_begin,
+            valid_end=coupon.valid_end,
+        )
+
 
 @dataclass(frozen=True)
 class Verdict:

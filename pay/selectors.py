@@ -35,15 +35,7 @@ class HeldCoupon:
 
     @property
     def terms(self) -> CouponTerms:
-        return CouponTerms(
-            id=self.id,
-            coupon_type=self.coupon_type,
-            value=self.money_equivalent_value,
-            off_percent=self.off_percent,
-            minimum_consume=self.minimum_consume,
-            valid_begin=self.valid_begin,
-            valid_end=self.valid_end,
-        )
+        return CouponTerms.of(self)
 
 
 def held_coupon(record: CouponRecord, today: date | None = None) -> HeldCoupon:

@@ -12,8 +12,8 @@ def money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def coupon_payload(held: HeldCoupon, *, usable: bool = True, reason: str | None = None) -> dict:
-    """API.md's coupon object."""
+def coupon_payload(held, *, usable: bool = True, reason: str | None = None) -> dict:
+    """API.md's coupon object, from a HeldCoupon or a settlement's StoredCoupon."""
     return {
         "id": held.id,
         "coupon_id": held.coupon_id,
@@ -117,24 +117,6 @@ def claimable_payload(rule, held: int) -> dict:
 # --- Settlement -----------------------------------------------------------------------------
 
 
-def _stored_payload(stored, verdict) -> dict:
-    money_value = stored.money_equivalent_value
-    return {
-        "id": stored.id,
-        "coupon_id": stored.coupon_id,
-        "number": stored.number,
-        "name": stored.name,
-        "coupon_type": stored.coupon_type,
-        "coupon_type_display": stored.coupon_type_display,
-        "money_equivalent_value": money(money_value),
-        "off_percent": stored.off_percent,
-        "minimum_consume": money(stored.minimum_consume),
-        "valid_end": stored.valid_end.isoformat(),
-        "usable": verdict.usable,
-        "reason": verdict.reason,
-    }
-
-
 def settlement_payload(priced) -> dict:
     """GET /api/settlement/'s data (API.md, "Settlement center")."""
     settlement, quote = priced.settlement, priced.quote
@@ -152,7 +134,9 @@ def settlement_payload(priced) -> dict:
                 "valid_period": line.valid_period,
                 "price_policy_id": line.price_policy_id,
                 "course_coupons": {
-                    str(rid): _stored_payload(c, verdicts[rid])
+                    str(rid): coupon_payload(
+                        c, usable=verdicts[rid].usable, reason=verdicts[rid].reason
+                    )
                     for rid, c in line.course_coupons.items()
                 },
                 "default_course_coupon_id": priced.course_choices[line.course_id],
@@ -163,7 +147,11 @@ def settlement_payload(priced) -> dict:
         "settlement_list": settlement_list,
         "global_coupon_info": {
             "coupons": {
-                str(rid): _stored_payload(c, priced.global_verdicts[rid])
+                str(rid): coupon_payload(
+                    c,
+                    usable=priced.global_verdicts[rid].usable,
+                    reason=priced.global_verdicts[rid].reason,
+                )
                 for rid, c in settlement.global_coupons.items()
             },
             "default_coupon_id": priced.global_choice,

@@ -14,7 +14,7 @@ from django.utils import timezone
 from course.models import Course
 from course.selectors import courses_with_policies
 from pay import settlement_store as store
-from pay.pricing import CouponTerms, Line, Quote, Verdict, check_coupon, price_settlement
+from pay.pricing import Line, Quote, Verdict, check_coupon, price_settlement
 from pay.selectors import HeldCoupon, settlement_coupons
 from pay.settlement_store import Settlement, SettlementLine, StoredCoupon
 from shopping import cart_store
@@ -102,22 +102,6 @@ def parse_course_list(raw) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-def _stored(held: HeldCoupon) -> StoredCoupon:
-    return StoredCoupon(
-        id=held.id,
-        coupon_id=held.coupon_id,
-        number=held.number,
-        name=held.name,
-        coupon_type=held.coupon_type,
-        coupon_type_display=held.coupon_type_display,
-        money_equivalent_value=held.money_equivalent_value,
-        off_percent=held.off_percent,
-        minimum_consume=held.minimum_consume,
-        valid_begin=held.valid_begin,
-        valid_end=held.valid_end,
-    )
-
-
 def _line_from(
     course: Course, policy_id: int, coupons: list[HeldCoupon], policy_dict
 ) -> SettlementLine:
@@ -131,7 +115,7 @@ def _line_from(
         valid_period=policy.valid_period,
         price_policy_id=policy.pk,
         price_policy_dict=policy_dict,
-        course_coupons={held.id: _stored(held) for held in coupons},
+        course_coupons={held.id: StoredCoupon.from_held(held) for held in coupons},
     )
 
 
@@ -188,7 +172,7 @@ def settlement_create(*, account_id: int, course_list) -> PricedSettlement:
             )
             for cid in course_ids
         ]
-        global_coupons = {held.id: _stored(held) for held in global_held}
+        global_coupons = {held.id: StoredCoupon.from_held(held) for held in global_held}
         dropped = [line for line in old.lines if line.course_id not in chosen_policy]
 
         pipe.multi()
@@ -339,11 +323,3 @@ def settlement_clear(*, account_id: int, course_id=UNSET) -> PricedSettlement:
         return Settlement(staying, remaining.global_coupons, priced.global_choice)
 
     return settlement_price(_run(store.watch_keys(account_id), build))
-
-
-def coupon_terms_of(settlement: Settlement) -> dict[int, CouponTerms]:
-    """All coupon terms the settlement holds, by record id (for payment's re-check)."""
-    terms = {rid: c.terms for rid, c in settlement.global_coupons.items()}
-    for line in settlement.lines:
-        terms.update({rid: c.terms for rid, c in line.course_coupons.items()})
-    return terms

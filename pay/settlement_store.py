@@ -49,15 +49,12 @@ class StoredCoupon:
 
     @property
     def terms(self) -> CouponTerms:
-        return CouponTerms(
-            id=self.id,
-            coupon_type=self.coupon_type,
-            value=self.money_equivalent_value,
-            off_percent=self.off_percent,
-            minimum_consume=self.minimum_consume,
-            valid_begin=self.valid_begin,
-            valid_end=self.valid_end,
-        )
+        return CouponTerms.of(self)
+
+    @classmethod
+    def from_held(cls, held) -> "StoredCoupon":
+        """From a held coupon (pay.selectors.HeldCoupon): the fields the settlement keeps."""
+        return cls(**{name: getattr(held, name) for name in cls.__dataclass_fields__})
 
     def encode(self) -> dict:
         money = self.money_equivalent_value
