@@ -1,0 +1,239 @@
+"""Benchmark 3: throughput of the service under gunicorn, beside a bare-ish baseline.
+
+`gunicorn settlement_project.wsgi -w 2` (sync workers, DEBUG=0) on a free loopback port, against
+PostgreSQL `bench` and Redis /14, loaded from other processes on the same 2 cores:
+
+- wrk (-t2 -c16, 10 s each, a generated Lua script that rotates tokens and bodies and counts
+  envelope codes):
+  - `GET /api/courses/`: the baseline (public, no token, 2 SQL queries, the envelope);
+  - `GET /api/settlement/`: 64 accounts with 5 courses settled each, round-robin;
+  - `PATCH /api/settlement/`: the same accounts toggling a course coupon on and off.
+- a Python load generator (8 threads, http.client, 10 s each):
+  - `GET /api/courses/` again, the baseline for this tool;
+  - the whole flow over 32 funded accounts: add a course to the cart, settle it, pay with 贝里
+    (with an Idempotency-Key), again and again.
+
+Ratios compare with the baseline of the same tool, measured in the same run. Without wrk (not
+installable), every endpoint runs under the Python generator instead.
+"""
+
+import os
+import threading
+import time
+import uuid
+
+import common
+
+DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+CONNECTIONS = 16
+READERS = 64
+FLOW_ACCOUNTS = 32
+PY_THREADS = 8
+HEADERS = [
+    "endpoint",
+    "tool",
+    "requests",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "non-1000",
+    "req/s / ping",
+    "p50 / ping",
+    "req/s / courses",
+]
+PING = "GET /api/ping/ (bare DRF, bench-only)"
+COURSES = "GET /api/courses/ (2 SQL)"
+
+
+def prepare():
+    """Courses, 64 readers with a settlement of 5 courses, 32 funded flow accounts."""
+    pairs = common.make_courses(5, "tp")
+    readers = common.make_accounts(READERS, "reader", beili=0)
+    first = pairs[0][0]
+    records = common.give_records(common.make_rule(first, name="course"), readers)
+    common.give_records(common.make_rule(name="global"), readers)
+    gets, patches_on, patches_off = [], [], []
+    for reader, record in zip(readers, records, strict=True):
+        token = common.token_for(reader)
+        common.settle_in_process(common.api_client(token), pairs)
+        gets.append(common.Request("GET", "/api/settlement/", token))
+        on = {"course_id": first.pk, "coupon_id": record.pk}
+        patches_on.append(common.Request("PATCH", "/api/settlement/", token, on))
+        off = {"course_id": first.pk, "coupon_id": None}
+        patches_off.append(common.Request("PATCH", "/api/settlement/", token, off))
+    flow_tokens = [common.token_for(a) for a in common.make_accounts(FLOW_ACCOUNTS, "flow")]
+    return pairs, gets, patches_on + patches_off, flow_tokens
+
+
+def flow_load(port: int, tokens: list[str], pairs, *, duration: float, threads: int) -> dict:
+    """Each thread owns tokens[i::threads] and loops: cart POST, settlement POST, payment POST."""
+    tally = common.Tally()
+    flows: list[float] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + duration
+
+    def work(i: int) -> None:
+        mine = tokens[i::threads]
+        http = common.Http(port)
+        n = 0
+        while time.monotonic() < deadline:
+            token = mine[n % len(mine)]
+            course, policies = pairs[(n + i) % len(pairs)]
+            n += 1
+            total = 0.0
+            status, env, ms = http.call(
+                "POST",
+                "/api/shopping_car/",
+                {"course_id": course.pk, "price_policy_id": policies[n % len(policies)].pk},
+                token=token,
+            )
+            tally.add("flow: cart POST", status, env, ms)
+            total += ms
+            if common.code_of(status, env) != "1000":
+                continue
+            status, env, ms = http.call(
+                "POST", "/api/settlement/", {"course_list": [course.pk]}, token=token
+            )
+            tally.add("flow: settlement POST", status, env, ms)
+            total += ms
+            if common.code_of(status, env) != "1000":
+                continue
+            pay = {"balance": common.beili_for(env["data"]["amount"]["payable"]), "price": "0.00"}
+            status, env, ms = http.call(
+                "POST",
+                "/api/payment/",
+                pay,
+                token=token,
+                headers={"Idempotency-Key": uuid.uuid4().hex},
+            )
+            tally.add("flow: payment POST", status, env, ms)
+            total += ms
+            if common.code_of(status, env) == "1000":
+                with lock:
+                    flows.append(total)
+        http.close()
+
+    start = time.monotonic()
+    common.run_threads(threads, work, join_timeout=duration + 60)
+    elapsed = time.monotonic() - start
+    return {"tally": tally, "flows": flows, "seconds": elapsed}
+
+
+def row(name: str, run: dict, ping: dict, courses: dict) -> list:
+    return [
+        name,
+        run["tool"],
+        run["requests"],
+        run["rps"],
+        run["p50_ms"],
+        run["p99_ms"],
+        run["bad"],
+        run["rps"] / ping["rps"],
+        run["p50_ms"] / ping["p50_ms"],
+        run["rps"] / courses["rps"],
+    ]
+
+
+def flow_rows(flow: dict, ping: dict, courses: dict) -> list[list]:
+    tally, seconds = flow["tally"], flow["seconds"]
+
+    def summary(lat, bad):
+        return {
+            "tool": ping["tool"],
+            "requests": len(lat),
+            "rps": len(lat) / seconds,
+            "p50_ms": common.percentile(lat, 50),
+            "p99_ms": common.percentile(lat, 99),
+            "bad": bad,
+        }
+
+    every = [ms for lat in tally.latencies.values() for ms in lat]
+    bad = sum(tally.bad(step) for step in tally.latencies)
+    rows = [row("flow: all its requests", summary(every, bad), ping, courses)]
+    for step, lat in tally.latencies.items():
+        rows.append(row(step, summary(lat, tally.bad(step)), ping, courses))
+    paid = row("flow: whole flows paid", summary(flow["flows"], 0), ping, courses)
+    paid[-3:] = [float("nan")] * 3  # a flow is three requests: no per-request ratio
+    return [*rows, paid]
+
+
+def main() -> int:
+    common.setup_django()
+    pairs, gets, patches, flow_tokens = prepare()
+    wrk = common.ensure_wrk()
+    if wrk is None:
+        print("wrk unavailable: every endpoint runs under the Python load generator")
+    ping_req = [common.Request("GET", "/api/ping/")]
+    courses_req = [common.Request("GET", "/api/courses/")]
+
+    def load(name: str, requests):
+        if wrk:
+            return common.wrk_load(
+                wrk, server.port, name, requests, duration=DURATION, connections=CONNECTIONS
+            )
+        return common.python_load(server.port, requests, duration=DURATION, threads=PY_THREADS)
+
+    def python(requests):
+        return common.python_load(server.port, requests, duration=DURATION, threads=PY_THREADS)
+
+    wrk_text = f"wrk -t2 -c{CONNECTIONS}" if wrk else "no wrk"
+    print(
+        f"{common.gunicorn_version()}, -w 2 sync workers; {DURATION} s per run; {wrk_text}; "
+        f"Python generator x{PY_THREADS}",
+        flush=True,
+    )
+    with common.Gunicorn("throughput", workers=2, DJANGO_SETTINGS_MODULE="ping_settings") as server:
+        common.python_load(server.port, ping_req + courses_req, duration=2, threads=2)  # warm-up
+        common.python_load(server.port, gets[:4] + patches[:4], duration=1, threads=2)
+        wrk_runs = {}
+        for name, requests in (
+            (PING, ping_req),
+            (COURSES, courses_req),
+            ("GET /api/settlement/ (5 courses)", gets),
+            ("PATCH /api/settlement/ (toggle coupon)", patches),
+        ):
+            print(f"  {name} ...", flush=True)
+            wrk_runs[name] = load(f"run{len(wrk_runs)}", requests)
+        print("  Python generator: ping, courses, then the flow ...", flush=True)
+        py_ping, py_courses = python(ping_req), python(courses_req)
+        flow = flow_load(server.port, flow_tokens, pairs, duration=DURATION, threads=PY_THREADS)
+        tracebacks = server.errors_logged()
+
+    ping, courses = wrk_runs[PING], wrk_runs[COURSES]
+    rows = [row(name, run, ping, courses) for name, run in wrk_runs.items()]
+    rows.append(row(PING, py_ping, py_ping, py_courses))
+    rows.append(row(COURSES, py_courses, py_ping, py_courses))
+    rows.extend(flow_rows(flow, py_ping, py_courses))
+    common.print_table(
+        "Benchmark 3: throughput under gunicorn -w 2 (loopback; load generator on the same cores)",
+        HEADERS,
+        rows,
+    )
+    codes = {step: dict(counter) for step, counter in flow["tally"].codes.items()}
+    print(f"\nflow answer codes: {codes}")
+    if tracebacks:
+        print(f"WARNING: {tracebacks} tracebacks in {common.RESULTS / 'gunicorn-throughput.log'}")
+    bad = sum(r[6] for r in rows)
+    common.write_results(
+        "throughput",
+        {
+            "duration_s": DURATION,
+            "connections": CONNECTIONS,
+            "python_threads": PY_THREADS,
+            "gunicorn": common.gunicorn_version(),
+            "wrk_runs": wrk_runs,
+            "python_runs": {PING: py_ping, COURSES: py_courses},
+            "flow_codes": codes,
+            "server_tracebacks": tracebacks,
+        },
+        HEADERS,
+        rows,
+    )
+    if bad or tracebacks:
+        print(f"FAILED: {bad} answers were not 1000, {tracebacks} server tracebacks")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
