@@ -80,6 +80,10 @@ def payment_create(*, account: Account, body: dict) -> dict:
 
 def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -> Order:
     locked = Account.objects.select_for_update().get(pk=account.pk)
+    # Under the account lock: a settlement state already paid is gone, whatever else changed.
+    # (The unique order_one_per_settlement_state constraint backs this up.)
+    if Order.objects.filter(account=locked, settlement_token=settlement.version).exists():
+        raise AppError(Codes.PAYMENT_EMPTY, "该结算已支付 / this settlement was paid")
     if request.beili > locked.balance:
         raise AppError(Codes.PAYMENT_NOT_ENOUGH_BEILI, data={"balance": locked.balance})
 
@@ -142,9 +146,8 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
         settlement_token=settlement.version,
     )
     course_type = ContentType.objects.get_for_model(Course)
-    for line_quote in quote.lines:
-        settled = settlement.line(line_quote.course_id)
-        OrderDetail.objects.create(
+    OrderDetail.objects.bulk_create(
+        OrderDetail(
             order=order,
             content_type=course_type,
             object_id=line_quote.course_id,
@@ -152,8 +155,10 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
             price=line_quote.payable,
             valid_period_display=policies[line_quote.course_id].get_valid_period_display(),
             valid_period=policies[line_quote.course_id].valid_period,
-            memo=settled.title[:255],
+            memo=settlement.line(line_quote.course_id).title[:255],
         )
+        for line_quote in quote.lines
+    )
     CouponRecord.objects.filter(pk__in=chosen_ids).update(
         status=CouponRecord.STATUS_USED, used_time=now, order=order
     )

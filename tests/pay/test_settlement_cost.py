@@ -82,3 +82,19 @@ def test_get_takes_the_same_round_trips_with_0_or_100000_unrelated_keys(
         pipe.execute()
     _, full_trips = measure(get)
     assert empty_trips == full_trips <= 3
+
+
+def test_payment_costs_the_same_for_1_or_10_courses(auth_api, account, fill_cart, settings):
+    from pay.models import TransactionRecord
+    from pay.services import beili_change
+
+    beili_change(account=account, amount=100_000, transaction_type=TransactionRecord.TYPE_INCOME)
+    costs = []
+    for n in (1, 10):
+        ids = fill_cart(n)
+        auth_api.post("/api/settlement/", {"course_list": ids}, format="json")
+        pay = lambda: auth_api.post(  # noqa: E731
+            "/api/payment/", {"balance": 50_000, "price": "0.00"}, format="json"
+        ).json()
+        costs.append(measure(pay))
+    assert costs[0] == costs[1]
