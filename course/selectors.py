@@ -1,8 +1,19 @@
-"""Reads of the catalogue: courses on sale with their price policies, in two SQL queries."""
+"""Reads of the catalogue (courses on sale with their price policies, in two SQL queries) and of
+the logged-in account."""
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
-from course.models import Course, PricePolicy
+from course.models import Account, Course, PricePolicy
+
+
+def account_summary(account: Account) -> dict:
+    """The account as its owner sees it: the row authentication has just read, so no query."""
+    return {
+        "username": account.username,
+        "balance": account.balance,
+        "beili_per_yuan": settings.BEILI_PER_YUAN,
+    }
 
 
 def courses_on_sale() -> QuerySet[Course]:

@@ -14,6 +14,12 @@ class LoginResultSerializer(serializers.Serializer):
     balance = serializers.IntegerField()
 
 
+class AccountSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    balance = serializers.IntegerField(help_text="贝里")
+    beili_per_yuan = serializers.IntegerField(help_text="how many 贝里 make one 元")
+
+
 class PricePolicySerializer(serializers.ModelSerializer):
     valid_period_display = serializers.CharField(source="get_valid_period_display")
 

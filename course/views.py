@@ -5,7 +5,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from course import selectors, services
-from course.serializers import CourseSerializer, LoginResultSerializer, LoginSerializer
+from course.serializers import (
+    AccountSerializer,
+    CourseSerializer,
+    LoginResultSerializer,
+    LoginSerializer,
+)
 from utils.errors import AppError, Codes
 from utils.response import ok
 from utils.schema import ERROR_ENVELOPE, envelope
@@ -33,6 +38,14 @@ class LogoutView(APIView):
     def post(self, request):
         services.session_logout(token=request.auth)
         return ok()
+
+
+class AccountView(APIView):
+    """Who is logged in and their 贝里, read fresh (the balance changes with payments)."""
+
+    @extend_schema(responses={200: envelope("AccountEnvelope", AccountSerializer)})
+    def get(self, request):
+        return ok(selectors.account_summary(request.user))
 
 
 class CourseListView(APIView):

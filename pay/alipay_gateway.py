@@ -71,6 +71,17 @@ def page_pay_url(*, order_number: str, amount: Decimal, subject: str) -> str:
     return f"{gateway()}?{query}"
 
 
+def order_pay_url(order) -> str | None:
+    """Where the browser pays an unpaid order; None once it no longer waits for money."""
+    if order.status != order.STATUS_UNPAID:
+        return None
+    return page_pay_url(
+        order_number=order.order_number,
+        amount=order.actual_amount,
+        subject=f"路飞学城订单 {order.order_number}",
+    )
+
+
 @dataclass(frozen=True)
 class Notification:
     order_number: str  # out_trade_no

@@ -304,6 +304,14 @@ class Order(models.Model):
     def __str__(self):
         return self.order_number
 
+    @property
+    def can_cancel(self) -> bool:
+        """Unpaid orders, and paid ones that took no money (贝里 and coupons only): those can be
+        given back by a cancel. Money paid through the gateway needs a refund (退费) instead."""
+        if self.status == self.STATUS_UNPAID:
+            return True
+        return self.status == self.STATUS_PAID and self.actual_amount == 0
+
 
 class OrderDetail(models.Model):
     """订单详情"""

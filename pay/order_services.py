@@ -41,14 +41,6 @@ def _give_back(order: Order, *, status: int) -> None:
     order.save(update_fields=["status", "cancel_time"])
 
 
-def _cancellable(order: Order) -> bool:
-    """Unpaid orders, and paid ones that took no money (贝里 and coupons only): those can be
-    given back here. Money paid through the gateway needs a refund (退费), not a cancel."""
-    if order.status == Order.STATUS_UNPAID:
-        return True
-    return order.status == Order.STATUS_PAID and order.actual_amount == 0
-
-
 def order_cancel(*, account_id: int, order_number: str) -> Order:
     with transaction.atomic():
         order = (
@@ -59,7 +51,7 @@ def order_cancel(*, account_id: int, order_number: str) -> Order:
         )
         if order is None:
             raise AppError(Codes.ORDER_NOT_FOUND)
-        if not _cancellable(order):
+        if not order.can_cancel:
             raise AppError(Codes.ORDER_NOT_CANCELLABLE)
         _give_back(order, status=Order.STATUS_CANCELLED)
         return order

@@ -193,18 +193,11 @@ def _clear_settlement(account_id: int, version: str | None) -> None:
 
 
 def _answer(order: Order) -> dict:
-    pay_url = None
-    if order.status == Order.STATUS_UNPAID:
-        pay_url = alipay_gateway.page_pay_url(
-            order_number=order.order_number,
-            amount=order.actual_amount,
-            subject=f"路飞学城订单 {order.order_number}",
-        )
     return {
         "order_number": order.order_number,
         "status": order.status,
         "actual_amount": f"{order.actual_amount:.2f}",
-        "pay_url": pay_url,
+        "pay_url": alipay_gateway.order_pay_url(order),
     }
 
 

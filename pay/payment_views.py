@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.utils.html import escape
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
@@ -58,6 +59,11 @@ class AlipayNotifyView(APIView):
         return HttpResponse("success", content_type="text/plain")
 
 
+def _orders_page(order_number: str) -> str:
+    """The frontend's orders screen, opened on one order."""
+    return f"/#/orders?order={quote(order_number)}"
+
+
 class AlipayReturnView(APIView):
     """Where Alipay sends the browser back. Nothing here is trusted to pay an order (only the
     verified notification does): the browser is sent to the frontend's orders page."""
@@ -68,7 +74,7 @@ class AlipayReturnView(APIView):
     @extend_schema(exclude=True)
     def get(self, request):
         number = request.query_params.get("out_trade_no", "")
-        return HttpResponseRedirect(f"/#/orders?order={quote(number)}")
+        return HttpResponseRedirect(_orders_page(number))
 
 
 class DevGatewayView(APIView):
@@ -76,6 +82,7 @@ class DevGatewayView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    parser_classes = [FormParser, JSONParser]  # its page posts a form
 
     def _order(self, order_number):
         if not settings.DEBUG or alipay_gateway.is_configured():
@@ -92,7 +99,8 @@ class DevGatewayView(APIView):
         html = f"""<!doctype html><meta charset="utf-8"><title>开发支付网关</title>
 <h1>开发支付网关 / development gateway</h1>
 <p>订单 {number}: ¥{order.actual_amount:.2f} ({escape(order.get_status_display())})</p>
-<form method="post"><button type="submit">确认支付 / pay</button></form>"""
+<form method="post"><input type="hidden" name="back_to_shop" value="1">
+<button type="submit">确认支付 / pay</button></form>"""
         return HttpResponse(html)
 
     @extend_schema(exclude=True)
@@ -103,6 +111,9 @@ class DevGatewayView(APIView):
             amount=order.actual_amount,
             payment_number=f"DEV{order.order_number}",
         )
+        if request.data.get("back_to_shop"):
+            # The page's own form: back to the shop the way Alipay's return does.
+            return HttpResponseRedirect(_orders_page(order.order_number))
         return ok({"order_number": order.order_number, "status": order.status})
 
 

@@ -2,8 +2,10 @@
 
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from pay import alipay_gateway
 from pay.selectors import HeldCoupon
 
 
@@ -251,4 +253,10 @@ class OrderSerializer(serializers.Serializer):
     date = serializers.DateTimeField()
     pay_time = serializers.DateTimeField(allow_null=True)
     cancel_time = serializers.DateTimeField(allow_null=True)
+    can_cancel = serializers.BooleanField(help_text="POST .../cancel/ would succeed now")
+    pay_url = serializers.SerializerMethodField(help_text="where to pay an unpaid order")
     details = OrderDetailSerializer(many=True)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_pay_url(self, order) -> str | None:
+        return alipay_gateway.order_pay_url(order)

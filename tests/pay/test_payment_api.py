@@ -201,6 +201,31 @@ def test_orders_list_and_detail_show_the_lines(auth_api, python, checkout):
     assert detail["details"][0]["price"] == "99.00"
 
 
+def test_an_unpaid_order_offers_its_pay_url_and_a_cancel(auth_api, python, checkout, settings):
+    settings.ALIPAY_APP_ID = ""
+    checkout(auth_api, python)
+    number = pay(auth_api, price="99.00").json()["data"]["order_number"]
+    order = auth_api.get(f"/api/orders/{number}/").json()["data"]
+    assert order["pay_url"] == f"/api/payment/dev_gateway/{number}/"
+    assert order["can_cancel"] is True
+
+
+def test_an_order_paid_with_money_offers_neither_pay_url_nor_cancel(auth_api, python, checkout):
+    checkout(auth_api, python)
+    number = pay(auth_api, price="99.00").json()["data"]["order_number"]
+    order_mark_paid(order_number=number, amount=Decimal("99.00"), payment_number="A1")
+    order = auth_api.get(f"/api/orders/{number}/").json()["data"]
+    assert (order["pay_url"], order["can_cancel"]) == (None, False)
+
+
+def test_an_order_paid_with_beili_only_can_be_cancelled(auth_api, account, python, checkout, fund):
+    fund(account, 990)
+    checkout(auth_api, python)
+    number = pay(auth_api, balance=990, price="0.00").json()["data"]["order_number"]
+    order = auth_api.get(f"/api/orders/{number}/").json()["data"]
+    assert (order["status"], order["pay_url"], order["can_cancel"]) == (0, None, True)
+
+
 def test_another_accounts_order_is_1050(auth_api, python, checkout, make_account, client_for):
     checkout(auth_api, python)
     number = pay(auth_api, price="99.00").json()["data"]["order_number"]
@@ -309,6 +334,24 @@ def test_the_dev_gateway_completes_a_payment_when_debug(auth_api, api, python, c
     page = api.get(f"/api/payment/dev_gateway/{number}/")
     assert page.status_code == 200 and "99.00" in page.content.decode()
     assert api.post(f"/api/payment/dev_gateway/{number}/").json()["data"]["status"] == 0
+
+
+def test_the_dev_gateway_page_form_pays_and_sends_the_browser_back_to_the_shop(
+    auth_api, api, python, checkout, settings
+):
+    settings.DEBUG = True
+    settings.ALIPAY_APP_ID = ""
+    checkout(auth_api, python)
+    number = pay(auth_api, price="99.00").json()["data"]["order_number"]
+    assert 'name="back_to_shop"' in api.get(f"/api/payment/dev_gateway/{number}/").content.decode()
+    response = api.post(
+        f"/api/payment/dev_gateway/{number}/",
+        "back_to_shop=1",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/#/orders?order={number}"
+    assert Order.objects.get(order_number=number).status == Order.STATUS_PAID
 
 
 def test_the_dev_gateway_does_not_exist_without_debug(api, auth_api, python, checkout, settings):
