@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format migrate demo bench fuzz clean
+.PHONY: install run test e2e lint format migrate demo bench fuzz clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ run: demo
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The browser tests alone (they also run in `make test` when Chromium is installed);
+# needs Debian's chromium: apt-get install chromium fonts-wqy-microhei. Screenshots: test-results/e2e/.
+e2e: install
+	E2E_REQUIRED=1 $(PY) -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -41,4 +46,4 @@ fuzz: install
 	scripts/fuzz_api.sh
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache test-results

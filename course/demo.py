@@ -42,7 +42,7 @@ def load() -> list[str]:
             name=name,
             defaults={
                 "brief": brief,
-                "course_img": f"/static/demo/course_{order}.png",
+                "course_img": f"/static/demo/course_{order}.svg",
                 "status": Course.STATUS_ON_SALE,
                 "order": order,
             },

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "course",
     "shopping",
     "pay",
+    "frontend",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,8 @@ urlpatterns = [
     # Any other /api/ URL answers the 404 envelope, with DEBUG on too (handler404 is only used
     # with DEBUG off, and Django's technical 404 page is HTML).
     re_path(r"^api/", not_found),
+    # The single-page shop at / (its screens are #/ routes, so this is its only URL).
+    path("", include("frontend.urls")),
 ]
 
 handler400 = "utils.views.bad_request"

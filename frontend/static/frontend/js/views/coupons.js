@@ -1,0 +1,76 @@
+// 我的优惠券: the wallet (filter by status) and the coupons claimable today (领取).
+
+import { api } from "../api.js";
+import { busy, h } from "../dom.js";
+import { badge, couponTerms } from "./parts.js";
+
+const TABS = [
+  ["", "全部"],
+  ["0", "未使用"],
+  ["1", "已使用"],
+  ["2", "已过期"],
+];
+const STATUS = { 0: ["未使用", "ok"], 1: ["已使用", "muted"], 2: ["已过期", "muted"] };
+
+export async function couponsView(app, route) {
+  const status = route.query.get("status") || "";
+  const [wallet, claimable] = await Promise.all([
+    api("GET", status ? `coupons/?status=${status}` : "coupons/"),
+    api("GET", "coupons/available/"),
+  ]);
+  return h(
+    "section",
+    {},
+    h("h1", {}, "我的优惠券"),
+    h(
+      "nav",
+      { class: "tabs", "aria-label": "按状态筛选" },
+      TABS.map(([value, label]) =>
+        h("a", { href: value ? `#/coupons?status=${value}` : "#/coupons", class: value === status ? "active" : null }, label),
+      ),
+    ),
+    wallet.length
+      ? h("div", { class: "coupon-grid", "data-testid": "wallet" }, wallet.map(walletCoupon))
+      : h("p", { class: "empty" }, "这里没有优惠券。"),
+    h("h2", {}, "可领取的优惠券"),
+    claimable.length
+      ? h("div", { class: "coupon-grid" }, claimable.map((rule) => claimableCoupon(app, rule)))
+      : h("p", { class: "empty" }, "今天没有可领取的优惠券。"),
+  );
+}
+
+function walletCoupon(coupon) {
+  const [label, kind] = STATUS[coupon.status];
+  return h(
+    "article",
+    { class: `coupon-card${coupon.status === 0 ? "" : " unusable"}`, "data-coupon": coupon.name },
+    h("div", { class: "coupon-value" }, couponTerms(coupon)),
+    h("div", { class: "coupon-body" }, h("strong", {}, coupon.name), h("span", { class: "muted" }, `${coupon.coupon_type_display} · 有效期至 ${coupon.valid_end}`),
+      coupon.status === 0 && !coupon.usable ? h("span", { class: "reason" }, coupon.reason) : null),
+    h("span", { "data-testid": "coupon-status" }, badge(label, kind)),
+  );
+}
+
+function claimableCoupon(app, rule) {
+  const validity = rule.coupon_valid_days ? `领取后 ${rule.coupon_valid_days} 天内有效` : `${rule.valid_begin_date} 至 ${rule.valid_end_date}`;
+  const claim = h("button", { class: "small primary", disabled: rule.held >= rule.per_account_limit }, rule.held >= rule.per_account_limit ? "已领取" : "领取");
+  claim.addEventListener("click", () =>
+    busy(claim, async () => {
+      try {
+        const record = await api("POST", "coupons/claim/", { coupon_id: rule.coupon_id });
+        app.flash(`已领取:${record.name}`, "ok");
+        app.render();
+      } catch (err) {
+        app.error(err);
+      }
+    }),
+  );
+  return h(
+    "article",
+    { class: "coupon-card", "data-coupon": rule.name },
+    h("div", { class: "coupon-value" }, couponTerms(rule)),
+    h("div", { class: "coupon-body" }, h("strong", {}, rule.name), h("span", { class: "muted" }, `${rule.coupon_type_display} · ${validity} · 领取截止 ${rule.close_date}`),
+      h("span", { class: "muted" }, `已领 ${rule.held}/${rule.per_account_limit}${rule.course_id ? " · 指定课程" : " · 全场通用"}`)),
+    claim,
+  );
+}

@@ -1,0 +1,36 @@
+// Pieces several screens share: a course's cover, a coupon's terms, status badges.
+
+import { h } from "../dom.js";
+
+/** The course image, or a coloured block with the course's first letter when it has none. */
+export function courseCover(title, src) {
+  const hue = [...title].reduce((sum, ch) => sum + ch.codePointAt(0), 0) % 360;
+  const fallback = h("div", { class: "cover fallback", style: `--hue:${hue}`, "aria-hidden": "true" }, [...title][0]);
+  if (!src) return fallback;
+  const img = h("img", { class: "cover", src, alt: "", loading: "lazy" });
+  img.addEventListener("error", () => img.replaceWith(fallback), { once: true });
+  return img;
+}
+
+/** "200.00" → "200", "39.90" → "39.9": amounts inside a coupon's short terms. */
+function short(amount) {
+  const text = String(amount);
+  return text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "") : text;
+}
+
+/** 满100减30 / 立减20 / 8折 (off_percent 79 is 7.9折), with 满X when the rule has a minimum. */
+export function couponTerms(coupon) {
+  const minimum = Number(coupon.minimum_consume) > 0 ? `满${short(coupon.minimum_consume)}` : "";
+  if (coupon.coupon_type === 2) return `${minimum}${minimum ? "打" : ""}${coupon.off_percent / 10}折`;
+  if (coupon.coupon_type === 1) return `满${short(coupon.minimum_consume)}减${short(coupon.money_equivalent_value)}`;
+  return `${minimum}${minimum ? "减" : "立减"}${short(coupon.money_equivalent_value)}元`;
+}
+
+/** One line naming a coupon: 全场满200减50 · 满¥200减¥50 · 至 2026-12-31 */
+export function couponLabel(coupon) {
+  return `${coupon.name} · ${couponTerms(coupon)} · 至 ${coupon.valid_end}`;
+}
+
+export function badge(text, kind) {
+  return h("span", { class: `badge-status ${kind}` }, text);
+}

@@ -1,0 +1,176 @@
+"""The shop in a real browser: a user's whole path from login to a cancelled order, and the
+gateway path, over the demo data (`load_demo`)."""
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Page, expect
+
+from course.models import Account
+from pay.models import CouponRecord, Order
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PYTHON = "Python开发21天入门"
+REDIS = "Redis 深入浅出"
+
+
+@pytest.fixture
+def demo(live_server):
+    call_command("load_demo", stdout=io.StringIO())
+
+
+def log_in(page: Page, username: str, password: str) -> None:
+    page.goto("/#/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_test_id("beili-balance")).to_be_visible()
+
+
+def add_to_cart(page: Page, course: str, period: str) -> None:
+    card = page.locator(f'article[data-course="{course}"]')
+    card.get_by_role("combobox").select_option(label=period)
+    card.get_by_role("button", name="加入购物车").click()
+    expect(page.get_by_test_id("flash-ok")).to_contain_text(course)
+
+
+def choose_coupon(page: Page, scope, coupon: str) -> None:
+    scope.locator(f'label[data-coupon="{coupon}"]').click()
+    expect(scope.locator(f'label[data-coupon="{coupon}"] input')).to_be_checked()
+
+
+def test_a_user_settles_two_courses_with_coupons_pays_with_beili_and_cancels(page, shot, demo):
+    # Given alex (5000 贝里) logs in
+    page.goto("/#/login")
+    page.get_by_label("用户名").fill("alex")
+    page.get_by_label("密码").fill("alex-demo-123")
+    shot("login")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_test_id("beili-balance")).to_have_text("5000")
+    expect(page.locator("article.course")).to_have_count(5)
+    shot("courses")
+
+    # When two courses go into the cart and on into the settlement
+    add_to_cart(page, PYTHON, "1个月 · ¥99.00")
+    add_to_cart(page, REDIS, "2周 · ¥49.90")
+    expect(page.get_by_test_id("cart-count")).to_have_text("2")
+    page.get_by_role("link", name="购物车").click()
+    expect(page.get_by_test_id("cart-total")).to_have_text("¥148.90")
+    shot("cart")
+    page.get_by_role("button", name="去结算").click()
+
+    # Then the settlement shows each course's own coupons, and a global coupon greyed with its reason
+    expect(page.get_by_test_id("payable")).to_have_text("¥148.90")
+    python_line = page.locator(f'section.course-line[data-course="{PYTHON}"]')
+    redis_line = page.locator(f'section.course-line[data-course="{REDIS}"]')
+    globals_ = page.get_by_test_id("global-coupons")
+    expect(python_line.locator("label[data-coupon]")).to_have_count(1)
+    expect(python_line.locator('label[data-coupon="Python立减20元"]')).to_be_visible()
+    expect(redis_line.locator('label[data-coupon="Redis课程8折"]')).to_be_visible()
+    too_small = globals_.locator('label[data-coupon="全场满200减50"]')
+    expect(too_small).to_have_class("coupon-option unusable")
+    expect(too_small.locator("input")).to_be_disabled()
+    expect(too_small.locator(".reason")).to_contain_text("200")
+    shot("settlement")
+
+    # When a course coupon and a global coupon are chosen, the price follows the server's sums
+    choose_coupon(page, python_line, "Python立减20元")
+    expect(page.get_by_test_id("course-discount")).to_have_text("-¥20.00")
+    expect(page.get_by_test_id("payable")).to_have_text("¥128.90")
+    choose_coupon(page, redis_line, "Redis课程8折")
+    expect(redis_line.get_by_test_id("discounted-price")).to_have_text("¥39.92")
+    expect(page.get_by_test_id("payable")).to_have_text("¥118.92")
+    choose_coupon(page, globals_, "全场通用10元")
+    expect(page.get_by_test_id("global-discount")).to_have_text("-¥10.00")
+    expect(page.get_by_test_id("payable")).to_have_text("¥108.92")
+
+    # And 贝里 cover it all: 1090 贝里 (¥108.92 rounded up to a whole 贝里)
+    page.get_by_role("button", name="全部使用").click()
+    expect(page.get_by_label("使用贝里")).to_have_value("1090")
+    expect(page.get_by_test_id("beili-worth")).to_have_text("抵扣 ¥108.92")
+    expect(page.get_by_test_id("to-pay")).to_have_text("¥0.00")
+    shot("settlement-with-coupons")
+    page.get_by_test_id("pay").click()
+
+    # Then the order is paid at once, the 贝里 are spent and the coupons used
+    expect(page.get_by_test_id("payment-status")).to_contain_text("已支付")
+    expect(page.get_by_test_id("beili-balance")).to_have_text("3910")
+    shot("paid")
+    order = Order.objects.get()
+    assert (order.status, order.beili_used, order.actual_amount) == (Order.STATUS_PAID, 1090, 0)
+    assert CouponRecord.objects.filter(order=order).count() == 3
+
+    # When the order is cancelled from the orders screen
+    page.get_by_role("link", name="我的订单").click()
+    card = page.locator(f'article[data-order="{order.order_number}"]')
+    expect(card.get_by_test_id("order-status")).to_have_text("交易成功")
+    shot("orders")
+    card.get_by_role("button", name="取消订单").click()
+    card.get_by_role("button", name="确认取消").click()
+
+    # Then coupons and 贝里 come back
+    expect(page.get_by_test_id("flash-ok")).to_contain_text("已取消")
+    expect(card.get_by_test_id("order-status")).to_have_text("主动取消")
+    expect(page.get_by_test_id("beili-balance")).to_have_text("5000")
+    shot("cancelled")
+    page.get_by_role("link", name="我的优惠券").click()
+    wallet = page.get_by_test_id("wallet")
+    for name in ("Python立减20元", "Redis课程8折", "全场通用10元"):
+        expect(wallet.locator(f'[data-coupon="{name}"] [data-testid=coupon-status]')).to_have_text(
+            "未使用"
+        )
+    shot("coupons")
+    assert Account.objects.get(username="alex").balance == 5000
+
+
+def test_a_user_pays_the_rest_through_the_gateway_page(page, shot, demo, settings):
+    # Given no Alipay settings and DEBUG on: the development gateway stands in for Alipay
+    settings.DEBUG = True
+    settings.ALIPAY_APP_ID = ""
+    log_in(page, "wusir", "wusir-demo-123")
+    add_to_cart(page, PYTHON, "1个月 · ¥99.00")
+    page.get_by_role("link", name="购物车").click()
+    page.get_by_role("button", name="去结算").click()
+    choose_coupon(page, page.locator("section.course-line"), "Python立减20元")
+    expect(page.get_by_test_id("payable")).to_have_text("¥79.00")
+
+    # When wusir spends all 200 贝里 (¥20) and pays the other ¥59 through the gateway
+    page.get_by_label("使用贝里").fill("200")
+    expect(page.get_by_test_id("to-pay")).to_have_text("¥59.00")
+    page.get_by_test_id("pay").click()
+    expect(page.get_by_test_id("payment-status")).to_contain_text("还需支付 ¥59.00")
+    expect(page.get_by_test_id("beili-balance")).to_have_text("0")
+    shot("waiting-for-payment")
+    page.get_by_test_id("pay-link").click()
+    expect(page.get_by_role("heading", name="开发支付网关 / development gateway")).to_be_visible()
+    shot("gateway")
+    page.get_by_role("button", name="确认支付 / pay").click()
+
+    # Then the browser is back on the order, paid
+    order = Order.objects.get()
+    card = page.locator(f'article[data-order="{order.order_number}"]')
+    expect(card).to_have_class("panel order focused")
+    expect(card.get_by_test_id("order-status")).to_have_text("交易成功")
+    shot("paid-order")
+
+
+def test_errors_are_shown_in_words_and_login_returns_to_the_screen_asked_for(page, shot, demo):
+    # Given a visitor asks for the cart without logging in
+    page.goto("/#/cart")
+    expect(page).to_have_url(re.compile(r"#/login\?next="))
+
+    # When the password is wrong, the registry's message is shown
+    page.get_by_label("用户名").fill("alex")
+    page.get_by_label("密码").fill("wrong password")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_test_id("flash-error")).to_contain_text("用户名或密码错误 (1005)")
+    shot("login-failed")
+
+    # Then the right password leads back to the cart
+    page.get_by_label("密码").fill("alex-demo-123")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="购物车")).to_be_visible()
+    expect(page.get_by_text("购物车是空的")).to_be_visible()
