@@ -22,6 +22,7 @@ otherwise from pipelined MSETs of 1,000 keys.
 import time
 
 import common
+import redis
 
 LEVELS = (0, 100_000, 1_000_000)
 COURSES = 5
@@ -35,7 +36,7 @@ def fill_noise(client, have: int, target: int) -> str:
     try:
         client.execute_command("DEBUG", "POPULATE", target, NOISE_PREFIX)
         return "DEBUG POPULATE"
-    except Exception:  # disabled by enable-debug-command (the default on Redis 7)
+    except redis.ResponseError:  # disabled by enable-debug-command (the default on Redis 7)
         pass
     batch, per_execute = 1000, 100
     with client.pipeline(transaction=False) as pipe:
