@@ -6,12 +6,15 @@ Without ALIPAY_APP_ID and both keys, `page_pay_url` points at the local developm
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from alipay import AliPay
 from alipay.exceptions import AliPayException
 from django.conf import settings
+from django.utils import timezone
 
 from utils.errors import AppError, Codes
 
@@ -19,6 +22,7 @@ SANDBOX_GATEWAY = "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
 PRODUCTION_GATEWAY = "https://openapi.alipay.com/gateway.do"
 PAID_STATUSES = {"TRADE_SUCCESS", "TRADE_FINISHED"}
 REQUIRED_FIELDS = ("out_trade_no", "trade_no", "total_amount", "app_id", "trade_status")
+ALIPAY_TZ = ZoneInfo("Asia/Shanghai")  # the clock of Alipay's time fields
 
 
 def _key(text: str, path: str) -> str:
@@ -57,28 +61,38 @@ def gateway() -> str:
     return SANDBOX_GATEWAY if settings.ALIPAY_SANDBOX else PRODUCTION_GATEWAY
 
 
-def page_pay_url(*, order_number: str, amount: Decimal, subject: str) -> str:
-    """Where the browser pays `amount` for `order_number`."""
+def page_pay_url(
+    *, order_number: str, amount: Decimal, subject: str, expires_at: datetime | None = None
+) -> str:
+    """Where the browser pays `amount` for `order_number`; Alipay closes the trade at
+    `expires_at` (its `time_expire`, Beijing time) so nobody pays an order timed out here."""
     if not is_configured():
         return f"/api/payment/dev_gateway/{order_number}/"
+    extra = {}
+    if expires_at is not None:
+        extra["time_expire"] = expires_at.astimezone(ALIPAY_TZ).strftime("%Y-%m-%d %H:%M:%S")
     query = _client().api_alipay_trade_page_pay(
         subject=subject,
         out_trade_no=order_number,
         total_amount=f"{amount:.2f}",
         return_url=settings.ALIPAY_RETURN_URL,
         notify_url=settings.ALIPAY_NOTIFY_URL,
+        **extra,
     )
     return f"{gateway()}?{query}"
 
 
-def order_pay_url(order) -> str | None:
-    """Where the browser pays an unpaid order; None once it no longer waits for money."""
-    if order.status != order.STATUS_UNPAID:
+def order_pay_url(order, now: datetime | None = None) -> str | None:
+    """Where the browser pays an unpaid order; None once it no longer waits for money, that is
+    once paid or cancelled, or past ORDER_PAY_TIMEOUT even before the timeout job has run."""
+    deadline = order.date + timedelta(seconds=settings.ORDER_PAY_TIMEOUT)
+    if order.status != order.STATUS_UNPAID or (now or timezone.now()) >= deadline:
         return None
     return page_pay_url(
         order_number=order.order_number,
         amount=order.actual_amount,
         subject=f"路飞学城订单 {order.order_number}",
+        expires_at=deadline,
     )
 
 

@@ -13,6 +13,12 @@ def test_the_shop_page_is_served_at_the_root_and_never_cached(client, settings):
     assert 'type="module"' in page and "frontend/js/main.js" in page
 
 
+def test_the_shop_page_allows_scripts_from_this_site_only(client):
+    policy = client.get("/")["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "object-src 'none'" in policy
+    assert "script-src" not in policy  # falls back to default-src 'self': no inline script
+
+
 @pytest.mark.parametrize("debug, shown", [(True, True), (False, False)])
 def test_the_demo_accounts_hint_is_only_offered_with_debug(client, settings, debug, shown):
     settings.DEBUG = debug

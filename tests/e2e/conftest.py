@@ -62,9 +62,12 @@ def page(browser, live_server):
     page.set_default_timeout(15_000)
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # The app reports its own bugs (not API refusals) with console.error; so does Chromium for a
+    # failed load (a missing module or image).
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
     yield page
     context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not errors, f"errors in the page: {errors}"
 
 
 @pytest.fixture

@@ -9,12 +9,14 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from course.models import Account
-from pay.models import CouponRecord, Order
+from pay.models import CouponRecord, Order, TransactionRecord
+from pay.services import beili_change
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PYTHON = "Python开发21天入门"
 REDIS = "Redis 深入浅出"
+LINUX = "Linux 运维基础"
 
 
 @pytest.fixture
@@ -38,8 +40,21 @@ def add_to_cart(page: Page, course: str, period: str) -> None:
 
 
 def choose_coupon(page: Page, scope, coupon: str) -> None:
+    """Pick a coupon and wait until the server's answer is painted (the choices unlock)."""
     scope.locator(f'label[data-coupon="{coupon}"]').click()
+    expect(page.locator("section.settlement:not([data-pending])")).to_be_visible()
+    expect(page.get_by_test_id("flash-ok")).to_contain_text("已更新优惠券,价格已重新计算")
     expect(scope.locator(f'label[data-coupon="{coupon}"] input')).to_be_checked()
+
+
+def nav(page: Page, screen: str) -> None:
+    page.locator("#nav").get_by_role("link", name=screen).click()
+
+
+def settle(page: Page) -> None:
+    nav(page, "购物车")
+    page.get_by_role("button", name="去结算").click()
+    expect(page.get_by_role("heading", name="结算中心")).to_be_visible()
 
 
 def test_a_user_settles_two_courses_with_coupons_pays_with_beili_and_cancels(page, shot, demo):
@@ -57,7 +72,7 @@ def test_a_user_settles_two_courses_with_coupons_pays_with_beili_and_cancels(pag
     add_to_cart(page, PYTHON, "1个月 · ¥99.00")
     add_to_cart(page, REDIS, "2周 · ¥49.90")
     expect(page.get_by_test_id("cart-count")).to_have_text("2")
-    page.get_by_role("link", name="购物车").click()
+    nav(page, "购物车")
     expect(page.get_by_test_id("cart-total")).to_have_text("¥148.90")
     shot("cart")
     page.get_by_role("button", name="去结算").click()
@@ -104,7 +119,7 @@ def test_a_user_settles_two_courses_with_coupons_pays_with_beili_and_cancels(pag
     assert CouponRecord.objects.filter(order=order).count() == 3
 
     # When the order is cancelled from the orders screen
-    page.get_by_role("link", name="我的订单").click()
+    nav(page, "我的订单")
     card = page.locator(f'article[data-order="{order.order_number}"]')
     expect(card.get_by_test_id("order-status")).to_have_text("交易成功")
     shot("orders")
@@ -116,7 +131,7 @@ def test_a_user_settles_two_courses_with_coupons_pays_with_beili_and_cancels(pag
     expect(card.get_by_test_id("order-status")).to_have_text("主动取消")
     expect(page.get_by_test_id("beili-balance")).to_have_text("5000")
     shot("cancelled")
-    page.get_by_role("link", name="我的优惠券").click()
+    nav(page, "我的优惠券")
     wallet = page.get_by_test_id("wallet")
     for name in ("Python立减20元", "Redis课程8折", "全场通用10元"):
         expect(wallet.locator(f'[data-coupon="{name}"] [data-testid=coupon-status]')).to_have_text(
@@ -132,8 +147,7 @@ def test_a_user_pays_the_rest_through_the_gateway_page(page, shot, demo, setting
     settings.ALIPAY_APP_ID = ""
     log_in(page, "wusir", "wusir-demo-123")
     add_to_cart(page, PYTHON, "1个月 · ¥99.00")
-    page.get_by_role("link", name="购物车").click()
-    page.get_by_role("button", name="去结算").click()
+    settle(page)
     choose_coupon(page, page.locator("section.course-line"), "Python立减20元")
     expect(page.get_by_test_id("payable")).to_have_text("¥79.00")
 
@@ -154,7 +168,85 @@ def test_a_user_pays_the_rest_through_the_gateway_page(page, shot, demo, setting
     card = page.locator(f'article[data-order="{order.order_number}"]')
     expect(card).to_have_class("panel order focused")
     expect(card.get_by_test_id("order-status")).to_have_text("交易成功")
+    expect(page.get_by_test_id("flash-ok")).to_contain_text(f"订单 {order.order_number} 已支付")
     shot("paid-order")
+
+
+def test_the_cart_changes_periods_removes_courses_and_takes_them_back(page, shot, demo):
+    # Given two courses in alex's cart
+    log_in(page, "alex", "alex-demo-123")
+    add_to_cart(page, PYTHON, "1个月 · ¥99.00")
+    add_to_cart(page, LINUX, "1周 · ¥9.90")
+    nav(page, "购物车")
+    expect(page.get_by_test_id("cart-total")).to_have_text("¥108.90")
+
+    # When Python's period changes and Linux is removed
+    page.get_by_label(f"{PYTHON} 有效期").select_option(label="6个月 · ¥199.00")
+    expect(page.get_by_test_id("cart-total")).to_have_text("¥208.90")
+    page.locator(f'.line[data-course="{LINUX}"]').get_by_role("button", name="删除").click()
+    expect(page.locator(".line[data-course]")).to_have_count(1)
+    expect(page.get_by_test_id("cart-count")).to_have_text("1")
+    shot("cart-changed")
+
+    # Then the settlement holds Python at its new price, and 移回购物车 gives it back
+    page.get_by_role("button", name="去结算").click()
+    expect(page.get_by_test_id("payable")).to_have_text("¥199.00")
+    expect(page.get_by_test_id("cart-count")).to_have_count(0)
+    page.get_by_role("button", name="移回购物车").click()
+    expect(page.get_by_text("结算中心是空的")).to_be_visible()
+    nav(page, "购物车")
+    expect(page.get_by_label(f"{PYTHON} 有效期")).to_have_value(
+        page.get_by_label(f"{PYTHON} 有效期")
+        .locator("option", has_text="6个月")
+        .get_attribute("value")
+    )
+    expect(page.get_by_test_id("cart-total")).to_have_text("¥199.00")
+
+
+def test_a_refused_payment_is_explained_and_the_screen_catches_up(page, shot, demo):
+    # Given wusir offers all 200 贝里 on the settlement screen
+    log_in(page, "wusir", "wusir-demo-123")
+    add_to_cart(page, PYTHON, "1个月 · ¥99.00")
+    settle(page)
+    page.get_by_label("使用贝里").fill("200")
+    expect(page.get_by_test_id("to-pay")).to_have_text("¥79.00")
+
+    # When 150 of them are spent elsewhere before wusir presses pay
+    beili_change(
+        account=Account.objects.get(username="wusir"),
+        amount=150,
+        transaction_type=TransactionRecord.TYPE_SPEND,
+        memo="spent in another tab",
+    )
+    page.get_by_test_id("pay").click()
+
+    # Then the refusal is shown in words and the screen offers the 50 贝里 left
+    expect(page.get_by_test_id("flash-error")).to_contain_text("贝里余额不足 (1042)")
+    expect(page.get_by_test_id("beili-balance")).to_have_text("50")
+    expect(page.get_by_label("使用贝里")).to_have_value("50")
+    expect(page.get_by_test_id("to-pay")).to_have_text("¥94.00")
+    shot("refused")
+    assert not Order.objects.exists()
+
+
+def test_a_coupon_is_claimed_from_the_wallet_screen(page, shot, demo):
+    log_in(page, "wusir", "wusir-demo-123")
+    nav(page, "我的优惠券")
+    rule = page.locator('.coupon-card[data-coupon="全场满200减50"]').filter(
+        has=page.get_by_role("button", name="领取")
+    )
+    rule.get_by_role("button", name="领取").click()
+    expect(page.get_by_test_id("flash-ok")).to_contain_text("已领取:全场满200减50")
+    wallet = page.get_by_test_id("wallet")
+    expect(
+        wallet.locator('[data-coupon="全场满200减50"] [data-testid=coupon-status]')
+    ).to_have_text("未使用")
+    expect(
+        page.locator('.coupon-card[data-coupon="全场满200减50"]').get_by_role(
+            "button", name="已领取"
+        )
+    ).to_be_disabled()
+    shot("claimed")
 
 
 def test_errors_are_shown_in_words_and_login_returns_to_the_screen_asked_for(page, shot, demo):

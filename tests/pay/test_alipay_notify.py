@@ -2,6 +2,8 @@
 with key pairs generated here (no network)."""
 
 import base64
+import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -109,6 +111,15 @@ def test_page_pay_url_is_signed_by_the_app_key(alipay_settings, keys):
     assert '"total_amount":"78.50"' in params["biz_content"].replace(" ", "")
     digest = SHA256.new(unsigned_string(params, skip=("sign",)).encode())
     assert PKCS1_v1_5.new(keys["app"].publickey()).verify(digest, base64.b64decode(params["sign"]))
+
+
+def test_page_pay_url_closes_the_trade_when_the_order_times_out(alipay_settings, keys):
+    expires = datetime(2026, 11, 25, 1, 30, tzinfo=UTC)  # 09:30 in Beijing
+    url = alipay_gateway.page_pay_url(
+        order_number="O1", amount=Decimal("1"), subject="x", expires_at=expires
+    )
+    biz = json.loads(dict(parse_qsl(urlsplit(url).query))["biz_content"])
+    assert biz["time_expire"] == "2026-11-25 09:30:00"
 
 
 def test_page_pay_url_without_alipay_settings_is_the_dev_gateway(settings):

@@ -210,6 +210,19 @@ def test_an_unpaid_order_offers_its_pay_url_and_a_cancel(auth_api, python, check
     assert order["can_cancel"] is True
 
 
+def test_an_unpaid_order_past_the_pay_timeout_offers_no_pay_url(
+    auth_api, python, checkout, settings
+):
+    settings.ALIPAY_APP_ID = ""
+    checkout(auth_api, python)
+    number = pay(auth_api, price="99.00").json()["data"]["order_number"]
+    Order.objects.filter(order_number=number).update(
+        date=timezone.now() - timedelta(seconds=settings.ORDER_PAY_TIMEOUT + 1)
+    )
+    order = auth_api.get(f"/api/orders/{number}/").json()["data"]
+    assert (order["status"], order["pay_url"], order["can_cancel"]) == (1, None, True)
+
+
 def test_an_order_paid_with_money_offers_neither_pay_url_nor_cancel(auth_api, python, checkout):
     checkout(auth_api, python)
     number = pay(auth_api, price="99.00").json()["data"]["order_number"]
@@ -352,6 +365,18 @@ def test_the_dev_gateway_page_form_pays_and_sends_the_browser_back_to_the_shop(
     assert response.status_code == 302
     assert response["Location"] == f"/#/orders?order={number}"
     assert Order.objects.get(order_number=number).status == Order.STATUS_PAID
+
+
+def test_the_dev_gateway_refuses_a_body_that_is_not_an_object_and_pays_nothing(
+    auth_api, api, python, checkout, settings
+):
+    settings.DEBUG = True
+    settings.ALIPAY_APP_ID = ""
+    checkout(auth_api, python)
+    number = pay(auth_api, price="99.00").json()["data"]["order_number"]
+    response = api.post(f"/api/payment/dev_gateway/{number}/", [1], format="json")
+    assert (response.status_code, response.json()["code"]) == (400, 1002)
+    assert Order.objects.get(order_number=number).status == Order.STATUS_UNPAID
 
 
 def test_the_dev_gateway_does_not_exist_without_debug(api, auth_api, python, checkout, settings):

@@ -67,39 +67,45 @@ export const app = {
     );
   },
 
-  /** Show an ApiError (or any failure) in words; code shown for support. */
+  /** Show an ApiError (or any failure) in words, with its code for support. */
   error(err) {
-    if (err instanceof ApiError) {
-      const code = err.code ? ` (${err.code})` : "";
-      app.flash(`${err.message}${code}`, "error", err.detail);
-    } else {
-      console.error(err);
-      app.flash("页面出错了,请刷新后重试", "error", String(err));
-    }
+    app.flash(...app.describe(err));
   },
 
-  async refreshAccount() {
-    if (!session.token) {
-      app.account = null;
-    } else {
-      try {
-        app.account = await api("GET", "account/");
-      } catch (err) {
-        if (!(err instanceof ApiError)) throw err;
-      }
-    }
+  /** [message, "error", detail] for app.flash or a navigate's flash. */
+  describe(err) {
+    if (err instanceof ApiError) return [`${err.message}${err.code ? ` (${err.code})` : ""}`, "error", err.detail];
+    console.error(err);
+    return ["页面出错了,请刷新后重试", "error", String(err)];
+  },
+
+  setAccount(account) {
+    app.account = account;
     renderChrome();
-    return app.account;
+  },
+
+  setCartCount(count) {
+    app.cartCount = count;
+    renderChrome();
+  },
+
+  /** Re-read the header's 贝里 balance; a failure keeps the last one (the screen says why). */
+  async refreshAccount() {
+    if (!session.token) return app.setAccount(null);
+    try {
+      app.setAccount(await api("GET", "account/"));
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+    }
   },
 
   async refreshCart() {
     if (!session.token) return;
     try {
-      app.cartCount = (await api("GET", "shopping_car/")).total_count;
+      app.setCartCount((await api("GET", "shopping_car/")).total_count);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
     }
-    renderChrome();
   },
 
   async logout() {
@@ -156,6 +162,7 @@ async function render() {
   try {
     node = await spec.view(app, route);
   } catch (err) {
+    if (ticket !== rendering) return; // the user has moved on: this screen's failure is moot
     if (err instanceof ApiError && err.code === 1001) {
       app.navigate("login", [], { next: location.hash }, [err.message, "error"]);
       return;

@@ -7,7 +7,7 @@ import { courseCover } from "./parts.js";
 
 export async function cartView(app) {
   const { cart } = await api("GET", "shopping_car/");
-  app.cartCount = cart.length;
+  app.setCartCount(cart.length);
   const section = h("section", {}, h("h1", {}, "购物车"));
   if (!cart.length) {
     section.append(

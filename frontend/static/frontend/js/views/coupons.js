@@ -58,7 +58,8 @@ function claimableCoupon(app, rule) {
     busy(claim, async () => {
       try {
         const record = await api("POST", "coupons/claim/", { coupon_id: rule.coupon_id });
-        app.flash(`已领取:${record.name}`, "ok");
+        // A settlement lists the coupons held when it was made (API.md): say how to use this one.
+        app.flash(`已领取:${record.name}`, "ok", "已在结算中心的课程,移回购物车再去结算即可使用新券");
         app.render();
       } catch (err) {
         app.error(err);

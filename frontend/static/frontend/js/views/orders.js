@@ -16,6 +16,11 @@ export async function ordersView(app, route) {
     return section;
   }
   section.append(h("div", { class: "orders" }, orders.map((order) => orderCard(app, order, order.order_number === focus))));
+  // Back from the payment gateway (Alipay's return, or the development gateway's form).
+  const returned = orders.find((order) => order.order_number === focus);
+  if (returned && returned.status === 0 && returned.pay_time && !document.querySelector("[data-testid=flash-ok]")) {
+    app.flash(`订单 ${returned.order_number} 已支付`, "ok");
+  }
   return section;
 }
 
@@ -48,7 +53,7 @@ export function orderCard(app, order, focused = false) {
     h(
       "footer",
       { class: "order-foot" },
-      h("span", {}, `贝里 ${order.beili_used} · 实付 `, h("strong", {}, `¥${order.actual_amount}`)),
+      h("span", {}, `贝里 ${order.beili_used} · ${order.status === 1 ? "待付" : "实付"} `, h("strong", {}, `¥${order.actual_amount}`)),
       order.pay_url ? h("a", { class: "button small primary", href: order.pay_url }, "去支付") : null,
       order.can_cancel ? cancelButton(app, order) : null,
     ),

@@ -18,12 +18,12 @@ function short(amount) {
   return text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "") : text;
 }
 
-/** 满100减30 / 立减20 / 8折 (off_percent 79 is 7.9折), with 满X when the rule has a minimum. */
+/** 立减20元 / 满100减30 / 8折 (off_percent 79 is 7.9折). Only a 满减券's minimum is a condition
+ * (pay/pricing.py), so only it names one. */
 export function couponTerms(coupon) {
-  const minimum = Number(coupon.minimum_consume) > 0 ? `满${short(coupon.minimum_consume)}` : "";
-  if (coupon.coupon_type === 2) return `${minimum}${minimum ? "打" : ""}${coupon.off_percent / 10}折`;
+  if (coupon.coupon_type === 2) return `${coupon.off_percent / 10}折`;
   if (coupon.coupon_type === 1) return `满${short(coupon.minimum_consume)}减${short(coupon.money_equivalent_value)}`;
-  return `${minimum}${minimum ? "减" : "立减"}${short(coupon.money_equivalent_value)}元`;
+  return `立减${short(coupon.money_equivalent_value)}元`;
 }
 
 /** One line naming a coupon: 全场满200减50 · 满¥200减¥50 · 至 2026-12-31 */

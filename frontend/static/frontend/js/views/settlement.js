@@ -7,35 +7,55 @@ import { beiliNeeded, beiliValueCents, fromCents, splitPayment, toCents } from "
 import { couponTerms, courseCover } from "./parts.js";
 
 export async function settlementView(app) {
-  const [first] = await Promise.all([api("GET", "settlement/"), app.refreshAccount()]);
+  const [first, account] = await Promise.all([api("GET", "settlement/"), api("GET", "account/")]);
+  app.setAccount(account);
   const section = h("section", { class: "settlement" });
   const state = { data: first, beili: 0, payment: null };
+  let changes = 0; // numbers each coupon change: only the newest answer is painted
 
-  /** Apply a change on the server and repaint from its answer; on refusal repaint from a fresh GET. */
-  async function change(body) {
+  /** The settlement as the server has it now, or null (the failure is shown) to keep the old one. */
+  async function reload() {
     try {
-      state.data = await api("PATCH", "settlement/", body);
+      return await api("GET", "settlement/");
+    } catch (err) {
+      app.error(err);
+      return null;
+    }
+  }
+
+  /** Apply a change on the server and repaint from its answer; on refusal repaint from a fresh GET.
+   * The choices are locked meanwhile, so a second click cannot race the first. */
+  async function change(body) {
+    const mine = ++changes;
+    section.dataset.pending = "true";
+    for (const input of section.querySelectorAll(".coupon-choices input")) input.disabled = true;
+    let data = null;
+    try {
+      data = await api("PATCH", "settlement/", body);
       app.flash("已更新优惠券,价格已重新计算", "ok");
     } catch (err) {
       app.error(err);
-      state.data = await api("GET", "settlement/");
+      data = await reload();
     }
+    if (mine !== changes) return;
+    if (data) state.data = data;
+    delete section.dataset.pending;
     paint();
   }
 
   function paint() {
-    section.replaceChildren(...build(app, state, { change, pay, paint, returnToCart }));
+    section.replaceChildren(...build(app, state, { change, pay, returnToCart }));
   }
 
   async function returnToCart(line) {
     try {
       await api("DELETE", "settlement/", { course_id: line.id });
       app.flash(`已移回购物车:${line.title}`, "ok");
-      state.data = await api("GET", "settlement/");
       await app.refreshCart();
     } catch (err) {
       app.error(err);
     }
+    state.data = (await reload()) || state.data;
     paint();
   }
 
@@ -56,13 +76,15 @@ export async function settlementView(app) {
         const message = result.status === 0 ? "支付成功" : "订单已提交,请完成支付";
         app.navigate("payment", [result.order_number], {}, [message, "ok"]);
       } catch (err) {
-        app.error(err);
         if (err.code === 1040) {
-          app.navigate("cart", [], {}, [err.message, "error"]);
+          // Empty, or paid meanwhile (another tab): the server's detail says which.
+          app.navigate("cart", [], {}, app.describe(err));
           return;
         }
+        app.error(err);
         if ([1041, 1042, 1043].includes(err.code)) {
-          [state.data] = await Promise.all([api("GET", "settlement/"), app.refreshAccount()]);
+          const [data] = await Promise.all([reload(), app.refreshAccount()]);
+          state.data = data || state.data;
           paint();
         }
       }
