@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q, QuerySet
@@ -10,32 +9,18 @@ from django.utils import timezone
 
 from course.models import Course
 from pay.models import Coupon, CouponRecord
-from pay.pricing import CouponTerms
+from pay.settlement_store import StoredCoupon
 
 
 @dataclass(frozen=True)
-class HeldCoupon:
-    """A coupon record with its rule's terms, as plain data (what Redis stores and GET shows)."""
+class HeldCoupon(StoredCoupon):
+    """A coupon record with its rule's terms, as plain data: what the settlement stores
+    (StoredCoupon) plus who holds it for what and since when (the wallet shows these)."""
 
-    id: int  # CouponRecord id
-    coupon_id: int
-    number: str
-    name: str
-    coupon_type: int
-    coupon_type_display: str
-    money_equivalent_value: Decimal | None
-    off_percent: int | None
-    minimum_consume: Decimal
-    valid_begin: date
-    valid_end: date
     course_id: int | None  # None for a global coupon
     status: int
     get_time: datetime
     used_time: datetime | None
-
-    @property
-    def terms(self) -> CouponTerms:
-        return CouponTerms.of(self)
 
 
 def held_coupon(record: CouponRecord, today: date | None = None) -> HeldCoupon:
