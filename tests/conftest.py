@@ -87,3 +87,13 @@ def make_course(db):
 
 def policies_of(course: Course) -> list[PricePolicy]:
     return list(PricePolicy.objects.filter(object_id=course.pk).order_by("valid_period"))
+
+
+def add_to_cart(api, course: Course, policy_index: int = 0) -> PricePolicy:
+    """Put `course` with its n-th policy (by period) into `api`'s cart; asserts it was taken."""
+    policy = policies_of(course)[policy_index]
+    body = api.post(
+        "/api/shopping_car/", {"course_id": course.pk, "price_policy_id": policy.pk}, format="json"
+    ).json()
+    assert body["code"] == 1000, body
+    return policy

@@ -93,17 +93,11 @@ def assert_ledgers_consistent():
 @pytest.fixture
 def checkout(make_course):
     """Put courses into `api`'s cart and settle them; returns the settlement data."""
-    from tests.conftest import policies_of
+    from tests.conftest import add_to_cart
 
     def checkout(api, *courses, global_coupon=None, course_coupons=None):
         for course in courses:
-            policy = policies_of(course)[0]
-            body = api.post(
-                "/api/shopping_car/",
-                {"course_id": course.pk, "price_policy_id": policy.pk},
-                format="json",
-            ).json()
-            assert body["code"] == 1000, body
+            add_to_cart(api, course)
         body = api.post(
             "/api/settlement/", {"course_list": [c.pk for c in courses]}, format="json"
         ).json()

@@ -14,7 +14,7 @@ from redis.connection import AbstractConnection
 
 from course.models import Account
 from pay.models import CouponRecord, Order, TransactionRecord
-from tests.conftest import policies_of
+from tests.conftest import add_to_cart, policies_of
 
 pytestmark = pytest.mark.django_db
 
@@ -75,11 +75,7 @@ def flow(auth_api, account, make_course, fund, make_coupon, give_coupon):
     go = make_course("Go", prices=[("30", "50.00")])
     coupon = give_coupon(account, make_coupon())
     for course in (python, go):
-        auth_api.post(
-            "/api/shopping_car/",
-            {"course_id": course.pk, "price_policy_id": policies_of(course)[0].pk},
-            format="json",
-        )
+        add_to_cart(auth_api, course)
     return {"python": python, "go": go, "coupon": coupon}
 
 

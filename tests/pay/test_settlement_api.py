@@ -8,7 +8,7 @@ import pytest
 from course.models import Course, PricePolicy
 from pay.settlement_store import settlement_read
 from shopping import cart_store
-from tests.conftest import policies_of
+from tests.conftest import add_to_cart, policies_of
 
 pytestmark = pytest.mark.django_db
 
@@ -23,14 +23,7 @@ def shop(auth_api, account, make_course):
 
         @staticmethod
         def add(course, policy_index=0):
-            policy = policies_of(course)[policy_index]
-            body = auth_api.post(
-                "/api/shopping_car/",
-                {"course_id": course.pk, "price_policy_id": policy.pk},
-                format="json",
-            ).json()
-            assert body["code"] == 1000, body
-            return policy
+            return add_to_cart(auth_api, course, policy_index)
 
     Shop.add(Shop.python)
     Shop.add(Shop.django)

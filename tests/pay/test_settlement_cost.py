@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.conftest import policies_of
+from tests.conftest import add_to_cart
 from tests.redis_counting import count_round_trips
 
 pytestmark = pytest.mark.django_db
@@ -18,12 +18,7 @@ def fill_cart(auth_api, account, make_course, make_coupon, give_coupon):
         for i in range(n):
             course = make_course(f"c{n}-{i}", prices=[("30", "10.00"), ("60", "20.00")])
             give_coupon(account, make_coupon(course=course))
-            policy = policies_of(course)[0]
-            auth_api.post(
-                "/api/shopping_car/",
-                {"course_id": course.pk, "price_policy_id": policy.pk},
-                format="json",
-            )
+            add_to_cart(auth_api, course)
             ids.append(course.pk)
         give_coupon(account, make_coupon())
         return ids
