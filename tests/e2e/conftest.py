@@ -33,7 +33,9 @@ def browser():
         if os.environ.get("E2E_REQUIRED"):
             pytest.fail(reason)
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=15_000)  # shared, noisy CI machines: wait longer than 5 s
 
     # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
     # between browser steps are still plain synchronous code.
