@@ -55,6 +55,16 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+def _is_a_fault(message) -> bool:
+    """The app reports its own bugs with console.error, and Chromium a failed load (a missing
+    module or image). An API answer with an error status (404 for a missing order, 401) is the
+    envelope the page shows in words, so it is not one."""
+    if message.type != "error":
+        return False
+    failed_load = message.text.startswith("Failed to load resource")
+    return not (failed_load and "/api/" in message.location.get("url", ""))
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(
@@ -64,9 +74,7 @@ def page(browser, live_server):
     page.set_default_timeout(15_000)
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    # The app reports its own bugs (not API refusals) with console.error; so does Chromium for a
-    # failed load (a missing module or image).
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.on("console", lambda msg: _is_a_fault(msg) and errors.append(msg.text))
     yield page
     context.close()
     assert not errors, f"errors in the page: {errors}"

@@ -269,6 +269,10 @@ def test_errors_are_shown_in_words_and_login_returns_to_the_screen_asked_for(pag
     expect(page.get_by_role("heading", name="购物车")).to_be_visible()
     expect(page.get_by_text("购物车是空的")).to_be_visible()
 
+    # And a hand-typed link to an order that does not exist is explained, not a broken page
+    page.goto("/#/payment/%E0-nope")
+    expect(page.get_by_test_id("flash-error")).to_contain_text("订单不存在 (1050)")
+
     # And 退出 ends the token on the server as well as in the page
     token = page.evaluate("localStorage.getItem('luffy.token')")
     assert get_redis().exists(TOKEN_KEY % token)

@@ -29,14 +29,23 @@ const root = {
   flash: document.getElementById("flash"),
 };
 
+/** A URL part as text; a malformed escape (a hand-typed `%E0`) stays as typed instead of throwing. */
+function decode(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 /** `#/payment/O123?x=1` → {name: "payment", params: ["O123"], query: URLSearchParams} */
 function parseHash() {
   const [path, search = ""] = location.hash.replace(/^#\/?/, "").split("?");
-  const [name = "", ...params] = path.split("/").filter(Boolean).map(decodeURIComponent);
+  const [name = "", ...params] = path.split("/").filter(Boolean).map(decode);
   return { name: ROUTES[name] ? name : "courses", params, query: new URLSearchParams(search) };
 }
 
-export const app = {
+const app = {
   account: null, // {username, balance, beili_per_yuan} once logged in
   cartCount: null,
   pendingFlash: null, // shown on the next screen
