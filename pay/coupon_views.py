@@ -14,8 +14,6 @@ from pay.serializers import (
     claimable_payload,
     wallet_payload,
 )
-from utils.errors import AppError, Codes
-from utils.ids import parse_id
 from utils.request import body_of
 from utils.response import ok
 from utils.schema import envelope
@@ -53,9 +51,8 @@ class CouponClaimView(APIView):
     def post(self, request):
         body = ClaimSerializer(data=body_of(request))
         body.is_valid(raise_exception=True)
-        coupon_id = parse_id(body.validated_data["coupon_id"])
-        if coupon_id is None:
-            raise AppError(Codes.MALFORMED, "coupon_id 须为正整数 / coupon_id must be an id")
-        record = services.coupon_claim(account=request.user, coupon_id=coupon_id)
+        record = services.coupon_claim(
+            account=request.user, coupon_id=body.validated_data["coupon_id"]
+        )
         today = timezone.localdate()
         return ok(wallet_payload(held_coupon(record, today), today))

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from pay import alipay_gateway
 from pay.selectors import HeldCoupon
+from utils.ids import IdField
 
 
 def money(value: Decimal | None) -> str | None:
@@ -75,7 +76,7 @@ class WalletQuerySerializer(serializers.Serializer):
 
 
 class ClaimSerializer(serializers.Serializer):
-    coupon_id = serializers.JSONField(help_text="Coupon rule id (int or numeric string)")
+    coupon_id = IdField(help_text="Coupon rule id")
 
 
 class ClaimableRuleSerializer(serializers.Serializer):
@@ -199,23 +200,17 @@ class SettlementSerializer(serializers.Serializer):
 
 
 class SettlementCreateSerializer(serializers.Serializer):
-    course_list = serializers.ListField(
-        child=serializers.JSONField(), help_text="course ids (ints or numeric strings)"
-    )
+    course_list = serializers.ListField(child=IdField(), help_text="course ids")
 
 
 class SettlementPatchSerializer(serializers.Serializer):
-    course_id = serializers.JSONField(required=False, help_text="course id")
-    coupon_id = serializers.JSONField(
-        required=False, allow_null=True, help_text="record id; null clears"
-    )
-    global_coupon_id = serializers.JSONField(
-        required=False, allow_null=True, help_text="record id; null clears"
-    )
+    course_id = IdField(required=False, help_text="course id")
+    coupon_id = IdField(required=False, allow_null=True, help_text="record id; null clears")
+    global_coupon_id = IdField(required=False, allow_null=True, help_text="record id; null clears")
 
 
 class SettlementDeleteSerializer(serializers.Serializer):
-    course_id = serializers.JSONField(required=False, help_text="omit to return every course")
+    course_id = IdField(required=False, help_text="omit to return every course")
 
 
 # --- Payment and orders ---------------------------------------------------------------------

@@ -1,34 +1,8 @@
 """Request bodies of the cart API, and the shapes of its answers (for the OpenAPI schema)."""
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from utils.ids import parse_id
-
-
-@extend_schema_field(
-    {
-        "oneOf": [
-            {"type": "integer", "minimum": 1},
-            {"type": "string", "pattern": "^[0-9]+$"},
-        ],
-        "description": "an id, as an integer or a numeric string",
-    }
-)
-class IdField(serializers.Field):
-    """A positive id sent as an int or a numeric string (utils.ids.parse_id); anything else, bools
-    and floats included, is a validation error (1002)."""
-
-    default_error_messages = {"invalid": "不是合法的id / not a valid id"}
-
-    def to_internal_value(self, data) -> int:
-        value = parse_id(data)
-        if value is None:
-            self.fail("invalid")
-        return value
-
-    def to_representation(self, value) -> int:
-        return int(value)
+from utils.ids import IdField
 
 
 class CartItemInputSerializer(serializers.Serializer):
