@@ -339,23 +339,24 @@ def test_a_payment_for_a_cancelled_order_is_kept_and_flagged_for_refund(auth_api
     assert order.refund_flagged and order.payment_number == "A1"
 
 
-def test_the_dev_gateway_completes_a_payment_when_debug(auth_api, api, python, checkout, settings):
+@pytest.fixture
+def gateway_order(auth_api, python, checkout, settings):
+    """An unpaid ¥99.00 order, with DEBUG on and no Alipay keys: the dev gateway is there."""
     settings.DEBUG = True
     settings.ALIPAY_APP_ID = ""
     checkout(auth_api, python)
-    number = pay(auth_api, price="99.00").json()["data"]["order_number"]
+    return pay(auth_api, price="99.00").json()["data"]["order_number"]
+
+
+def test_the_dev_gateway_completes_a_payment_when_debug(api, gateway_order):
+    number = gateway_order
     page = api.get(f"/api/payment/dev_gateway/{number}/")
     assert page.status_code == 200 and "99.00" in page.content.decode()
     assert api.post(f"/api/payment/dev_gateway/{number}/").json()["data"]["status"] == 0
 
 
-def test_the_dev_gateway_page_form_pays_and_sends_the_browser_back_to_the_shop(
-    auth_api, api, python, checkout, settings
-):
-    settings.DEBUG = True
-    settings.ALIPAY_APP_ID = ""
-    checkout(auth_api, python)
-    number = pay(auth_api, price="99.00").json()["data"]["order_number"]
+def test_the_dev_gateway_page_form_pays_and_sends_the_browser_back_to_the_shop(api, gateway_order):
+    number = gateway_order
     assert 'name="back_to_shop"' in api.get(f"/api/payment/dev_gateway/{number}/").content.decode()
     response = api.post(
         f"/api/payment/dev_gateway/{number}/",
@@ -367,13 +368,8 @@ def test_the_dev_gateway_page_form_pays_and_sends_the_browser_back_to_the_shop(
     assert Order.objects.get(order_number=number).status == Order.STATUS_PAID
 
 
-def test_the_dev_gateway_refuses_a_body_that_is_not_an_object_and_pays_nothing(
-    auth_api, api, python, checkout, settings
-):
-    settings.DEBUG = True
-    settings.ALIPAY_APP_ID = ""
-    checkout(auth_api, python)
-    number = pay(auth_api, price="99.00").json()["data"]["order_number"]
+def test_the_dev_gateway_refuses_a_body_that_is_not_an_object_and_pays_nothing(api, gateway_order):
+    number = gateway_order
     response = api.post(f"/api/payment/dev_gateway/{number}/", [1], format="json")
     assert (response.status_code, response.json()["code"]) == (400, 1002)
     assert Order.objects.get(order_number=number).status == Order.STATUS_UNPAID
