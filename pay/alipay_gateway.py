@@ -82,11 +82,11 @@ def page_pay_url(
     return f"{gateway()}?{query}"
 
 
-def order_pay_url(order, now: datetime | None = None) -> str | None:
+def order_pay_url(order) -> str | None:
     """Where the browser pays an unpaid order; None once it no longer waits for money, that is
     once paid or cancelled, or past ORDER_PAY_TIMEOUT even before the timeout job has run."""
     deadline = order.date + timedelta(seconds=settings.ORDER_PAY_TIMEOUT)
-    if order.status != order.STATUS_UNPAID or (now or timezone.now()) >= deadline:
+    if order.status != order.STATUS_UNPAID or timezone.now() >= deadline:
         return None
     return page_pay_url(
         order_number=order.order_number,

@@ -15,8 +15,6 @@ export function fromCents(cents) {
   return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
 }
 
-export const yuan = (amount) => `¥${typeof amount === "number" ? fromCents(amount) : amount}`;
-
 /** What `beili` 贝里 are worth, rounded down (pricing.beili_value). */
 export function beiliValueCents(beili, perYuan) {
   return Math.floor((beili * 100) / perYuan);

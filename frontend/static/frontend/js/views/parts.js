@@ -26,11 +26,6 @@ export function couponTerms(coupon) {
   return `立减${short(coupon.money_equivalent_value)}元`;
 }
 
-/** One line naming a coupon: 全场满200减50 · 满¥200减¥50 · 至 2026-12-31 */
-export function couponLabel(coupon) {
-  return `${coupon.name} · ${couponTerms(coupon)} · 至 ${coupon.valid_end}`;
-}
-
 export function badge(text, kind) {
   return h("span", { class: `badge-status ${kind}` }, text);
 }
