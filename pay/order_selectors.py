@@ -1,4 +1,4 @@
-"""Reads of orders: the account's orders with their lines, in two queries."""
+"""Reads of orders: the account's orders with their lines and coupons, in three queries."""
 
 from django.db.models import QuerySet
 
@@ -6,7 +6,9 @@ from pay.models import Order
 
 
 def orders_of(*, account_id: int) -> QuerySet[Order]:
-    return Order.objects.filter(account_id=account_id).prefetch_related("details")
+    return Order.objects.filter(account_id=account_id).prefetch_related(
+        "details", "coupon_records__coupon"
+    )
 
 
 def order_of(*, account_id: int, order_number: str) -> Order | None:

@@ -2,11 +2,14 @@
 
 from decimal import Decimal
 
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pay import alipay_gateway
-from pay.selectors import HeldCoupon
+from pay.models import Coupon
+from pay.selectors import HeldCoupon, held_coupon
 from utils.ids import IdField
 
 
@@ -15,25 +18,33 @@ def money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def coupon_payload(held, *, usable: bool = True, reason: str | None = None) -> dict:
-    """API.md's coupon object, from a HeldCoupon or a settlement's StoredCoupon."""
+def coupon_payload(coupon, *, object_id: int | None, usable: bool, reason: str | None) -> dict:
+    """API.md's coupon object, the one shape of a coupon on the wire (settlement, wallet, orders).
+
+    The seed's six fields under the seed's names and meanings first (`coupon_type` is the label,
+    as the seed's `get_coupon_type_display()`; `object_id` the bound course or null), then this
+    service's additions. `coupon` is a HeldCoupon or a settlement's StoredCoupon. CouponSerializer
+    is its schema; tests/pay/test_coupon_object.py holds the two together.
+    """
     return {
-        "id": held.id,
-        "coupon_id": held.coupon_id,
-        "number": held.number,
-        "name": held.name,
-        "coupon_type": held.coupon_type,
-        "coupon_type_display": held.coupon_type_display,
-        "money_equivalent_value": money(held.money_equivalent_value),
-        "off_percent": held.off_percent,
-        "minimum_consume": money(held.minimum_consume),
-        "valid_end": held.valid_end.isoformat(),
+        "name": coupon.name,
+        "coupon_type": coupon.coupon_type_display,
+        "money_equivalent_value": money(coupon.money_equivalent_value),
+        "off_percent": coupon.off_percent,
+        "minimum_consume": money(coupon.minimum_consume),
+        "object_id": object_id,
+        "id": coupon.id,
+        "coupon_id": coupon.coupon_id,
+        "number": coupon.number,
+        "coupon_type_id": coupon.coupon_type,
+        "valid_end": coupon.valid_end.isoformat(),
         "usable": usable,
         "reason": reason,
     }
 
 
 def wallet_payload(held: HeldCoupon, today) -> dict:
+    """A held coupon with its record's status (the wallet, a claim's answer, an order's coupons)."""
     if held.status != 0:
         usable, reason = False, "已使用 / used" if held.status == 1 else "已过期 / expired"
     elif today < held.valid_begin:
@@ -41,32 +52,66 @@ def wallet_payload(held: HeldCoupon, today) -> dict:
     else:
         usable, reason = True, None
     return {
-        **coupon_payload(held, usable=usable, reason=reason),
+        **coupon_payload(held, object_id=held.course_id, usable=usable, reason=reason),
         "status": held.status,
         "get_time": held.get_time.isoformat(),
         "used_time": held.used_time.isoformat() if held.used_time else None,
     }
 
 
+COUPON_TYPE_LABELS = [label for _, label in Coupon.coupon_type_choices]
+COUPON_TYPE_IDS = [value for value, _ in Coupon.coupon_type_choices]
+
+COUPON_EXAMPLE = {
+    "name": "Python满100减20",
+    "coupon_type": "满减券",
+    "money_equivalent_value": "20.00",
+    "off_percent": None,
+    "minimum_consume": "100.00",
+    "object_id": 1,
+    "id": 12,
+    "coupon_id": 3,
+    "number": "C20261125153012A1B2C3D4",
+    "coupon_type_id": 1,
+    "valid_end": "2026-12-31",
+    "usable": True,
+    "reason": None,
+}
+
+
 class CouponSerializer(serializers.Serializer):
     """Schema of the coupon object (rendered by coupon_payload)."""
 
-    id = serializers.IntegerField(help_text="CouponRecord id")
+    name = serializers.CharField(help_text="the rule's name (seed)")
+    coupon_type = serializers.ChoiceField(
+        choices=COUPON_TYPE_LABELS,
+        help_text="the type's label, as the seed's get_coupon_type_display()",
+    )
+    money_equivalent_value = serializers.CharField(
+        allow_null=True, help_text="money off (通用券, 满减券), a two-decimal string (seed)"
+    )
+    off_percent = serializers.IntegerField(
+        allow_null=True, help_text="折扣券: 79 means 7.9折 (seed)"
+    )
+    minimum_consume = serializers.CharField(
+        help_text="满减券's threshold, a two-decimal string (seed)"
+    )
+    object_id = serializers.IntegerField(
+        allow_null=True, help_text="the course it is bound to; null for a global coupon (seed)"
+    )
+    id = serializers.IntegerField(help_text="CouponRecord id: what PATCH /api/settlement/ takes")
     coupon_id = serializers.IntegerField(help_text="Coupon rule id")
-    number = serializers.CharField()
-    name = serializers.CharField()
-    coupon_type = serializers.IntegerField()
-    coupon_type_display = serializers.CharField()
-    money_equivalent_value = serializers.CharField(allow_null=True)
-    off_percent = serializers.IntegerField(allow_null=True)
-    minimum_consume = serializers.CharField()
-    valid_end = serializers.DateField()
-    usable = serializers.BooleanField()
-    reason = serializers.CharField(allow_null=True)
+    number = serializers.CharField(help_text="the record's serial number")
+    coupon_type_id = serializers.ChoiceField(
+        choices=COUPON_TYPE_IDS, help_text="0 通用券, 1 满减券, 2 折扣券"
+    )
+    valid_end = serializers.DateField(help_text="the last day it can be used")
+    usable = serializers.BooleanField(help_text="whether it can be chosen now")
+    reason = serializers.CharField(allow_null=True, help_text="why it cannot be used now")
 
 
 class WalletCouponSerializer(CouponSerializer):
-    status = serializers.IntegerField()
+    status = serializers.IntegerField(help_text="0 未使用, 1 已使用, 2 已过期")
     get_time = serializers.DateTimeField()
     used_time = serializers.DateTimeField(allow_null=True)
 
@@ -83,12 +128,12 @@ class ClaimableRuleSerializer(serializers.Serializer):
     coupon_id = serializers.IntegerField()
     name = serializers.CharField()
     brief = serializers.CharField(allow_null=True)
-    coupon_type = serializers.IntegerField()
-    coupon_type_display = serializers.CharField()
+    coupon_type = serializers.ChoiceField(choices=COUPON_TYPE_LABELS, help_text="the label")
+    coupon_type_id = serializers.ChoiceField(choices=COUPON_TYPE_IDS)
     money_equivalent_value = serializers.CharField(allow_null=True)
     off_percent = serializers.IntegerField(allow_null=True)
     minimum_consume = serializers.CharField()
-    course_id = serializers.IntegerField(allow_null=True)
+    object_id = serializers.IntegerField(allow_null=True, help_text="bound course; null: global")
     close_date = serializers.DateField()
     valid_begin_date = serializers.DateField(allow_null=True)
     valid_end_date = serializers.DateField(allow_null=True)
@@ -102,12 +147,12 @@ def claimable_payload(rule, held: int) -> dict:
         "coupon_id": rule.pk,
         "name": rule.name,
         "brief": rule.brief,
-        "coupon_type": rule.coupon_type,
-        "coupon_type_display": rule.get_coupon_type_display(),
+        "coupon_type": rule.get_coupon_type_display(),
+        "coupon_type_id": rule.coupon_type,
         "money_equivalent_value": money(rule.money_equivalent_value),
         "off_percent": rule.off_percent,
         "minimum_consume": money(rule.minimum_consume),
-        "course_id": rule.object_id,
+        "object_id": rule.object_id,
         "close_date": rule.close_date.isoformat(),
         "valid_begin_date": rule.valid_begin_date.isoformat() if rule.valid_begin_date else None,
         "valid_end_date": rule.valid_end_date.isoformat() if rule.valid_end_date else None,
@@ -138,7 +183,10 @@ def settlement_payload(priced) -> dict:
                 "price_policy_id": line.price_policy_id,
                 "course_coupons": {
                     str(rid): coupon_payload(
-                        c, usable=verdicts[rid].usable, reason=verdicts[rid].reason
+                        c,
+                        object_id=line.course_id,
+                        usable=verdicts[rid].usable,
+                        reason=verdicts[rid].reason,
                     )
                     for rid, c in line.course_coupons.items()
                 },
@@ -148,10 +196,12 @@ def settlement_payload(priced) -> dict:
         )
     return {
         "settlement_list": settlement_list,
+        # Flat, as the seed's global_coupon_<user> hash: record ids and default_coupon_id.
         "global_coupon_info": {
-            "coupons": {
+            **{
                 str(rid): coupon_payload(
                     c,
+                    object_id=None,
                     usable=priced.global_verdicts[rid].usable,
                     reason=priced.global_verdicts[rid].reason,
                 )
@@ -182,8 +232,25 @@ class SettlementLineSerializer(serializers.Serializer):
 
 
 class GlobalCouponInfoSerializer(serializers.Serializer):
-    coupons = serializers.DictField(child=CouponSerializer(), help_text="by record id")
-    default_coupon_id = serializers.IntegerField(allow_null=True)
+    """Flat, as the seed's `global_coupon_<user>` hash: every other key is a CouponRecord id
+    whose value is a coupon object (GlobalCouponInfoSchema adds that to the schema)."""
+
+    default_coupon_id = serializers.IntegerField(
+        allow_null=True, help_text="the chosen global coupon's record id (a key of this object)"
+    )
+
+
+class GlobalCouponInfoSchema(OpenApiSerializerExtension):
+    """OpenAPI for GlobalCouponInfoSerializer: `default_coupon_id` plus coupon objects by record id."""
+
+    target_class = GlobalCouponInfoSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        schema["additionalProperties"] = auto_schema.resolve_serializer(
+            CouponSerializer, direction
+        ).ref
+        return schema
 
 
 class AmountSerializer(serializers.Serializer):
@@ -197,6 +264,63 @@ class SettlementSerializer(serializers.Serializer):
     settlement_list = SettlementLineSerializer(many=True)
     global_coupon_info = GlobalCouponInfoSerializer()
     amount = AmountSerializer()
+
+
+_GLOBAL_EXAMPLE = {
+    **COUPON_EXAMPLE,
+    "name": "全场满250减30",
+    "money_equivalent_value": "30.00",
+    "minimum_consume": "250.00",
+    "object_id": None,
+    "id": 17,
+    "coupon_id": 5,
+    "number": "C20261125153044E5F6A7B8",
+    "usable": False,
+    "reason": "未满最低消费 250.00 / under minimum_consume",
+}
+SETTLEMENT_EXAMPLE = {
+    "settlement_list": [
+        {
+            "id": 1,
+            "title": "Python开发入门",
+            "img_src": "/static/demo/course_1.svg",
+            "price": "199.00",
+            "period_display": "1个月",
+            "valid_period": 30,
+            "price_policy_id": 1,
+            "course_coupons": {"12": COUPON_EXAMPLE},
+            "default_course_coupon_id": 12,
+            "discounted_price": "179.00",
+        }
+    ],
+    "global_coupon_info": {"17": _GLOBAL_EXAMPLE, "default_coupon_id": None},
+    "amount": {
+        "total_price": "199.00",
+        "course_discount": "20.00",
+        "global_discount": "0.00",
+        "payable": "179.00",
+    },
+}
+
+
+class CouponSchema(OpenApiSerializerExtension):
+    """The Coupon component carries an example (tests/utils/test_schema.py validates it)."""
+
+    target_class = CouponSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "example": COUPON_EXAMPLE}
+
+
+class SettlementSchema(OpenApiSerializerExtension):
+    """The Settlement component carries an example (tests/utils/test_schema.py validates it)."""
+
+    target_class = SettlementSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "example": SETTLEMENT_EXAMPLE}
 
 
 class SettlementCreateSerializer(serializers.Serializer):
@@ -251,7 +375,16 @@ class OrderSerializer(serializers.Serializer):
     can_cancel = serializers.BooleanField(help_text="POST .../cancel/ would succeed now")
     pay_url = serializers.SerializerMethodField(help_text="where to pay an unpaid order")
     details = OrderDetailSerializer(many=True)
+    coupons = serializers.SerializerMethodField(help_text="the coupons this order used")
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_pay_url(self, order) -> str | None:
         return alipay_gateway.order_pay_url(order)
+
+    @extend_schema_field(WalletCouponSerializer(many=True))
+    def get_coupons(self, order) -> list[dict]:
+        today = timezone.localdate()
+        return [
+            wallet_payload(held_coupon(record, today), today)
+            for record in order.coupon_records.all()
+        ]

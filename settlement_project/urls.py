@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from utils.views import not_found
@@ -13,7 +14,9 @@ urlpatterns = [
     path("api/", include("pay.urls")),
     # Any other /api/ URL answers the 404 envelope, with DEBUG on too (handler404 is only used
     # with DEBUG off, and Django's technical 404 page is HTML).
-    re_path(r"^api/", not_found),
+    # csrf_exempt: an unknown URL answers 404 whatever the method, never the HTML CSRF page.
+    # Its name tells utils.trailing_slash that a path resolved to no real view.
+    re_path(r"^api/", csrf_exempt(not_found), name="api-not-found"),
     # The single-page shop at / (its screens are #/ routes, so this is its only URL).
     path("", include("frontend.urls")),
 ]

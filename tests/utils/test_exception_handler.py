@@ -29,8 +29,16 @@ def test_unknown_api_url_answers_the_envelope_with_debug_on_too(api, settings):
 
 
 @pytest.mark.django_db
-def test_url_without_trailing_slash_is_not_redirected(api):
-    assert_envelope(api.post("/api/login", {}, format="json"), 1006, 404)
+def test_url_without_trailing_slash_is_served_by_its_view_not_redirected(api):
+    # The view itself answers (its 1002 for a body without fields), no 301 and no 404.
+    assert_envelope(api.post("/api/login", {}, format="json"), 1002, 400)
+
+
+@pytest.mark.django_db
+def test_unknown_url_posted_without_a_token_answers_the_404_envelope_not_the_csrf_page(api):
+    response = api.post("/api/no-such-thing", {}, format="json")
+    assert response["Content-Type"].startswith("application/json")
+    assert_envelope(response, 1006, 404)
 
 
 @pytest.mark.django_db

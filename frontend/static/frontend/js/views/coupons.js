@@ -45,7 +45,7 @@ function walletCoupon(coupon) {
     "article",
     { class: `coupon-card${coupon.status === 0 ? "" : " unusable"}`, "data-coupon": coupon.name },
     h("div", { class: "coupon-value" }, couponTerms(coupon)),
-    h("div", { class: "coupon-body" }, h("strong", {}, coupon.name), h("span", { class: "muted" }, `${coupon.coupon_type_display} · 有效期至 ${coupon.valid_end}`),
+    h("div", { class: "coupon-body" }, h("strong", {}, coupon.name), h("span", { class: "muted" }, `${coupon.coupon_type} · 有效期至 ${coupon.valid_end}`),
       coupon.status === 0 && !coupon.usable ? h("span", { class: "reason" }, coupon.reason) : null),
     h("span", { "data-testid": "coupon-status" }, badge(label, kind)),
   );
@@ -70,8 +70,8 @@ function claimableCoupon(app, rule) {
     "article",
     { class: "coupon-card", "data-coupon": rule.name },
     h("div", { class: "coupon-value" }, couponTerms(rule)),
-    h("div", { class: "coupon-body" }, h("strong", {}, rule.name), h("span", { class: "muted" }, `${rule.coupon_type_display} · ${validity} · 领取截止 ${rule.close_date}`),
-      h("span", { class: "muted" }, `已领 ${rule.held}/${rule.per_account_limit}${rule.course_id ? " · 指定课程" : " · 全场通用"}`)),
+    h("div", { class: "coupon-body" }, h("strong", {}, rule.name), h("span", { class: "muted" }, `${rule.coupon_type} · ${validity} · 领取截止 ${rule.close_date}`),
+      h("span", { class: "muted" }, `已领 ${rule.held}/${rule.per_account_limit}${rule.object_id ? " · 指定课程" : " · 全场通用"}`)),
     claim,
   );
 }

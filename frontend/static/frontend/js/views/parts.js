@@ -21,8 +21,8 @@ function short(amount) {
 /** 立减20元 / 满100减30 / 8折 (off_percent 79 is 7.9折). Only a 满减券's minimum is a condition
  * (pay/pricing.py), so only it names one. */
 export function couponTerms(coupon) {
-  if (coupon.coupon_type === 2) return `${coupon.off_percent / 10}折`;
-  if (coupon.coupon_type === 1) return `满${short(coupon.minimum_consume)}减${short(coupon.money_equivalent_value)}`;
+  if (coupon.coupon_type_id === 2) return `${coupon.off_percent / 10}折`;
+  if (coupon.coupon_type_id === 1) return `满${short(coupon.minimum_consume)}减${short(coupon.money_equivalent_value)}`;
   return `立减${short(coupon.money_equivalent_value)}元`;
 }
 

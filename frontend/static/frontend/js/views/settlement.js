@@ -116,7 +116,7 @@ function build(app, state, actions) {
           h("h2", {}, "全场优惠券"),
           couponChoices({
             name: "global-coupon",
-            coupons: global.coupons,
+            coupons: globalCoupons(global),
             chosen: global.default_coupon_id,
             empty: "没有可用的全场优惠券",
             onchoose: (id) => actions.change({ global_coupon_id: id }),
@@ -155,6 +155,11 @@ function courseBlock(line, actions) {
     }),
     h("button", { class: "link", onclick: () => actions.returnToCart(line) }, "移回购物车"),
   );
+}
+
+/** global_coupon_info is flat, as the seed's hash: coupon objects by record id, and the choice. */
+function globalCoupons(info) {
+  return Object.fromEntries(Object.entries(info).filter(([key]) => key !== "default_coupon_id"));
 }
 
 /** Radio choices: 不使用优惠券, then each coupon; unusable ones greyed out with their reason. */
