@@ -24,7 +24,8 @@ def coupon_payload(coupon, *, object_id: int | None, usable: bool, reason: str |
     The seed's six fields under the seed's names and meanings first (`coupon_type` is the label,
     as the seed's `get_coupon_type_display()`; `object_id` the bound course or null), then this
     service's additions. `coupon` is a HeldCoupon or a settlement's StoredCoupon. CouponSerializer
-    is its schema; tests/pay/test_coupon_object.py holds the two together.
+    is its schema; tests/pay/test_coupon_object.py and tests/utils/test_schema.py hold the two
+    together.
     """
     return {
         "name": coupon.name,

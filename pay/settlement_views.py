@@ -67,7 +67,11 @@ class SettlementView(APIView):
         priced = services.settlement_choose(account_id=request.user.pk, body=body_of(request))
         return ok(settlement_payload(priced))
 
-    @extend_schema(request=SettlementDeleteSerializer, responses={200: SETTLEMENT_ENVELOPE})
+    @extend_schema(
+        request=SettlementDeleteSerializer,
+        responses={200: SETTLEMENT_ENVELOPE},
+        examples=[ANSWER],
+    )
     def delete(self, request):
         body = body_of(request)
         course_id = body["course_id"] if "course_id" in body else services.UNSET

@@ -1,4 +1,4 @@
-"""The error-code registry (see API.md, "Code registry") and the one exception that carries a code.
+"""The error-code registry (see docs/API.md, "Code registry") and the one exception that carries a code.
 
 Raise `AppError(Codes.X)` anywhere; utils/exception_handler.py turns it into the envelope with the
 code's HTTP status. No view writes a code as a literal.
@@ -46,6 +46,11 @@ class Codes:
     COUPON_NOT_FOUND = ErrorCode(1030, "优惠券不存在 / no such coupon")
     COUPON_NOT_CLAIMABLE = ErrorCode(1031, "不在领取时间内 / outside the claim window")
     COUPON_LIMIT = ErrorCode(1032, "已达领取上限 / claim limit reached")
+    # 1033, 1034, 1047, 1048, 1052: named by API.md for features other branches build (claim
+    # quantities and codes, payment gateways, refunds); declared here so that docs/API.md's
+    # registry and this one agree (tests/test_docs_api.py). The integrator keeps one of each.
+    COUPON_SOLD_OUT = ErrorCode(1033, "优惠券已领完 / all of this coupon's are taken")
+    COUPON_CODE_INVALID = ErrorCode(1034, "兑换码无效或已使用 / no such code, or already redeemed")
 
     PAYMENT_EMPTY = ErrorCode(1040, "结算中心为空 / settlement is empty")
     PAYMENT_PRICE_MISMATCH = ErrorCode(1041, "价格不一致 / price differs from the server's")
@@ -56,9 +61,16 @@ class Codes:
     )
     PAYMENT_NOTIFY_INVALID = ErrorCode(1045, "支付通知验证失败 / notification not verified", 400)
     PAYMENT_IN_PROGRESS = ErrorCode(1046, "请求处理中,请稍后重试 / request in progress", 409)
+    PAYMENT_NO_GATEWAY = ErrorCode(
+        1047, "未配置支付网关,未做任何修改 / no payment gateway configured"
+    )
+    PAYMENT_GATEWAY_FAILED = ErrorCode(
+        1048, "支付网关拒绝或不可达,未做任何修改 / payment gateway refused or unreachable", 502
+    )
 
     ORDER_NOT_FOUND = ErrorCode(1050, "订单不存在 / no such order", 404)
     ORDER_NOT_CANCELLABLE = ErrorCode(1051, "订单当前状态不可取消 / order cannot be cancelled")
+    ORDER_NOT_REFUNDABLE = ErrorCode(1052, "订单不可申请退款 / a refund cannot be asked for")
 
 
 REGISTRY: dict[int, ErrorCode] = {

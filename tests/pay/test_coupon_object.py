@@ -1,0 +1,108 @@
+"""The coupon object (API.md, "Settlement center"): one payload function, one schema serializer."""
+
+from decimal import Decimal
+
+import pytest
+
+from pay.models import Coupon
+from pay.selectors import held_coupon
+from pay.serializers import (
+    ClaimableRuleSerializer,
+    CouponSerializer,
+    WalletCouponSerializer,
+    claimable_payload,
+    coupon_payload,
+    wallet_payload,
+)
+from pay.settlement_store import StoredCoupon
+
+pytestmark = pytest.mark.django_db
+
+SEED_FIELDS = ["name", "coupon_type", "money_equivalent_value", "off_percent", "minimum_consume"]
+
+
+@pytest.fixture
+def held(account, make_course, make_coupon, give_coupon, today):
+    """One record of each type: 通用券 bound to a course, 满减券 and 折扣券 global."""
+    course = make_course("Python")
+    rules = {
+        0: make_coupon(course=course, name="立减10"),
+        1: make_coupon(
+            name="满100减20",
+            coupon_type=Coupon.TYPE_THRESHOLD,
+            money_equivalent_value=Decimal("20.00"),
+            minimum_consume=Decimal("100.00"),
+        ),
+        2: make_coupon(
+            name="79折",
+            coupon_type=Coupon.TYPE_DISCOUNT,
+            money_equivalent_value=None,
+            off_percent=79,
+        ),
+    }
+    return course, {t: held_coupon(give_coupon(account, r), today) for t, r in rules.items()}
+
+
+def test_the_payload_has_exactly_the_schema_serializers_fields(held):
+    _, coupons = held
+    for coupon in coupons.values():
+        payload = coupon_payload(coupon, object_id=None, usable=True, reason=None)
+        assert list(payload) == list(CouponSerializer().fields)
+
+
+def test_the_seeds_six_fields_come_first_under_the_seeds_names(held):
+    _, coupons = held
+    payload = coupon_payload(coupons[1], object_id=None, usable=True, reason=None)
+    assert list(payload)[:6] == [*SEED_FIELDS, "object_id"]
+    assert "coupon_type_display" not in payload
+
+
+def test_coupon_type_is_the_label_and_coupon_type_id_the_number(held):
+    _, coupons = held
+    rendered = {
+        t: coupon_payload(c, object_id=None, usable=True, reason=None) for t, c in coupons.items()
+    }
+    assert {t: p["coupon_type"] for t, p in rendered.items()} == {
+        0: "通用券",
+        1: "满减券",
+        2: "折扣券",
+    }
+    assert {t: p["coupon_type_id"] for t, p in rendered.items()} == {0: 0, 1: 1, 2: 2}
+
+
+def test_money_is_a_two_decimal_string_and_off_percent_an_integer(held):
+    _, coupons = held
+    threshold = coupon_payload(coupons[1], object_id=None, usable=True, reason=None)
+    assert (threshold["money_equivalent_value"], threshold["minimum_consume"]) == (
+        "20.00",
+        "100.00",
+    )
+    assert threshold["off_percent"] is None
+    discount = coupon_payload(coupons[2], object_id=None, usable=True, reason=None)
+    assert (discount["off_percent"], discount["money_equivalent_value"]) == (79, None)
+
+
+def test_a_settlements_stored_coupon_renders_the_same_as_the_held_one(held):
+    course, coupons = held
+    for coupon in coupons.values():
+        stored = StoredCoupon.decode(StoredCoupon.from_held(coupon).encode())
+        args = {"object_id": coupon.course_id, "usable": False, "reason": "why"}
+        assert coupon_payload(stored, **args) == coupon_payload(coupon, **args)
+    assert coupons[0].course_id == course.pk
+
+
+def test_the_wallet_object_is_the_coupon_object_with_the_records_status(held, today):
+    course, coupons = held
+    payload = wallet_payload(coupons[0], today)
+    assert list(payload) == list(WalletCouponSerializer().fields)
+    assert payload["object_id"] == course.pk
+    assert wallet_payload(coupons[2], today)["object_id"] is None
+
+
+def test_a_claimable_rule_names_its_type_and_course_as_the_coupon_object_does(held):
+    course, _ = held
+    rule = Coupon.objects.get(name="立减10")
+    payload = claimable_payload(rule, held=1)
+    assert list(payload) == list(ClaimableRuleSerializer().fields)
+    assert (payload["coupon_type"], payload["coupon_type_id"]) == ("通用券", 0)
+    assert payload["object_id"] == course.pk
