@@ -91,6 +91,10 @@ def test_a_user_settles_two_courses_with_coupons_pays_with_beili_and_cancels(pag
     expect(too_small).to_have_class("coupon-option unusable")
     expect(too_small.locator("input")).to_be_disabled()
     expect(too_small.locator(".reason")).to_contain_text("200")
+    # Each coupon's terms come from its type (coupon_type_id) and the seed's amounts
+    expect(too_small.locator(".coupon-terms")).to_have_text("满200减50")
+    expect(redis_line.locator(".coupon-terms")).to_have_text("8折")
+    expect(python_line.locator(".coupon-terms")).to_have_text("立减20元")
     shot("settlement")
 
     # When a course coupon and a global coupon are chosen, the price follows the server's sums
@@ -139,6 +143,10 @@ def test_a_user_settles_two_courses_with_coupons_pays_with_beili_and_cancels(pag
         expect(wallet.locator(f'[data-coupon="{name}"] [data-testid=coupon-status]')).to_have_text(
             "未使用"
         )
+    # The wallet names each type by the seed's label (coupon_type) and shows its terms
+    redis_card = wallet.locator('[data-coupon="Redis课程8折"]')
+    expect(redis_card.locator(".coupon-value")).to_have_text("8折")
+    expect(redis_card.locator(".coupon-body .muted")).to_contain_text("折扣券 · 有效期至")
     shot("coupons")
     assert Account.objects.get(username="alex").balance == 5000
 
