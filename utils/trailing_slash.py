@@ -8,7 +8,11 @@ view, the request goes there. Unknown URLs still reach the catch-all and its 404
 One place for every route, present and future: no route needs its own pattern.
 """
 
-from django.urls import Resolver404, resolve
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.urls import Resolver404, get_urlconf, resolve
 
 API_PREFIX = "/api/"
 CATCH_ALL = "api-not-found"  # the URL name of the /api/ catch-all in settlement_project/urls.py
@@ -25,10 +29,27 @@ def _resolves_to_a_view(path: str, urlconf) -> bool:
 def api_path(path: str, urlconf=None) -> str:
     """The path a request for `path` is served from: itself, or itself with the trailing slash
     added or removed when only that form names a route."""
-    if not path.startswith(API_PREFIX) or _resolves_to_a_view(path, urlconf):
+    if not path.startswith(API_PREFIX):
+        return path
+    return _api_path(path, urlconf or get_urlconf() or settings.ROOT_URLCONF)
+
+
+@lru_cache(maxsize=4096)
+def _api_path(path: str, urlconf) -> str:
+    # Cached: the answer depends only on the path and the URLconf (a resolve costs ~0.1 ms, and
+    # most requests repeat a few paths); bounded, so odd paths cannot grow it.
+    if _resolves_to_a_view(path, urlconf):
         return path
     other = path[:-1] if path.endswith("/") else f"{path}/"
     return other if _resolves_to_a_view(other, urlconf) else path
+
+
+def _forget(*, setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        _api_path.cache_clear()
+
+
+setting_changed.connect(_forget)
 
 
 class ApiTrailingSlashMiddleware:

@@ -3,9 +3,11 @@
 import re
 
 import pytest
-from django.conf import settings
+from django.conf import settings as django_settings
+from django.http import JsonResponse
 from django.test import RequestFactory
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls import URLPattern, URLResolver, get_resolver, re_path, resolve
+from django.urls import path as route
 
 from utils.trailing_slash import CATCH_ALL, ApiTrailingSlashMiddleware
 
@@ -82,13 +84,30 @@ def test_unknown_api_urls_still_reach_the_404_catch_all():
         assert resolve(_served_path(path)).url_name == CATCH_ALL
 
 
+def _plain_view(request):
+    return JsonResponse({"code": 1000, "data": "plain", "error": None})
+
+
+urlpatterns = [  # a URLconf whose route has no trailing slash, for the reverse direction
+    route("api/plain", _plain_view, name="plain"),
+    re_path(r"^api/", _plain_view, name=CATCH_ALL),
+]
+
+
+def test_a_route_written_without_its_slash_answers_with_one_too(settings):
+    settings.ROOT_URLCONF = __name__  # also forgets what was learnt under the real URLconf
+    assert _served_path("/api/plain/") == "/api/plain"
+    assert _served_path("/api/plain") == "/api/plain"
+    assert _served_path("/api/settlement") == "/api/settlement"  # not a route here
+
+
 def test_paths_outside_api_are_left_alone():
     assert _served_path("/admin") == "/admin"
     assert _served_path("/") == "/"
 
 
 def test_the_middleware_runs_before_csrf_and_common_middleware():
-    order = settings.MIDDLEWARE
+    order = django_settings.MIDDLEWARE
     mine = order.index("utils.trailing_slash.ApiTrailingSlashMiddleware")
     assert mine < order.index("django.middleware.csrf.CsrfViewMiddleware")
     assert mine < order.index("django.middleware.common.CommonMiddleware")
