@@ -91,8 +91,8 @@ def choose_and_price(shop, rng, data):
                     data = answer
                 break
     if rng.random() < 0.6:
-        coupons = data["global_coupon_info"]["coupons"]
-        usable = [rid for rid, c in coupons.items() if c["usable"]]
+        info = data["global_coupon_info"]  # flat: record ids -> coupons, and default_coupon_id
+        usable = [rid for rid, c in info.items() if rid != "default_coupon_id" and c["usable"]]
         if usable:
             body = {"global_coupon_id": rng.choice(usable)}
             code, answer = shop.call("settlement PATCH", "PATCH", "/api/settlement/", body)
