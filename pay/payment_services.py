@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from course.models import Account, Course
 from course.selectors import courses_with_policies
-from pay import alipay_gateway, settlement_store
+from pay import settlement_store
+from pay.gateways import alipay as alipay_gateway
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.pricing import Line, check_coupon, price_settlement, split_payment
 from pay.selectors import held_coupon

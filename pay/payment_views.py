@@ -10,7 +10,8 @@ from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
-from pay import alipay_gateway, order_selectors, order_services, payment_services
+from pay import order_selectors, order_services, payment_services
+from pay.gateways import alipay as alipay_gateway
 from pay.models import Order
 from pay.serializers import OrderSerializer, PaymentResultSerializer, PaymentSerializer
 from utils.errors import AppError, Codes

@@ -5,7 +5,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from pay import alipay_gateway
+from pay.gateways import alipay as alipay_gateway
 from pay.selectors import HeldCoupon
 from utils.ids import IdField
 

@@ -12,7 +12,7 @@ from Cryptodome.Hash import SHA256
 from Cryptodome.PublicKey import RSA
 from Cryptodome.Signature import PKCS1_v1_5
 
-from pay import alipay_gateway
+from pay.gateways import alipay as alipay_gateway
 from pay.models import Order
 from utils.errors import AppError
 

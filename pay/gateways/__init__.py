@@ -1,0 +1,1 @@
+"""Payment gateways (Alipay, WeChat Pay, the development gateway) behind one interface."""
