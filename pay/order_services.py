@@ -9,8 +9,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
+from pay.gateways.base import Gateway
 from pay.models import CouponRecord, Order, TransactionRecord
 from pay.services import beili_change
 from utils.errors import AppError, Codes
@@ -79,11 +81,15 @@ def orders_cancel_expired(*, now=None, batch_size: int = 100) -> int:
             return done
 
 
-def order_mark_paid(*, order_number: str, amount: Decimal, payment_number: str) -> Order:
-    """The gateway says `order_number` was paid `amount`: mark it paid exactly once.
+def order_mark_paid(
+    *, order_number: str, amount: Decimal, payment_number: str, payment_type: int | None = None
+) -> Order:
+    """The gateway says `order_number` was paid `amount`: mark it paid exactly once. The one
+    place every gateway's notification (Alipay, WeChat Pay, the development gateway) ends.
 
     A repeated notification changes nothing. A payment for an order cancelled meanwhile is kept
     (payment_number) and flagged for a refund, never lost. A wrong amount is 1045.
+    `payment_type` records the gateway that took the money, so a refund goes back through it.
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(order_number=order_number).first()
@@ -91,14 +97,30 @@ def order_mark_paid(*, order_number: str, amount: Decimal, payment_number: str) 
             raise AppError(Codes.PAYMENT_NOTIFY_INVALID, "订单不存在 / no such order")
         if amount != order.actual_amount:
             raise AppError(Codes.PAYMENT_NOTIFY_INVALID, "金额不符 / amount differs")
+        payment_type = order.payment_type if payment_type is None else payment_type
         if order.status == Order.STATUS_UNPAID:
             order.status = Order.STATUS_PAID
             order.pay_time = timezone.now()
             order.payment_number = payment_number
-            order.save(update_fields=["status", "pay_time", "payment_number"])
+            order.payment_type = payment_type
+            order.save(update_fields=["status", "pay_time", "payment_number", "payment_type"])
         elif order.status in (Order.STATUS_CANCELLED, Order.STATUS_TIMED_OUT):
             if not order.refund_flagged:
                 order.payment_number = payment_number
+                order.payment_type = payment_type
                 order.refund_flagged = True
-                order.save(update_fields=["payment_number", "refund_flagged"])
+                order.save(update_fields=["payment_number", "payment_type", "refund_flagged"])
         return order
+
+
+def order_notified(*, gateway: Gateway, request: HttpRequest) -> None:
+    """A gateway's notification: verified (1045 when it does not), then, when it says paid,
+    the order marked paid once through `order_mark_paid`."""
+    notice = gateway.verify(request)
+    if notice.paid:
+        order_mark_paid(
+            order_number=notice.order_number,
+            amount=notice.amount,
+            payment_number=notice.payment_number,
+            payment_type=gateway.payment_type,
+        )

@@ -56,6 +56,10 @@ class Codes:
     )
     PAYMENT_NOTIFY_INVALID = ErrorCode(1045, "支付通知验证失败 / notification not verified", 400)
     PAYMENT_IN_PROGRESS = ErrorCode(1046, "请求处理中,请稍后重试 / request in progress", 409)
+    PAYMENT_NO_GATEWAY = ErrorCode(1047, "支付方式不可用,未做任何修改 / no such payment gateway")
+    PAYMENT_GATEWAY_FAILED = ErrorCode(
+        1048, "支付网关暂不可用,未做任何修改,请稍后重试 / payment gateway failed", 502
+    )
 
     ORDER_NOT_FOUND = ErrorCode(1050, "订单不存在 / no such order", 404)
     ORDER_NOT_CANCELLABLE = ErrorCode(1051, "订单当前状态不可取消 / order cannot be cancelled")
