@@ -12,7 +12,10 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from pay import gateways
+from pay.gateways import dev
 from pay.gateways.base import Gateway
+from pay.gateways.dev import DevGateway
 from pay.models import CouponRecord, Order, TransactionRecord
 from pay.services import beili_change
 from utils.errors import AppError, Codes
@@ -111,6 +114,21 @@ def order_mark_paid(
                 order.refund_flagged = True
                 order.save(update_fields=["payment_number", "payment_type", "refund_flagged"])
         return order
+
+
+def order_on_dev_gateway(*, order_number: str, sign) -> tuple[Order, DevGateway] | None:
+    """The order the development gateway's page shows and pays, with the gateway standing in
+    for its own; 1050 for no such order, 1045 when `sign` is not the order's signature, None
+    when a real gateway (or none) takes the order's money."""
+    order = Order.objects.filter(order_number=order_number).first()
+    if order is None:
+        raise AppError(Codes.ORDER_NOT_FOUND)
+    name = gateways.name_of(order)
+    gateway = gateways.find(name) if name else None
+    if not isinstance(gateway, DevGateway):
+        return None
+    dev.check_signature(order, sign)
+    return order, gateway
 
 
 def order_notified(*, gateway: Gateway, request: HttpRequest) -> None:

@@ -221,7 +221,7 @@ def _start_payment(
     if order.status != Order.STATUS_UNPAID:
         return None
     action = gateways.get(request.gateway).pay(order, channel=request.channel, client_ip=client_ip)
-    if action.code_url and action.code_url != order.code_url:
+    if action.keep_code and action.code_url != order.code_url:
         order.code_url = action.code_url
         order.save(update_fields=["code_url"])
     return action

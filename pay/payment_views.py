@@ -12,8 +12,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from pay import gateways, order_selectors, order_services, payment_services
-from pay.gateways import dev as dev_gateway
-from pay.models import Order
 from pay.qr import qr_svg_data_uri
 from pay.serializers import OrderSerializer, PaymentResultSerializer, PaymentSerializer
 from utils.errors import AppError, Codes
@@ -108,20 +106,17 @@ class DevGatewayView(APIView):
     def _order(self, request, order_number):
         if not settings.DEBUG:
             raise Http404
-        order = Order.objects.filter(order_number=order_number).first()
-        if order is None:
-            raise AppError(Codes.ORDER_NOT_FOUND)
-        name = gateways.name_of(order)
-        gateway = gateways.find(name) if name else None
-        if not isinstance(gateway, dev_gateway.DevGateway):
+        found = order_services.order_on_dev_gateway(
+            order_number=order_number, sign=request.query_params.get("sign")
+        )
+        if found is None:
             raise Http404  # the real gateway takes this order's money, or none does
-        dev_gateway.check_signature(order, request.query_params.get("sign"))
-        return order, gateway
+        return found
 
     @extend_schema(exclude=True)
     def get(self, request, order_number):
         order, gateway = self._order(request, order_number)
-        url = dev_gateway.pay_url(order.order_number, order.actual_amount)
+        url = gateway.resume(order).pay_url
         wechat = gateway.name == gateways.WECHAT
         extra = ""
         if wechat:

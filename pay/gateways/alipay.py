@@ -5,6 +5,7 @@ Without ALIPAY_APP_ID and both keys, `page_pay_url` points at the local developm
 `AlipayGateway` is this module behind the interface of pay/gateways/base.py.
 """
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ PRODUCTION_GATEWAY = "https://openapi.alipay.com/gateway.do"
 PAID_STATUSES = {"TRADE_SUCCESS", "TRADE_FINISHED"}
 REQUIRED_FIELDS = ("out_trade_no", "trade_no", "total_amount", "app_id", "trade_status")
 ALIPAY_TZ = ZoneInfo("Asia/Shanghai")  # the clock of Alipay's time fields
+logger = logging.getLogger("settlement")
 
 
 def _key(text: str, path: str) -> str:
@@ -164,8 +166,9 @@ def refund(*, order_number: str, amount: Decimal, reason: str = "") -> str:
             out_request_no=order_number,
             refund_reason=reason[:256] or "退款",
         )
-    except Exception as exc:  # the SDK raises whatever requests or its parser raise
-        raise AppError(Codes.PAYMENT_GATEWAY_FAILED, f"支付宝退款失败 / {exc}") from exc
+    except Exception as exc:  # the SDK raises whatever urllib or its parser raise
+        logger.warning("Alipay refund of %s failed: %r", order_number, exc)
+        raise AppError(Codes.PAYMENT_GATEWAY_FAILED, "支付宝退款失败 / unreachable") from exc
     if not isinstance(result, dict) or result.get("code") != "10000":
         detail = result.get("sub_msg") or result.get("msg") if isinstance(result, dict) else ""
         raise AppError(Codes.PAYMENT_GATEWAY_FAILED, f"支付宝退款失败 / {detail}")

@@ -23,6 +23,9 @@ class PayAction:
 
     pay_url: str | None = None
     code_url: str | None = None
+    # The gateway hands this code out once per trade (WeChat Native): the order keeps it, and
+    # `resume` reads it back from there.
+    keep_code: bool = False
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,8 @@ def _client(code=Codes.PAYMENT_GATEWAY_FAILED) -> WeChatPay:
     try:
         return _client_for(_config())
     except Exception as exc:  # the SDK raises bare Exception (bad key, no certificate)
-        raise AppError(code, f"微信支付不可用 / WeChat Pay client: {exc}") from exc
+        logger.warning("WeChat Pay client could not be built: %r", exc)
+        raise AppError(code, "微信支付暂不可用 / WeChat Pay client unavailable") from exc
 
 
 def fen(amount: Decimal) -> int:
@@ -101,13 +102,15 @@ def _call(what: str, request) -> dict:
     try:
         status, text = request()
     except Exception as exc:  # requests' errors, the SDK's signature check of the answer
-        raise AppError(Codes.PAYMENT_GATEWAY_FAILED, f"微信支付{what}失败 / {exc}") from exc
+        logger.warning("WeChat Pay %s failed: %r", what, exc)  # details stay in the log
+        raise AppError(Codes.PAYMENT_GATEWAY_FAILED, f"微信支付{what}失败 / unreachable") from exc
     try:
         answer = json.loads(text) if text else {}
     except (TypeError, ValueError):
         answer = {}
     if not 200 <= status < 300 or not isinstance(answer, dict):
         message = answer.get("message") if isinstance(answer, dict) else ""
+        logger.warning("WeChat Pay %s refused: %s %s", what, status, str(text)[:500])
         raise AppError(Codes.PAYMENT_GATEWAY_FAILED, f"微信支付{what}失败 / {status} {message}")
     return answer
 
@@ -154,7 +157,7 @@ class WeChatGateway:
         code_url = answer.get("code_url")
         if not isinstance(code_url, str) or not code_url:
             raise AppError(Codes.PAYMENT_GATEWAY_FAILED, "微信支付下单失败 / no code_url")
-        return base.PayAction(code_url=code_url)
+        return base.PayAction(code_url=code_url, keep_code=True)
 
     def resume(self, order) -> base.PayAction | None:
         return base.PayAction(code_url=order.code_url) if order.code_url else None

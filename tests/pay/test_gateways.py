@@ -142,6 +142,8 @@ def test_the_wechat_stand_in_offers_a_signed_page_and_a_code_to_scan(wechat_dev_
     assert wechat_dev_order["pay_url"] == dev.pay_url(number, Decimal("99.00"))
     assert wechat_dev_order["code_url"] == wechat_dev_order["pay_url"]
     assert wechat_dev_order["qr_code"].startswith("data:image/svg+xml")
+    # derived again on every read (signing is local), so nothing is kept on the order
+    assert Order.objects.get(order_number=number).code_url is None
 
 
 def test_the_wechat_stand_in_page_looks_like_wechat(api, wechat_dev_order):
