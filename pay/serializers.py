@@ -274,7 +274,9 @@ class OrderSerializer(serializers.Serializer):
     pay_deadline = serializers.SerializerMethodField(help_text="an unpaid order times out then")
     pay_url = serializers.SerializerMethodField(help_text="where to pay an unpaid order")
     code_url = serializers.SerializerMethodField(help_text="WeChat Native: what to scan")
-    qr_code = serializers.SerializerMethodField(help_text="code_url as a QR code (SVG data URI)")
+    qr_code = serializers.SerializerMethodField(
+        help_text="code_url as a QR code (SVG data URI); null in the list (see the order)"
+    )
     details = OrderDetailSerializer(many=True)
 
     def _action(self, order) -> "gateways.PayAction | None":
@@ -305,5 +307,7 @@ class OrderSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_qr_code(self, order) -> str | None:
+        if not self.context.get("qr_code", True):
+            return None
         action = self._action(order)
         return qr_svg_data_uri(action.code_url) if action and action.code_url else None
