@@ -148,7 +148,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ("status", "payment_type", "refund_flagged")
     search_fields = ("order_number", "payment_number", "account__username")
     list_select_related = ("account",)
-    readonly_fields = ("order_number", "account", "actual_amount", "beili_used", "date")
+    readonly_fields = ("order_number", "account", "actual_amount", "beili_used", "date", "code_url")
     inlines = [OrderDetailInline]
 
 

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class PayConfig(AppConfig):
     name = "pay"
     verbose_name = "优惠券、订单与贝里"
+
+    def ready(self):
+        from pay import gateways
+
+        gateways.log_active()  # says at start-up which gateways take money

@@ -281,6 +281,8 @@ class Order(models.Model):
     refund_flagged = models.BooleanField(
         "待退款", default=False, help_text="取消后仍收到支付通知,需人工退款"
     )
+    # WeChat Native pay's code_url (WeChat hands it out once per trade; shown as a QR code).
+    code_url = models.CharField("支付二维码链接", max_length=255, null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "15. 订单表"

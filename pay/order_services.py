@@ -9,8 +9,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
+from pay import gateways
+from pay.gateways import dev
+from pay.gateways.base import Gateway
+from pay.gateways.dev import DevGateway
 from pay.models import CouponRecord, Order, TransactionRecord
 from pay.services import beili_change
 from utils.errors import AppError, Codes
@@ -79,11 +84,15 @@ def orders_cancel_expired(*, now=None, batch_size: int = 100) -> int:
             return done
 
 
-def order_mark_paid(*, order_number: str, amount: Decimal, payment_number: str) -> Order:
-    """The gateway says `order_number` was paid `amount`: mark it paid exactly once.
+def order_mark_paid(
+    *, order_number: str, amount: Decimal, payment_number: str, payment_type: int | None = None
+) -> Order:
+    """The gateway says `order_number` was paid `amount`: mark it paid exactly once. The one
+    place every gateway's notification (Alipay, WeChat Pay, the development gateway) ends.
 
     A repeated notification changes nothing. A payment for an order cancelled meanwhile is kept
     (payment_number) and flagged for a refund, never lost. A wrong amount is 1045.
+    `payment_type` records the gateway that took the money, so a refund goes back through it.
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(order_number=order_number).first()
@@ -91,14 +100,45 @@ def order_mark_paid(*, order_number: str, amount: Decimal, payment_number: str) 
             raise AppError(Codes.PAYMENT_NOTIFY_INVALID, "订单不存在 / no such order")
         if amount != order.actual_amount:
             raise AppError(Codes.PAYMENT_NOTIFY_INVALID, "金额不符 / amount differs")
+        payment_type = order.payment_type if payment_type is None else payment_type
         if order.status == Order.STATUS_UNPAID:
             order.status = Order.STATUS_PAID
             order.pay_time = timezone.now()
             order.payment_number = payment_number
-            order.save(update_fields=["status", "pay_time", "payment_number"])
+            order.payment_type = payment_type
+            order.save(update_fields=["status", "pay_time", "payment_number", "payment_type"])
         elif order.status in (Order.STATUS_CANCELLED, Order.STATUS_TIMED_OUT):
             if not order.refund_flagged:
                 order.payment_number = payment_number
+                order.payment_type = payment_type
                 order.refund_flagged = True
-                order.save(update_fields=["payment_number", "refund_flagged"])
+                order.save(update_fields=["payment_number", "payment_type", "refund_flagged"])
         return order
+
+
+def order_on_dev_gateway(*, order_number: str, sign) -> tuple[Order, DevGateway] | None:
+    """The order the development gateway's page shows and pays, with the gateway standing in
+    for its own; 1050 for no such order, 1045 when `sign` is not the order's signature, None
+    when a real gateway (or none) takes the order's money."""
+    order = Order.objects.filter(order_number=order_number).first()
+    if order is None:
+        raise AppError(Codes.ORDER_NOT_FOUND)
+    name = gateways.name_of(order)
+    gateway = gateways.find(name) if name else None
+    if not isinstance(gateway, DevGateway):
+        return None
+    dev.check_signature(order, sign)
+    return order, gateway
+
+
+def order_notified(*, gateway: Gateway, request: HttpRequest) -> None:
+    """A gateway's notification: verified (1045 when it does not), then, when it says paid,
+    the order marked paid once through `order_mark_paid`."""
+    notice = gateway.verify(request)
+    if notice.paid:
+        order_mark_paid(
+            order_number=notice.order_number,
+            amount=notice.amount,
+            payment_number=notice.payment_number,
+            payment_type=gateway.payment_type,
+        )

@@ -9,6 +9,7 @@ per account, so one settlement is paid at most once however many requests race.
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -20,9 +21,10 @@ from django.utils import timezone
 
 from course.models import Account, Course
 from course.selectors import courses_with_policies
-from pay import alipay_gateway, settlement_store
+from pay import gateways, settlement_store
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.pricing import Line, check_coupon, price_settlement, split_payment
+from pay.qr import qr_svg_data_uri
 from pay.selectors import held_coupon
 from pay.services import beili_change, new_serial
 from pay.settlement_services import settlement_price
@@ -34,15 +36,27 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 logger = logging.getLogger("settlement")
 
 
+MOBILE_AGENT = re.compile(r"Mobile|Android|iPhone|iPad|iPod|HarmonyOS|MicroMessenger", re.I)
+
+
 @dataclass(frozen=True)
 class PaymentRequest:
     beili: int
     price: Decimal
+    gateway: str = gateways.DEFAULT
+    channel: str = gateways.DESKTOP
 
 
-def parse_payment(body: dict) -> PaymentRequest:
+def channel_of(user_agent: str) -> str:
+    """A phone's browser pays on the gateway's mobile page (WeChat H5), any other shows a code."""
+    return gateways.MOBILE if MOBILE_AGENT.search(user_agent or "") else gateways.DESKTOP
+
+
+def parse_payment(body: dict, *, user_agent: str = "") -> PaymentRequest:
     """`balance`: 贝里 to spend (an integer >= 0, default 0); `price`: what the client expects to
-    pay with money after 贝里, as a string or number with at most two decimals."""
+    pay with money after 贝里, as a string or number with at most two decimals; `gateway`: who
+    takes that money, "alipay" (default) or "wechat" (1047 for any other name); `channel`:
+    "desktop" or "mobile", by default read from the User-Agent."""
     beili = body.get("balance", 0)
     if isinstance(beili, str) and beili.strip().isdecimal():
         beili = int(beili)
@@ -59,23 +73,40 @@ def parse_payment(body: dict) -> PaymentRequest:
         raise AppError(Codes.MALFORMED, "price 须为两位小数以内的金额 / at most two decimals")
     if price > Decimal("99999999.99"):
         raise AppError(Codes.MALFORMED, "price 过大 / price too large")
-    return PaymentRequest(beili=beili, price=price)
+    gateway = body.get("gateway", gateways.DEFAULT)
+    if not isinstance(gateway, str):
+        raise AppError(Codes.MALFORMED, "gateway 须为字符串 / gateway must be a string")
+    if gateway not in gateways.NAMES:
+        raise AppError(
+            Codes.PAYMENT_NO_GATEWAY, f"不支持的支付方式 / unknown gateway {gateway[:32]!r}"
+        )
+    channel = body.get("channel")
+    if channel is None:
+        channel = channel_of(user_agent)
+    elif channel not in gateways.CHANNELS:
+        raise AppError(Codes.MALFORMED, "channel 须为 desktop 或 mobile / desktop or mobile")
+    return PaymentRequest(beili=beili, price=price, gateway=gateway, channel=channel)
 
 
-def payment_create(*, account: Account, body: dict) -> dict:
+def payment_create(
+    *, account: Account, body: dict, user_agent: str = "", client_ip: str | None = None
+) -> dict:
     """Pay the account's settlement (POST /api/payment/); returns the answer's data."""
-    request = parse_payment(body)
+    request = parse_payment(body, user_agent=user_agent)
     settlement = settlement_store.settlement_read(account.pk)
     if not settlement.lines:
         raise AppError(Codes.PAYMENT_EMPTY)
     try:
         with transaction.atomic():
             order = _pay(account=account, settlement=settlement, request=request)
+            # Asked of the gateway before the commit: if it refuses (1048), nothing was written.
+            # WeChat's answer comes back within WECHAT_TIMEOUT; only this account's row waits.
+            action = _start_payment(order, request=request, client_ip=client_ip)
     except IntegrityError as exc:
         # Another request paid this very settlement state first (order_one_per_settlement_state).
         raise AppError(Codes.PAYMENT_EMPTY, "该结算已支付 / this settlement was paid") from exc
     _clear_settlement(account.pk, settlement.version)
-    return _answer(order)
+    return _answer(order, action)
 
 
 def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -> Order:
@@ -136,7 +167,7 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
     now = timezone.now()
     paid = split.money == 0
     order = Order.objects.create(
-        payment_type=Order.PAY_BEILI if paid else Order.PAY_ALIPAY,
+        payment_type=_payment_type(split, request=request, coupons_used=bool(chosen_ids)),
         order_number=new_serial("O"),
         account=locked,
         actual_amount=split.money,
@@ -173,6 +204,29 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
     return order
 
 
+def _payment_type(split, *, request: PaymentRequest, coupons_used: bool) -> int:
+    """How the order is paid: through the gateway when money is left (1047, before anything is
+    written, when that gateway is not available), else 贝里 when 贝里 were spent (with or without
+    coupons), else 优惠码 when coupons alone covered it (a free course with neither: 贝里)."""
+    if split.money > 0:
+        return gateways.get(request.gateway).payment_type
+    if split.beili == 0 and coupons_used:
+        return Order.PAY_COUPON
+    return Order.PAY_BEILI
+
+
+def _start_payment(
+    order: Order, *, request: PaymentRequest, client_ip: str | None
+) -> gateways.PayAction | None:
+    if order.status != Order.STATUS_UNPAID:
+        return None
+    action = gateways.get(request.gateway).pay(order, channel=request.channel, client_ip=client_ip)
+    if action.keep_code and action.code_url != order.code_url:
+        order.code_url = action.code_url
+        order.save(update_fields=["code_url"])
+    return action
+
+
 def _clear_settlement(account_id: int, version: str | None) -> None:
     """Clear the paid settlement unless the user changed it meanwhile (then keep their change)."""
 
@@ -192,12 +246,15 @@ def _clear_settlement(account_id: int, version: str | None) -> None:
         logger.warning("could not clear the paid settlement of account %s", account_id)
 
 
-def _answer(order: Order) -> dict:
+def _answer(order: Order, action: gateways.PayAction | None) -> dict:
     return {
         "order_number": order.order_number,
         "status": order.status,
         "actual_amount": f"{order.actual_amount:.2f}",
-        "pay_url": alipay_gateway.order_pay_url(order),
+        "gateway": gateways.name_of(order),
+        "pay_url": action.pay_url if action else None,
+        "code_url": action.code_url if action else None,
+        "qr_code": qr_svg_data_uri(action.code_url) if action and action.code_url else None,
     }
 
 

@@ -1,4 +1,5 @@
-"""Payment, the Alipay notification and return, the development gateway, and orders."""
+"""Payment, the gateways' notifications (Alipay, WeChat Pay), Alipay's return, the development
+gateway's page, and orders."""
 
 from urllib.parse import quote
 
@@ -10,8 +11,8 @@ from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
-from pay import alipay_gateway, order_selectors, order_services, payment_services
-from pay.models import Order
+from pay import gateways, order_selectors, order_services, payment_services
+from pay.qr import qr_svg_data_uri
 from pay.serializers import OrderSerializer, PaymentResultSerializer, PaymentSerializer
 from utils.errors import AppError, Codes
 from utils.request import body_of
@@ -35,28 +36,33 @@ class PaymentView(APIView):
             account=request.user,
             key=request.headers.get("Idempotency-Key"),
             body=body,
-            run=lambda: payment_services.payment_create(account=request.user, body=body),
+            run=lambda: payment_services.payment_create(
+                account=request.user,
+                body=body,
+                user_agent=request.headers.get("User-Agent", ""),
+                client_ip=request.META.get("REMOTE_ADDR"),
+            ),
         )
         return ok(data)
 
 
-class AlipayNotifyView(APIView):
-    """Alipay's asynchronous notification (form-encoded POST). Answers `success` once handled."""
+class GatewayNotifyView(APIView):
+    """A gateway's asynchronous notification, verified by that gateway and answered the way it
+    expects once handled (Alipay: `success`; WeChat Pay: 204). Only a configured gateway
+    listens: the development gateway has no notifications."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    parser_classes = []  # each gateway reads the raw body its own way
+    gateway_name = ""
 
     @extend_schema(exclude=True)
     def post(self, request):
-        raw = request._request.POST
-        notice = alipay_gateway.verify_notification({k: raw.get(k) for k in raw})
-        if notice.is_paid:
-            order_services.order_mark_paid(
-                order_number=notice.order_number,
-                amount=notice.total_amount,
-                payment_number=notice.trade_no,
-            )
-        return HttpResponse("success", content_type="text/plain")
+        gateway = gateways.real(self.gateway_name)
+        if gateway is None:
+            raise AppError(Codes.PAYMENT_NOTIFY_INVALID, "支付网关未配置 / gateway not configured")
+        order_services.order_notified(gateway=gateway, request=request._request)
+        return gateway.acknowledge()
 
 
 def _orders_page(order_number: str) -> str:
@@ -77,40 +83,65 @@ class AlipayReturnView(APIView):
         return HttpResponseRedirect(_orders_page(number))
 
 
+DEV_PAGE = """<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{title}</title>
+<style>body{{font-family:sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem;color:#222}}
+header{{background:{color};color:#fff;padding:.8rem 1rem;border-radius:.4rem}}
+button{{background:{color};color:#fff;border:0;border-radius:.3rem;padding:.7rem 1.4rem;font-size:1rem}}
+</style>
+<header><h1>{title}</h1><p>开发支付网关 / development gateway</p></header>
+<p>订单 {number}</p><p class="amount">¥{amount} ({status})</p>{extra}
+<form method="post" action="{action}"><input type="hidden" name="back_to_shop" value="1">
+<button type="submit">确认支付 / pay</button></form>"""
+
+
 class DevGatewayView(APIView):
-    """A stand-in for Alipay's page when it is not configured (only with DEBUG on)."""
+    """A stand-in for Alipay's or WeChat Pay's page where that gateway is not configured (only
+    with DEBUG on). Its URL's signature (pay/gateways/dev.py) is checked on GET and POST."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
     parser_classes = [FormParser, JSONParser]  # its page posts a form
 
-    def _order(self, order_number):
-        if not settings.DEBUG or alipay_gateway.is_configured():
+    def _order(self, request, order_number):
+        if not settings.DEBUG:
             raise Http404
-        order = Order.objects.filter(order_number=order_number).first()
-        if order is None:
-            raise AppError(Codes.ORDER_NOT_FOUND)
-        return order
+        found = order_services.order_on_dev_gateway(
+            order_number=order_number, sign=request.query_params.get("sign")
+        )
+        if found is None:
+            raise Http404  # the real gateway takes this order's money, or none does
+        return found
 
     @extend_schema(exclude=True)
     def get(self, request, order_number):
-        order = self._order(order_number)
-        number = escape(order.order_number)
-        html = f"""<!doctype html><meta charset="utf-8"><title>开发支付网关</title>
-<h1>开发支付网关 / development gateway</h1>
-<p>订单 {number}: ¥{order.actual_amount:.2f} ({escape(order.get_status_display())})</p>
-<form method="post"><input type="hidden" name="back_to_shop" value="1">
-<button type="submit">确认支付 / pay</button></form>"""
+        order, gateway = self._order(request, order_number)
+        url = gateway.resume(order).pay_url
+        wechat = gateway.name == gateways.WECHAT
+        extra = ""
+        if wechat:
+            qr = qr_svg_data_uri(request.build_absolute_uri(url))
+            extra = f'<p><img alt="二维码" src="{escape(qr)}"></p><p>请使用微信扫一扫</p>'
+        html = DEV_PAGE.format(
+            title=f"{gateway.stands_for}(开发)",
+            color="#07c160" if wechat else "#1677ff",
+            number=escape(order.order_number),
+            amount=f"{order.actual_amount:.2f}",
+            status=escape(order.get_status_display()),
+            extra=extra,
+            action=escape(url),
+        )
         return HttpResponse(html)
 
     @extend_schema(exclude=True)
     def post(self, request, order_number):
-        order = self._order(order_number)
+        order, gateway = self._order(request, order_number)
         back_to_shop = bool(body_of(request).get("back_to_shop"))  # read (and checked) first
         order = order_services.order_mark_paid(
             order_number=order.order_number,
             amount=order.actual_amount,
             payment_number=f"DEV{order.order_number}",
+            payment_type=gateway.payment_type,
         )
         if back_to_shop:
             # The page's own form: back to the shop the way Alipay's return does.
@@ -122,7 +153,8 @@ class OrderListView(APIView):
     @extend_schema(responses={200: envelope("OrderListEnvelope", OrderSerializer, many=True)})
     def get(self, request):
         orders = order_selectors.orders_of(account_id=request.user.pk)
-        return ok(OrderSerializer(orders, many=True).data)
+        # The list links an order to scan to its payment screen; only that draws the code.
+        return ok(OrderSerializer(orders, many=True, context={"qr_code": False}).data)
 
 
 class OrderDetailView(APIView):

@@ -7,8 +7,10 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from pay import alipay_gateway
+from pay import gateways
+from pay.gateways.base import pay_deadline
 from pay.models import Coupon
+from pay.qr import qr_svg_data_uri
 from pay.selectors import HeldCoupon, held_coupon
 from utils.ids import IdField
 
@@ -344,13 +346,32 @@ class SettlementDeleteSerializer(serializers.Serializer):
 class PaymentSerializer(serializers.Serializer):
     balance = serializers.IntegerField(min_value=0, required=False, help_text="贝里 to spend")
     price = serializers.CharField(help_text='money to pay after 贝里, e.g. "78.00"')
+    gateway = serializers.ChoiceField(
+        choices=gateways.NAMES,
+        required=False,
+        help_text="who takes the money left after 贝里 (default alipay); unknown or not "
+        "configured: 1047",
+    )
+    channel = serializers.ChoiceField(
+        choices=gateways.CHANNELS,
+        required=False,
+        help_text="desktop: a code to scan (WeChat Native); mobile: the gateway's phone page "
+        "(WeChat H5). Default: read from the User-Agent",
+    )
 
 
 class PaymentResultSerializer(serializers.Serializer):
     order_number = serializers.CharField()
     status = serializers.IntegerField()
     actual_amount = serializers.CharField()
-    pay_url = serializers.CharField(allow_null=True)
+    gateway = serializers.ChoiceField(
+        choices=gateways.NAMES, allow_null=True, help_text="null when nothing was left to pay"
+    )
+    pay_url = serializers.CharField(allow_null=True, help_text="a page to open and pay")
+    code_url = serializers.CharField(allow_null=True, help_text="WeChat Native: what to scan")
+    qr_code = serializers.CharField(
+        allow_null=True, help_text="code_url drawn as a QR code: an SVG data URI"
+    )
 
 
 class OrderDetailSerializer(serializers.Serializer):
@@ -374,13 +395,48 @@ class OrderSerializer(serializers.Serializer):
     pay_time = serializers.DateTimeField(allow_null=True)
     cancel_time = serializers.DateTimeField(allow_null=True)
     can_cancel = serializers.BooleanField(help_text="POST .../cancel/ would succeed now")
+    gateway = serializers.SerializerMethodField(help_text="alipay, wechat, or null")
+    pay_deadline = serializers.SerializerMethodField(help_text="an unpaid order times out then")
     pay_url = serializers.SerializerMethodField(help_text="where to pay an unpaid order")
+    code_url = serializers.SerializerMethodField(help_text="WeChat Native: what to scan")
+    qr_code = serializers.SerializerMethodField(
+        help_text="code_url as a QR code (SVG data URI); null in the list (see the order)"
+    )
     details = OrderDetailSerializer(many=True)
     coupons = serializers.SerializerMethodField(help_text="the coupons this order used")
 
+    def _action(self, order) -> "gateways.PayAction | None":
+        cache = self.context.setdefault("pay_actions", {})
+        if order.pk not in cache:
+            cache[order.pk] = gateways.pay_action(order)
+        return cache[order.pk]
+
+    @extend_schema_field(serializers.ChoiceField(choices=gateways.NAMES, allow_null=True))
+    def get_gateway(self, order) -> str | None:
+        return gateways.name_of(order)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_pay_deadline(self, order):
+        if order.status != order.STATUS_UNPAID:
+            return None
+        return serializers.DateTimeField().to_representation(pay_deadline(order))
+
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_pay_url(self, order) -> str | None:
-        return alipay_gateway.order_pay_url(order)
+        action = self._action(order)
+        return action.pay_url if action else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_code_url(self, order) -> str | None:
+        action = self._action(order)
+        return action.code_url if action else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_qr_code(self, order) -> str | None:
+        if not self.context.get("qr_code", True):
+            return None
+        action = self._action(order)
+        return qr_svg_data_uri(action.code_url) if action and action.code_url else None
 
     @extend_schema_field(WalletCouponSerializer(many=True))
     def get_coupons(self, order) -> list[dict]:

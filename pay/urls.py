@@ -8,7 +8,16 @@ urlpatterns = [
     path("coupons/available/", coupon_views.CouponAvailableView.as_view(), name="coupon-available"),
     path("coupons/claim/", coupon_views.CouponClaimView.as_view(), name="coupon-claim"),
     path("payment/", payment_views.PaymentView.as_view(), name="payment"),
-    path("payment/alipay/notify/", payment_views.AlipayNotifyView.as_view(), name="alipay-notify"),
+    path(
+        "payment/alipay/notify/",
+        payment_views.GatewayNotifyView.as_view(gateway_name="alipay"),
+        name="alipay-notify",
+    ),
+    path(
+        "payment/wechat/notify/",
+        payment_views.GatewayNotifyView.as_view(gateway_name="wechat"),
+        name="wechat-notify",
+    ),
     path("payment/alipay/return/", payment_views.AlipayReturnView.as_view(), name="alipay-return"),
     path(
         "payment/dev_gateway/<str:order_number>/",

@@ -226,3 +226,27 @@ ALIPAY_NOTIFY_URL = os.environ.get(
 ALIPAY_RETURN_URL = os.environ.get(
     "ALIPAY_RETURN_URL", "http://127.0.0.1:8000/api/payment/alipay/return/"
 )
+
+# --- WeChat Pay API v3 (wechatpayv3) --------------------------------------------------------
+# Without them (or with an APIv3 key that is not 32 bytes) WeChat Pay is off: the development
+# gateway stands in when DEBUG is on, and "gateway": "wechat" is 1047 when it is off.
+WECHAT_MCHID = os.environ.get("WECHAT_MCHID", "")
+WECHAT_APPID = os.environ.get("WECHAT_APPID", "")
+WECHAT_PRIVATE_KEY = os.environ.get("WECHAT_PRIVATE_KEY", "")  # merchant API key, PEM text
+WECHAT_PRIVATE_KEY_PATH = os.environ.get("WECHAT_PRIVATE_KEY_PATH", "")  # apiclient_key.pem
+WECHAT_CERT_SERIAL_NO = os.environ.get("WECHAT_CERT_SERIAL_NO", "")  # of apiclient_cert.pem
+WECHAT_APIV3_KEY = os.environ.get("WECHAT_APIV3_KEY", "")
+WECHAT_NOTIFY_URL = os.environ.get(
+    "WECHAT_NOTIFY_URL", "http://127.0.0.1:8000/api/payment/wechat/notify/"
+)
+# WeChat's platform certificates (the SDK downloads them there when empty), or instead the
+# platform public key and its id (PUB_KEY_ID_...).
+WECHAT_CERT_DIR = os.environ.get("WECHAT_CERT_DIR", "")
+WECHAT_PUBLIC_KEY = os.environ.get("WECHAT_PUBLIC_KEY", "")
+WECHAT_PUBLIC_KEY_PATH = os.environ.get("WECHAT_PUBLIC_KEY_PATH", "")
+WECHAT_PUBLIC_KEY_ID = os.environ.get("WECHAT_PUBLIC_KEY_ID", "")
+# Where WeChat's H5 page sends the phone back ({order_number} filled in); empty: not at all.
+WECHAT_H5_REDIRECT_URL = os.environ.get(
+    "WECHAT_H5_REDIRECT_URL", "http://127.0.0.1:8000/#/payment/{order_number}"
+)
+WECHAT_TIMEOUT = env_int("WECHAT_TIMEOUT", 10)  # seconds for one call to WeChat Pay

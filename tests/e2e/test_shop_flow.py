@@ -169,7 +169,7 @@ def test_a_user_pays_the_rest_through_the_gateway_page(page, shot, demo, setting
     expect(page.get_by_test_id("beili-balance")).to_have_text("0")
     shot("waiting-for-payment")
     page.get_by_test_id("pay-link").click()
-    expect(page.get_by_role("heading", name="开发支付网关 / development gateway")).to_be_visible()
+    expect(page.get_by_role("heading", name="支付宝(开发)")).to_be_visible()
     shot("gateway")
     page.get_by_role("button", name="确认支付 / pay").click()
 

@@ -1,15 +1,18 @@
-"""Coupon factories for the pay tests."""
+"""Coupon factories, the development gateway and an offline WeChat Pay for the pay tests."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import requests
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from course.models import Course
+from pay.gateways import wechat
 from pay.models import Coupon, CouponRecord
 from pay.services import new_serial
+from tests.pay import wechat_fakes as fakes
 
 
 @pytest.fixture
@@ -115,3 +118,74 @@ def checkout(make_course):
         return body["data"]
 
     return checkout
+
+
+@pytest.fixture(autouse=True)
+def dev_gateway(settings):
+    """Money left to pay goes through the development gateway (DEBUG on, no gateway configured),
+    unless a test configures a gateway or turns DEBUG off."""
+    settings.DEBUG = True
+    settings.ALIPAY_APP_ID = ""
+    settings.WECHAT_MCHID = ""
+    return settings
+
+
+# --- WeChat Pay, offline (tests/pay/wechat_fakes.py) ------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def merchant_key():
+    return fakes.rsa_key()
+
+
+@pytest.fixture(scope="session")
+def platform():
+    return fakes.make_platform()
+
+
+@pytest.fixture
+def wechat_settings(settings, tmp_path, merchant_key, platform):
+    """WeChat Pay configured: the merchant's key in a file, the platform certificate in the
+    certificate directory (so the SDK never downloads one)."""
+    (tmp_path / "apiclient_key.pem").write_text(fakes.private_pem(merchant_key))
+    certs = tmp_path / "wechatpay_certs"
+    certs.mkdir()
+    (certs / f"{platform.serial}.pem").write_text(platform.pem())
+    settings.WECHAT_MCHID = fakes.MCHID
+    settings.WECHAT_APPID = fakes.APPID
+    settings.WECHAT_PRIVATE_KEY = ""
+    settings.WECHAT_PRIVATE_KEY_PATH = str(tmp_path / "apiclient_key.pem")
+    settings.WECHAT_CERT_SERIAL_NO = fakes.MERCHANT_SERIAL
+    settings.WECHAT_APIV3_KEY = fakes.APIV3_KEY
+    settings.WECHAT_NOTIFY_URL = "https://shop.example.com/api/payment/wechat/notify/"
+    settings.WECHAT_CERT_DIR = str(certs)
+    settings.WECHAT_H5_REDIRECT_URL = "https://shop.example.com/#/payment/{order_number}"
+    wechat._client_for.cache_clear()
+    yield settings
+    wechat._client_for.cache_clear()
+
+
+class WeChatServer:
+    """Stands in for api.mch.weixin.qq.com: records each request, answers the next reply."""
+
+    def __init__(self, platform):
+        self.platform = platform
+        self.calls = []
+        self.replies = []
+
+    def reply(self, status, payload):
+        self.replies.append((status, payload))
+
+    def post(self, url, json=None, headers=None, **kwargs):
+        self.calls.append({"url": url, "json": json, "headers": headers})
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return fakes.FakeResponse(self.platform, *reply)
+
+
+@pytest.fixture
+def wechat_server(monkeypatch, platform, wechat_settings):
+    server = WeChatServer(platform)
+    monkeypatch.setattr(requests, "post", server.post)
+    return server

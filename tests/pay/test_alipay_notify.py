@@ -12,7 +12,8 @@ from Cryptodome.Hash import SHA256
 from Cryptodome.PublicKey import RSA
 from Cryptodome.Signature import PKCS1_v1_5
 
-from pay import alipay_gateway
+from pay.gateways import alipay as alipay_gateway
+from pay.gateways import dev
 from pay.models import Order
 from utils.errors import AppError
 
@@ -125,7 +126,7 @@ def test_page_pay_url_closes_the_trade_when_the_order_times_out(alipay_settings,
 def test_page_pay_url_without_alipay_settings_is_the_dev_gateway(settings):
     settings.ALIPAY_APP_ID = ""
     url = alipay_gateway.page_pay_url(order_number="O1", amount=Decimal("1"), subject="x")
-    assert url == "/api/payment/dev_gateway/O1/"
+    assert url == f"/api/payment/dev_gateway/O1/?sign={dev.signature('O1', Decimal('1'))}"
 
 
 def test_keys_load_from_files(settings, keys, tmp_path):

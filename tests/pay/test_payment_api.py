@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from pay.gateways import dev
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.order_services import order_mark_paid
 from pay.settlement_store import settlement_read
@@ -116,8 +117,9 @@ def test_money_left_to_pay_makes_an_unpaid_order_with_a_pay_url(
     assert body["code"] == 1000
     assert body["data"]["status"] == Order.STATUS_UNPAID
     assert body["data"]["actual_amount"] == "49.00"
-    assert body["data"]["pay_url"].endswith(
-        f"/api/payment/dev_gateway/{body['data']['order_number']}/"
+    assert body["data"]["gateway"] == "alipay"
+    assert body["data"]["pay_url"].startswith(
+        f"/api/payment/dev_gateway/{body['data']['order_number']}/?sign="
     )
 
 
@@ -206,7 +208,7 @@ def test_an_unpaid_order_offers_its_pay_url_and_a_cancel(auth_api, python, check
     checkout(auth_api, python)
     number = pay(auth_api, price="99.00").json()["data"]["order_number"]
     order = auth_api.get(f"/api/orders/{number}/").json()["data"]
-    assert order["pay_url"] == f"/api/payment/dev_gateway/{number}/"
+    assert order["pay_url"] == dev.pay_url(number, Decimal("99.00"))
     assert order["can_cancel"] is True
 
 
@@ -341,27 +343,29 @@ def test_a_payment_for_a_cancelled_order_is_kept_and_flagged_for_refund(auth_api
 
 @pytest.fixture
 def gateway_order(auth_api, python, checkout, settings):
-    """An unpaid ¥99.00 order, with DEBUG on and no Alipay keys: the dev gateway is there."""
+    """An unpaid ¥99.00 order, with DEBUG on and no Alipay keys: the dev gateway is there.
+    Returns the signed URL handed to its owner."""
     settings.DEBUG = True
     settings.ALIPAY_APP_ID = ""
     checkout(auth_api, python)
-    return pay(auth_api, price="99.00").json()["data"]["order_number"]
+    return pay(auth_api, price="99.00").json()["data"]["pay_url"]
+
+
+def number_of(url):
+    return url.split("/")[-2]
 
 
 def test_the_dev_gateway_completes_a_payment_when_debug(api, gateway_order):
-    number = gateway_order
-    page = api.get(f"/api/payment/dev_gateway/{number}/")
+    page = api.get(gateway_order)
     assert page.status_code == 200 and "99.00" in page.content.decode()
-    assert api.post(f"/api/payment/dev_gateway/{number}/").json()["data"]["status"] == 0
+    assert api.post(gateway_order).json()["data"]["status"] == 0
 
 
 def test_the_dev_gateway_page_form_pays_and_sends_the_browser_back_to_the_shop(api, gateway_order):
-    number = gateway_order
-    assert 'name="back_to_shop"' in api.get(f"/api/payment/dev_gateway/{number}/").content.decode()
+    number = number_of(gateway_order)
+    assert 'name="back_to_shop"' in api.get(gateway_order).content.decode()
     response = api.post(
-        f"/api/payment/dev_gateway/{number}/",
-        "back_to_shop=1",
-        content_type="application/x-www-form-urlencoded",
+        gateway_order, "back_to_shop=1", content_type="application/x-www-form-urlencoded"
     )
     assert response.status_code == 302
     assert response["Location"] == f"/#/orders?order={number}"
@@ -369,14 +373,12 @@ def test_the_dev_gateway_page_form_pays_and_sends_the_browser_back_to_the_shop(a
 
 
 def test_the_dev_gateway_refuses_a_body_that_is_not_an_object_and_pays_nothing(api, gateway_order):
-    number = gateway_order
-    response = api.post(f"/api/payment/dev_gateway/{number}/", [1], format="json")
+    response = api.post(gateway_order, [1], format="json")
     assert (response.status_code, response.json()["code"]) == (400, 1002)
-    assert Order.objects.get(order_number=number).status == Order.STATUS_UNPAID
+    assert Order.objects.get(order_number=number_of(gateway_order)).status == Order.STATUS_UNPAID
 
 
-def test_the_dev_gateway_does_not_exist_without_debug(api, auth_api, python, checkout, settings):
+def test_the_dev_gateway_does_not_exist_without_debug(api, gateway_order, settings):
     settings.DEBUG = False
-    checkout(auth_api, python)
-    number = pay(auth_api, price="99.00").json()["data"]["order_number"]
-    assert api.post(f"/api/payment/dev_gateway/{number}/").status_code == 404
+    assert api.post(gateway_order).status_code == 404
+    assert Order.objects.get(order_number=number_of(gateway_order)).status == Order.STATUS_UNPAID

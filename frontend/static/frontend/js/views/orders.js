@@ -54,7 +54,12 @@ export function orderCard(app, order, focused = false) {
       "footer",
       { class: "order-foot" },
       h("span", {}, `贝里 ${order.beili_used} · ${order.status === 1 ? "待付" : "实付"} `, h("strong", {}, `¥${order.actual_amount}`)),
-      order.pay_url ? h("a", { class: "button small primary", href: order.pay_url }, "去支付") : null,
+      // A code to scan (WeChat Native) is shown on the payment screen, which watches the order.
+      order.code_url
+        ? h("a", { class: "button small primary", href: `#/payment/${encodeURIComponent(order.order_number)}` }, "去支付")
+        : order.pay_url
+          ? h("a", { class: "button small primary", href: order.pay_url }, "去支付")
+          : null,
       order.can_cancel ? cancelButton(app, order) : null,
     ),
   );

@@ -1,30 +1,104 @@
-// 支付结果: paid at once (贝里 and coupons covered it), or waiting for the gateway: a link to
-// Alipay's page (or the development gateway when Alipay is not configured).
+// 支付结果: paid at once (贝里 and coupons covered it), or waiting for the gateway: WeChat Pay's
+// code to scan on a desktop (drawn by the server), a link to Alipay's or WeChat's page otherwise
+// (the development gateway when they are not configured). While it waits, the screen asks for
+// the order's status every few seconds and moves on by itself once paid; it stops at the pay
+// deadline (or when the buyer leaves the screen).
 
 import { api } from "../api.js";
 import { h } from "../dom.js";
 import { orderCard } from "./orders.js";
 
+const POLL_MS = 2000;
+const GATEWAY = { alipay: "支付宝", wechat: "微信支付" };
+
 export async function paymentView(app, route) {
   const [number] = route.params;
   const order = await api("GET", `orders/${encodeURIComponent(number)}/`);
+  const section = h("section", { class: "payment-result" }, ...build(app, order));
+  if (order.status === 1 && order.pay_deadline) watch(app, section, order);
+  return section;
+}
+
+function build(app, order) {
   const paid = order.status === 0;
-  const gateway = order.pay_url && order.pay_url.startsWith("/api/payment/dev_gateway/") ? "开发支付网关" : "支付宝";
-  return h(
-    "section",
-    { class: "payment-result" },
-    h("h1", {}, paid ? "支付成功" : order.status === 1 ? "等待支付" : order.status_display),
+  const waiting = order.status === 1;
+  return [
+    h("h1", {}, paid ? "支付成功" : waiting ? "等待支付" : order.status_display),
     h(
       "p",
       { class: "lead", "data-testid": "payment-status" },
       paid
         ? `订单 ${order.order_number} 已支付,使用 ${order.beili_used} 贝里,另付 ¥${order.actual_amount}。`
-        : order.status === 1
+        : waiting
           ? `订单 ${order.order_number} 已提交,还需支付 ¥${order.actual_amount}。`
           : `订单 ${order.order_number}:${order.status_display}`,
     ),
-    order.pay_url ? h("a", { class: "button primary big", href: order.pay_url, "data-testid": "pay-link" }, `前往${gateway}支付 ¥${order.actual_amount}`) : null,
+    waiting ? payBlock(order) : null,
     orderCard(app, order),
     h("p", {}, h("a", { href: "#/orders" }, "查看全部订单"), " · ", h("a", { href: "#/courses" }, "继续选课")),
-  );
+  ];
+}
+
+function isDevGateway(url) {
+  return Boolean(url) && url.startsWith("/api/payment/dev_gateway/");
+}
+
+/** How to pay: the QR code (WeChat on a desktop) and/or a link to the gateway's page. */
+function payBlock(order) {
+  const name = GATEWAY[order.gateway] || "支付网关";
+  const dev = isDevGateway(order.pay_url);
+  const deadline = order.pay_deadline ? new Date(order.pay_deadline).toLocaleTimeString("zh-CN", { hour12: false }) : "";
+  const parts = [];
+  if (order.qr_code && !isPhone()) {
+    parts.push(
+      h(
+        "figure",
+        { class: "qr", "data-testid": "pay-qr" },
+        h("img", { src: order.qr_code, alt: `${name}二维码`, width: 200, height: 200 }),
+        h("figcaption", {}, `请使用微信扫一扫,支付 ¥${order.actual_amount}`),
+      ),
+    );
+  }
+  if (order.pay_url) {
+    const label = dev ? `前往开发支付网关(${name})支付 ¥${order.actual_amount}` : `前往${name}支付 ¥${order.actual_amount}`;
+    // Next to a code to scan, the page opens beside this screen, which keeps watching the order.
+    const beside = order.qr_code ? { target: "_blank", rel: "noopener" } : {};
+    parts.push(h("a", { class: "button primary big", href: order.pay_url, "data-testid": "pay-link", ...beside }, label));
+  }
+  parts.push(h("p", { class: "muted", "data-testid": "pay-waiting" }, `支付完成后本页会自动更新;请在 ${deadline} 前完成支付。`));
+  return h("div", { class: "pay-block" }, ...parts);
+}
+
+function isPhone() {
+  return /Mobile|Android|iPhone|iPad|iPod|HarmonyOS|MicroMessenger/i.test(navigator.userAgent);
+}
+
+/** Ask for the order's status until it is no longer waiting, the deadline passes, or the buyer
+ * leaves this screen; then show it as it is. */
+function watch(app, section, order) {
+  const deadline = new Date(order.pay_deadline).getTime();
+  const path = `orders/${encodeURIComponent(order.order_number)}/`;
+  async function tick() {
+    if (!section.isConnected) return; // the buyer left this screen
+    let now = order;
+    try {
+      now = await api("GET", path);
+    } catch {
+      // A lost answer: ask again at the next tick (the deadline still ends the wait).
+    }
+    if (!section.isConnected) return;
+    if (now.status !== 1) {
+      section.replaceChildren(...build(app, now));
+      if (now.status === 0) app.flash(`订单 ${now.order_number} 已支付`, "ok");
+      return;
+    }
+    if (Date.now() >= deadline) {
+      // The server times the order out (coupons and 贝里 go back); this screen stops asking.
+      section.replaceChildren(...build(app, { ...now, status: 5, status_display: "支付已超时" }));
+      app.flash("订单已超过支付时限,请重新下单", "error");
+      return;
+    }
+    setTimeout(tick, POLL_MS);
+  }
+  setTimeout(tick, POLL_MS);
 }

@@ -10,7 +10,7 @@ export async function settlementView(app) {
   const [first, account] = await Promise.all([api("GET", "settlement/"), api("GET", "account/")]);
   app.setAccount(account);
   const section = h("section", { class: "settlement" });
-  const state = { data: first, beili: 0, payment: null };
+  const state = { data: first, beili: 0, gateway: "alipay", payment: null };
   let changes = 0; // numbers each coupon change: only the newest answer is painted
 
   /** The settlement as the server has it now, or null (the failure is shown) to keep the old one. */
@@ -62,7 +62,7 @@ export async function settlementView(app) {
   async function pay(button) {
     const perYuan = app.account.beili_per_yuan;
     const split = splitPayment(toCents(state.data.amount.payable), state.beili, perYuan);
-    const body = { balance: split.beili, price: fromCents(split.cents) };
+    const body = { balance: split.beili, price: fromCents(split.cents), gateway: state.gateway };
     // A retry of the very same payment (a lost answer, a double click) reuses its key.
     const fingerprint = JSON.stringify(body);
     if (!state.payment || state.payment.fingerprint !== fingerprint) {
@@ -222,11 +222,14 @@ function beiliBlock(app, state, actions) {
   const left = h("strong", { "data-testid": "to-pay" });
   const submit = h("button", { class: "primary big", "data-testid": "pay" });
 
+  const gateways = gatewayChoice(state);
+
   function update() {
     const split = splitPayment(payable, state.beili, perYuan);
     worth.textContent = `抵扣 ¥${fromCents(Math.min(beiliValueCents(state.beili, perYuan), payable))}`;
     left.textContent = `¥${fromCents(split.cents)}`;
     submit.textContent = split.cents === 0 ? "提交订单(无需另付)" : `提交订单并支付 ¥${fromCents(split.cents)}`;
+    gateways.hidden = split.cents === 0;
   }
   input.addEventListener("input", () => {
     const wanted = Number.parseInt(input.value, 10);
@@ -250,6 +253,25 @@ function beiliBlock(app, state, actions) {
     h("p", { class: "muted" }, `余额 ${app.account.balance} 贝里(${perYuan} 贝里 = ¥1),本单最多可用 ${usable}`),
     h("div", { class: "beili-input" }, input, all, worth),
     h("div", { class: "amount-row total" }, h("span", {}, "还需支付"), left),
+    gateways,
     submit,
+  );
+}
+
+/** 支付宝 or 微信支付 for the money left after 贝里 (hidden when nothing is left to pay). */
+function gatewayChoice(state) {
+  const option = (value, label) => {
+    const input = h("input", { type: "radio", name: "gateway", value, checked: state.gateway === value });
+    input.addEventListener("change", () => {
+      state.gateway = value;
+    });
+    return h("label", { class: "gateway-option", "data-gateway": value }, input, h("span", {}, label));
+  };
+  return h(
+    "fieldset",
+    { class: "gateway-choices", "data-testid": "gateway" },
+    h("legend", {}, "支付方式"),
+    option("alipay", "支付宝"),
+    option("wechat", "微信支付"),
   );
 }
