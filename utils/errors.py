@@ -46,6 +46,8 @@ class Codes:
     COUPON_NOT_FOUND = ErrorCode(1030, "优惠券不存在 / no such coupon")
     COUPON_NOT_CLAIMABLE = ErrorCode(1031, "不在领取时间内 / outside the claim window")
     COUPON_LIMIT = ErrorCode(1032, "已达领取上限 / claim limit reached")
+    COUPON_SOLD_OUT = ErrorCode(1033, "优惠券已领完 / all coupons of this rule are taken")
+    COUPON_CODE_INVALID = ErrorCode(1034, "券码无效或已被使用 / no such code, or already redeemed")
 
     PAYMENT_EMPTY = ErrorCode(1040, "结算中心为空 / settlement is empty")
     PAYMENT_PRICE_MISMATCH = ErrorCode(1041, "价格不一致 / price differs from the server's")

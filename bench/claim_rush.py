@@ -1,0 +1,159 @@
+"""Benchmark 5: the claim rush (抢券) under gunicorn, beside the bare view in the same run.
+
+One global rule with `total_quantity` 100 and `per_account_limit` 1; 1,000 accounts, each sending
+`POST /api/coupons/claim/` twice (2,000 claims, shuffled), from 100 client threads released at
+once against `gunicorn settlement_project.wsgi` (sync workers, DEBUG=0) on PostgreSQL + Redis.
+The bench-only bare view `GET /api/ping/` (bench/ping_urls.py: the envelope, no token, SQL or
+Redis) is loaded the same way by the same 100 threads just before and just after the rush.
+
+Reports: records issued (must be exactly 100, at most one per account, the rule's counter equal),
+answers by code (no 5xx, no code outside 1000/1032/1033), p50/p99 of each kind of answer, and the
+sold-out answers' p50 against the bare view's. Exits 1 if an invariant fails.
+
+    .venv/bin/python bench/claim_rush.py                       # database `bench`, Redis db 14
+    BENCH_DB=mine BENCH_REDIS_DB=5 BENCH_PORT=8841 .venv/bin/python bench/claim_rush.py
+"""
+
+import os
+import random
+import threading
+import time
+from collections import Counter
+
+import common
+
+TOTAL = int(os.environ.get("BENCH_RUSH_TOTAL", "100"))
+ACCOUNTS = int(os.environ.get("BENCH_RUSH_ACCOUNTS", "1000"))
+CLAIMS_PER_ACCOUNT = 2
+CLIENTS = int(os.environ.get("BENCH_RUSH_CLIENTS", "100"))
+WORKERS = int(os.environ.get("BENCH_RUSH_WORKERS", "4"))
+PING = "GET /api/ping/"
+HEADERS = ["answer", "requests", "p50 ms", "p99 ms", "p50 / ping p50"]
+
+
+def prepare():
+    rule = common.make_rule(name="rush", total_quantity=TOTAL, per_account_limit=1)
+    accounts = common.make_accounts(ACCOUNTS, "rush", beili=0)
+    tokens = [common.token_for(account) for account in accounts]
+    claims = [i for i in range(ACCOUNTS) for _ in range(CLAIMS_PER_ACCOUNT)]
+    random.Random(19).shuffle(claims)
+    return rule, [tokens[i] for i in claims]
+
+
+def load(port: int, requests: list[tuple[str, str, dict | None, str | None]]) -> common.Tally:
+    """Send `requests` from CLIENTS threads (each its own slice), all released at once."""
+    tally = common.Tally()
+    start = threading.Barrier(CLIENTS)
+
+    def work(i: int) -> None:
+        http = common.Http(port)
+        start.wait()
+        for method, path, body, token in requests[i::CLIENTS]:
+            status, envelope, ms = http.call(method, path, body, token=token)
+            step = PING if path == "/api/ping/" else f"claim {common.code_of(status, envelope)}"
+            tally.add(step, status, envelope, ms)
+        http.close()
+
+    common.run_threads(CLIENTS, work, join_timeout=180)
+    return tally
+
+
+def main() -> int:
+    common.setup_django()
+    rule, claim_tokens = prepare()
+    pings = [("GET", "/api/ping/", None, None)] * len(claim_tokens)
+    claims = [("POST", "/api/coupons/claim/", {"coupon_id": rule.pk}, t) for t in claim_tokens]
+    port = int(os.environ.get("BENCH_PORT", "0")) or None
+    with common.Gunicorn(
+        "claim_rush", workers=WORKERS, port=port, DJANGO_SETTINGS_MODULE="ping_settings"
+    ) as server:
+        print(
+            f"{common.gunicorn_version()}, -w {WORKERS} (sync) on port {server.port}; rule with "
+            f"total_quantity {TOTAL}, {ACCOUNTS} accounts x {CLAIMS_PER_ACCOUNT} claims, "
+            f"{CLIENTS} clients ...",
+            flush=True,
+        )
+        load(server.port, pings[: CLIENTS * 2])  # warm-up: workers, connections
+        before = load(server.port, pings)
+        started = time.monotonic()
+        rush = load(server.port, claims)
+        rush_s = time.monotonic() - started
+        after = load(server.port, pings)
+        tracebacks = server.errors_logged()
+
+    from pay.models import Coupon, CouponRecord
+
+    records = CouponRecord.objects.filter(coupon=rule)
+    issued = records.count()
+    per_account = Counter(records.values_list("account_id", flat=True))
+    counter = Coupon.objects.get(pk=rule.pk).issued_count
+    answers = Counter()
+    for codes in rush.codes.values():
+        answers.update(codes)
+    ping_ms = before.latencies[PING] + after.latencies[PING]
+    ping_p50 = common.percentile(ping_ms, 50)
+
+    rows = [
+        [
+            f"{PING} (bare, before + after)",
+            len(ping_ms),
+            ping_p50,
+            common.percentile(ping_ms, 99),
+            1.0,
+        ]
+    ]
+    for step in sorted(rush.latencies):
+        lat = rush.latencies[step]
+        p50 = common.percentile(lat, 50)
+        rows.append([step, len(lat), p50, common.percentile(lat, 99), p50 / ping_p50])
+    common.print_table(f"Claim rush: {len(claims)} claims of a {TOTAL}-coupon rule", HEADERS, rows)
+    sold_out = rush.latencies.get("claim 1033", [])
+    ratio = common.percentile(sold_out, 50) / ping_p50 if sold_out else float("nan")
+    print(
+        f"\nissued {issued} records (rule counter {counter}), max per account "
+        f"{max(per_account.values(), default=0)}; answers {dict(sorted(answers.items()))}; "
+        f"rush {rush_s:.2f} s ({len(claims) / rush_s:.0f} claims/s); bare view p50 before "
+        f"{common.percentile(before.latencies[PING], 50):.2f} ms, after "
+        f"{common.percentile(after.latencies[PING], 50):.2f} ms; sold-out p50 / bare p50 = "
+        f"{ratio:.2f} (goal <= 2); tracebacks in the server log: {tracebacks}"
+    )
+
+    failures = []
+    if issued != TOTAL or counter != TOTAL:
+        failures.append(f"issued {issued} (counter {counter}), expected {TOTAL}")
+    if per_account and max(per_account.values()) > 1:
+        failures.append("an account holds more than its limit")
+    unexpected = {code: n for code, n in answers.items() if code not in {"1000", "1032", "1033"}}
+    if unexpected or tracebacks:
+        failures.append(f"unexpected answers {unexpected}, {tracebacks} tracebacks")
+    if answers["1000"] != TOTAL:
+        failures.append(f"{answers['1000']} successful answers, expected {TOTAL}")
+    for failure in failures:
+        print(f"INVARIANT FAILED: {failure}")
+
+    common.write_results(
+        "claim_rush",
+        {
+            "gunicorn": common.gunicorn_version(),
+            "workers": WORKERS,
+            "clients": CLIENTS,
+            "total_quantity": TOTAL,
+            "accounts": ACCOUNTS,
+            "claims": len(claims),
+            "issued": issued,
+            "rule_counter": counter,
+            "answers": dict(answers),
+            "rush_seconds": rush_s,
+            "ping_p50_before_ms": common.percentile(before.latencies[PING], 50),
+            "ping_p50_after_ms": common.percentile(after.latencies[PING], 50),
+            "sold_out_p50_over_ping_p50": ratio,
+            "failures": failures,
+        },
+        HEADERS,
+        rows,
+    )
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
