@@ -3,12 +3,14 @@
 One global rule with `total_quantity` 100 and `per_account_limit` 1; 1,000 accounts, each sending
 `POST /api/coupons/claim/` twice (2,000 claims, shuffled), from 100 client threads released at
 once against `gunicorn settlement_project.wsgi` (sync workers, DEBUG=0) on PostgreSQL + Redis.
-The bench-only bare view `GET /api/ping/` (bench/ping_urls.py: the envelope, no token, SQL or
-Redis) is loaded the same way by the same 100 threads just before and just after the rush.
+Two baselines are loaded the same way by the same 100 threads just before and just after the
+rush (1,000 requests each time): the bench-only bare view `GET /api/ping/` (bench/ping_urls.py:
+the envelope, no token, SQL or Redis), and `GET /api/account/`, which costs what every
+authenticated request costs (the token in Redis, the account in one SQL query) and nothing else.
 
 Reports: records issued (must be exactly 100, at most one per account, the rule's counter equal),
 answers by code (no 5xx, no code outside 1000/1032/1033), p50/p99 of each kind of answer, and the
-sold-out answers' p50 against the bare view's. Exits 1 if an invariant fails.
+sold-out answers' p50 against the bare view's (the goal: within 2x) and the token check's. Exits 1 if an invariant fails.
 
     .venv/bin/python bench/claim_rush.py                       # database `bench`, Redis db 14
     BENCH_DB=mine BENCH_REDIS_DB=5 BENCH_PORT=8841 .venv/bin/python bench/claim_rush.py
@@ -27,8 +29,10 @@ ACCOUNTS = int(os.environ.get("BENCH_RUSH_ACCOUNTS", "1000"))
 CLAIMS_PER_ACCOUNT = 2
 CLIENTS = int(os.environ.get("BENCH_RUSH_CLIENTS", "100"))
 WORKERS = int(os.environ.get("BENCH_RUSH_WORKERS", "4"))
-PING = "GET /api/ping/"
-HEADERS = ["answer", "requests", "p50 ms", "p99 ms", "p50 / ping p50"]
+BASELINE_N = int(os.environ.get("BENCH_RUSH_BASELINE", "1000"))
+PING = "GET /api/ping/ (bare)"
+ACCOUNT = "GET /api/account/ (token check)"
+HEADERS = ["answer", "requests", "p50 ms", "p99 ms", "p50 / bare p50", "p50 / token p50"]
 
 
 def prepare():
@@ -40,17 +44,18 @@ def prepare():
     return rule, [tokens[i] for i in claims]
 
 
-def load(port: int, requests: list[tuple[str, str, dict | None, str | None]]) -> common.Tally:
-    """Send `requests` from CLIENTS threads (each its own slice), all released at once."""
+def load(port: int, requests: list[tuple[str, str, str, dict | None, str | None]]) -> common.Tally:
+    """Send `requests` (label, method, path, body, token) from CLIENTS threads (each its own
+    slice), all released at once. Claims are labelled by their answer's code."""
     tally = common.Tally()
     start = threading.Barrier(CLIENTS)
 
     def work(i: int) -> None:
         http = common.Http(port)
         start.wait()
-        for method, path, body, token in requests[i::CLIENTS]:
+        for label, method, path, body, token in requests[i::CLIENTS]:
             status, envelope, ms = http.call(method, path, body, token=token)
-            step = PING if path == "/api/ping/" else f"claim {common.code_of(status, envelope)}"
+            step = label or f"claim {common.code_of(status, envelope)}"
             tally.add(step, status, envelope, ms)
         http.close()
 
@@ -61,11 +66,13 @@ def load(port: int, requests: list[tuple[str, str, dict | None, str | None]]) ->
 def main() -> int:
     common.setup_django()
     rule, claim_tokens = prepare()
-    pings = [("GET", "/api/ping/", None, None)] * len(claim_tokens)
-    claims = [("POST", "/api/coupons/claim/", {"coupon_id": rule.pk}, t) for t in claim_tokens]
-    port = int(os.environ.get("BENCH_PORT", "0")) or None
+    pings = [(PING, "GET", "/api/ping/", None, None)] * BASELINE_N
+    accounts = [(ACCOUNT, "GET", "/api/account/", None, t) for t in claim_tokens[:BASELINE_N]]
+    claims = [
+        (None, "POST", "/api/coupons/claim/", {"coupon_id": rule.pk}, t) for t in claim_tokens
+    ]
     with common.Gunicorn(
-        "claim_rush", workers=WORKERS, port=port, DJANGO_SETTINGS_MODULE="ping_settings"
+        "claim_rush", workers=WORKERS, DJANGO_SETTINGS_MODULE="ping_settings"
     ) as server:
         print(
             f"{common.gunicorn_version()}, -w {WORKERS} (sync) on port {server.port}; rule with "
@@ -74,11 +81,18 @@ def main() -> int:
             flush=True,
         )
         load(server.port, pings[: CLIENTS * 2])  # warm-up: workers, connections
-        before = load(server.port, pings)
+
+        def baselines() -> common.Tally:  # one after the other: each alone in the queue
+            tally, second = load(server.port, pings), load(server.port, accounts)
+            tally.latencies.update(second.latencies)
+            tally.codes.update(second.codes)
+            return tally
+
+        before = baselines()
         started = time.monotonic()
         rush = load(server.port, claims)
         rush_s = time.monotonic() - started
-        after = load(server.port, pings)
+        after = baselines()
         tracebacks = server.errors_logged()
 
     from pay.models import Coupon, CouponRecord
@@ -92,30 +106,31 @@ def main() -> int:
         answers.update(codes)
     ping_ms = before.latencies[PING] + after.latencies[PING]
     ping_p50 = common.percentile(ping_ms, 50)
+    token_ms = before.latencies[ACCOUNT] + after.latencies[ACCOUNT]
+    token_p50 = common.percentile(token_ms, 50)
 
-    rows = [
-        [
-            f"{PING} (bare, before + after)",
-            len(ping_ms),
-            ping_p50,
-            common.percentile(ping_ms, 99),
-            1.0,
-        ]
-    ]
-    for step in sorted(rush.latencies):
-        lat = rush.latencies[step]
+    rows = []
+    for step, lat in [
+        (f"{PING}, before + after", ping_ms),
+        (f"{ACCOUNT}, before + after", token_ms),
+        *sorted(rush.latencies.items()),
+    ]:
         p50 = common.percentile(lat, 50)
-        rows.append([step, len(lat), p50, common.percentile(lat, 99), p50 / ping_p50])
+        rows.append(
+            [step, len(lat), p50, common.percentile(lat, 99), p50 / ping_p50, p50 / token_p50]
+        )
     common.print_table(f"Claim rush: {len(claims)} claims of a {TOTAL}-coupon rule", HEADERS, rows)
     sold_out = rush.latencies.get("claim 1033", [])
     ratio = common.percentile(sold_out, 50) / ping_p50 if sold_out else float("nan")
+    token_ratio = common.percentile(sold_out, 50) / token_p50 if sold_out else float("nan")
     print(
         f"\nissued {issued} records (rule counter {counter}), max per account "
         f"{max(per_account.values(), default=0)}; answers {dict(sorted(answers.items()))}; "
         f"rush {rush_s:.2f} s ({len(claims) / rush_s:.0f} claims/s); bare view p50 before "
         f"{common.percentile(before.latencies[PING], 50):.2f} ms, after "
         f"{common.percentile(after.latencies[PING], 50):.2f} ms; sold-out p50 / bare p50 = "
-        f"{ratio:.2f} (goal <= 2); tracebacks in the server log: {tracebacks}"
+        f"{ratio:.2f} (goal <= 2), / token-check p50 = {token_ratio:.2f}; "
+        f"tracebacks in the server log: {tracebacks}"
     )
 
     failures = []
@@ -124,6 +139,10 @@ def main() -> int:
     if per_account and max(per_account.values()) > 1:
         failures.append("an account holds more than its limit")
     unexpected = {code: n for code, n in answers.items() if code not in {"1000", "1032", "1033"}}
+    for baseline in (before, after):
+        for step in (PING, ACCOUNT):
+            if baseline.bad(step):
+                unexpected[step] = dict(baseline.codes[step])
     if unexpected or tracebacks:
         failures.append(f"unexpected answers {unexpected}, {tracebacks} tracebacks")
     if answers["1000"] != TOTAL:
@@ -147,6 +166,7 @@ def main() -> int:
             "ping_p50_before_ms": common.percentile(before.latencies[PING], 50),
             "ping_p50_after_ms": common.percentile(after.latencies[PING], 50),
             "sold_out_p50_over_ping_p50": ratio,
+            "sold_out_p50_over_token_check_p50": token_ratio,
             "failures": failures,
         },
         HEADERS,
