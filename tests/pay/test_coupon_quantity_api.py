@@ -178,3 +178,24 @@ def test_saving_a_rule_loaded_before_claims_keeps_the_claims_counted(
     assert (rule.name, rule.issued_count) == ("renamed", 1)
     assert claim(client_for(make_account("bob")), coupon_id=rule.pk)["code"] == 1000
     assert claim(client_for(make_account("carol")), coupon_id=rule.pk)["code"] == 1033
+
+
+def test_the_gate_expires_so_that_a_lost_reservation_heals(auth_api, make_coupon, redis_client):
+    from pay import coupon_stock
+
+    rule = make_coupon(total_quantity=1)
+    assert claim(auth_api, coupon_id=rule.pk)["code"] == 1000
+    assert 0 < redis_client.ttl(coupon_stock.stock_key(rule.pk)) <= coupon_stock.STOCK_TTL
+
+
+def test_a_reservation_lost_with_its_worker_is_back_once_the_gate_is_rebuilt(
+    account, client_for, make_account, make_coupon, redis_client
+):
+    from pay import coupon_stock
+
+    rule = make_coupon(total_quantity=1)
+    coupon_stock.reserve(rule_id=rule.pk, account_id=account.pk)  # then the worker died
+    late = client_for(make_account("late"))
+    assert claim(late, coupon_id=rule.pk)["code"] == 1033  # Redis believes it taken
+    redis_client.delete(coupon_stock.stock_key(rule.pk))  # what the expiry does
+    assert claim(late, coupon_id=rule.pk)["code"] == 1000
