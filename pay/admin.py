@@ -42,6 +42,12 @@ class GenerateCodesForm(forms.Form):
     )
 
 
+def _cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (usernames are chosen by users)."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def codes_csv(codes, filename: str) -> HttpResponse:
     """Redemption codes as a CSV download (UTF-8 with BOM, so that Excel reads the Chinese)."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -50,15 +56,16 @@ def codes_csv(codes, filename: str) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(["code", "coupon_id", "coupon", "created", "redeemed_by", "redeemed_at"])
     for entry in codes:
+        redeemed_at = entry.redeemed_at
         writer.writerow(
             [
                 redemption_code_format(entry.code),
                 entry.coupon_id,
-                entry.coupon.name,
+                _cell(entry.coupon.name),
                 timezone.localtime(entry.created).isoformat(timespec="seconds"),
-                entry.redeemed_by.username if entry.redeemed_by_id else "",
-                timezone.localtime(entry.redeemed_at).isoformat(timespec="seconds")
-                if entry.redeemed_at
+                _cell(entry.redeemed_by.username) if entry.redeemed_by_id else "",
+                timezone.localtime(redeemed_at).isoformat(timespec="seconds")
+                if redeemed_at
                 else "",
             ]
         )

@@ -163,3 +163,16 @@ def test_admin_form_refuses_a_public_code_another_rule_has(staff, make_coupon, t
     )
     assert response.status_code == 200
     assert "errorlist" in response.content.decode()
+
+
+def test_csv_download_shows_who_redeemed_and_never_a_formula(staff, make_coupon, make_account):
+    [entry, _] = redemption_codes_generate(coupon=make_coupon(name="=SUM(A1)"), count=2)
+    coupon_redeem(account=make_account("@evil"), code=entry.code)
+    response = staff.post(
+        "/admin/pay/redemptioncode/",
+        {"action": "download_csv", "_selected_action": [entry.pk]},
+    )
+    [row] = csv_rows(response)
+    assert row["code"] == redemption_code_format(entry.code)
+    assert (row["coupon"], row["redeemed_by"]) == ("'=SUM(A1)", "'@evil")
+    assert row["redeemed_at"]
