@@ -405,12 +405,15 @@ class Gunicorn:
     """`gunicorn settlement_project.wsgi` on a free loopback port, started and stopped by us
     (only this process and its workers, by the master's pid and process group)."""
 
-    def __init__(self, name: str, *, workers: int = 2, threads: int = 1, **env: str):
+    def __init__(
+        self, name: str, *, workers: int = 2, threads: int = 1, port: int | None = None, **env: str
+    ):
         """`env` overrides bench_env(); DJANGO_SETTINGS_MODULE="ping_settings" serves the
-        project plus the bench-only GET /api/ping/ (bench/ping_urls.py)."""
+        project plus the bench-only GET /api/ping/ (bench/ping_urls.py). The port: `port`, else
+        $BENCH_PORT, else a free one."""
         self.name, self.workers, self.threads = name, workers, threads
         self.env = {**os.environ, **bench_env(**env), "PYTHONUNBUFFERED": "1"}
-        self.port = free_port()
+        self.port = port or int(os.environ.get("BENCH_PORT") or 0) or free_port()
         self.log_path = RESULTS / f"gunicorn-{name}.log"
         self.proc: subprocess.Popen | None = None
 

@@ -1,6 +1,6 @@
-"""`make bench`: the four benchmarks in order, each in its own process with a time limit.
+"""`make bench`: the benchmarks in order, each in its own process with a time limit.
 
-    .venv/bin/python bench/run_all.py                 # all four
+    .venv/bin/python bench/run_all.py                 # all of them
     .venv/bin/python bench/run_all.py cost keyspace   # some of them, in the order given
 
 Exits 1 if any benchmark failed (payment_load.py fails when an invariant does not hold).
@@ -20,6 +20,7 @@ BENCHMARKS = {
     "cost": 120,
     "throughput": 300,
     "payment_load": 240,
+    "claim_rush": 240,
 }
 BUDGET_S = 15 * 60
 

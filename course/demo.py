@@ -8,7 +8,12 @@ from django.utils import timezone
 
 from course.models import Account, Course, PricePolicy
 from pay.models import Coupon, CouponRecord, TransactionRecord
-from pay.services import beili_change, new_serial
+from pay.services import (
+    beili_change,
+    new_serial,
+    redemption_code_format,
+    redemption_codes_generate,
+)
 
 DEMO_COURSES = [
     # name, brief, [(valid_period, price)]
@@ -144,4 +149,29 @@ def _coupons() -> list[str]:
             used_time=claimed + timedelta(hours=1) if status == CouponRecord.STATUS_USED else None,
         )
     report.append("Demo coupon records: alex holds one of each rule (全场9折 expired); wusir two.")
+    report.extend(_limited_rule(window, dates))
+    for rule in by_name.values():  # records made above count as issued (see Coupon.issued_count)
+        issued = CouponRecord.objects.filter(coupon=rule).count()
+        Coupon.objects.filter(pk=rule.pk).update(issued_count=issued)
     return report
+
+
+def _limited_rule(window: dict, dates: dict) -> list[str]:
+    """A rush-style rule: 100 coupons, claimable by its public code too, and five one-time
+    redemption codes (made once; printed so that they can be tried by hand)."""
+    name = "限量100张·全场立减30"
+    rule = Coupon.objects.filter(name=name).first() or Coupon(name=name)
+    rule.coupon_type, rule.money_equivalent_value = Coupon.TYPE_GENERAL, Decimal("30.00")
+    rule.off_percent, rule.minimum_consume = None, Decimal("0")
+    rule.content_type = rule.object_id = rule.coupon_valid_days = None
+    for field, value in {**window, **dates, "total_quantity": 100, "code": "PYTHON2026"}.items():
+        setattr(rule, field, value)
+    rule.save()
+    codes = list(rule.redemption_codes.filter(redeemed_by__isnull=True)[:5])
+    if not rule.redemption_codes.exists():
+        codes = redemption_codes_generate(coupon=rule, count=5)
+    printed = ", ".join(redemption_code_format(c.code) for c in codes) or "(all redeemed)"
+    return [
+        f"  #{rule.pk} {rule} (global): 100 in total, public code PYTHON2026",
+        f"  redemption codes (兑换码) of #{rule.pk}: {printed}",
+    ]

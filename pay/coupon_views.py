@@ -1,14 +1,16 @@
-"""The coupon wallet, claimable rules and claiming."""
+"""The coupon wallet, claimable rules, claiming (by id or public code) and redemption codes."""
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
 from pay import selectors, services
+from pay.coupon_throttle import RedeemGuessThrottle
 from pay.selectors import held_coupon
 from pay.serializers import (
     ClaimableRuleSerializer,
     ClaimSerializer,
+    RedeemSerializer,
     WalletCouponSerializer,
     WalletQuerySerializer,
     claimable_payload,
@@ -51,8 +53,21 @@ class CouponClaimView(APIView):
     def post(self, request):
         body = ClaimSerializer(data=body_of(request))
         body.is_valid(raise_exception=True)
-        record = services.coupon_claim(
-            account=request.user, coupon_id=body.validated_data["coupon_id"]
-        )
+        record = services.coupon_claim(account=request.user, **body.validated_data)
+        today = timezone.localdate()
+        return ok(wallet_payload(held_coupon(record, today), today))
+
+
+class CouponRedeemView(APIView):
+    throttle_classes = [RedeemGuessThrottle]
+
+    @extend_schema(
+        request=RedeemSerializer,
+        responses={200: envelope("RedeemEnvelope", WalletCouponSerializer)},
+    )
+    def post(self, request):
+        body = RedeemSerializer(data=body_of(request))
+        body.is_valid(raise_exception=True)
+        record = services.coupon_redeem(account=request.user, code=body.validated_data["code"])
         today = timezone.localdate()
         return ok(wallet_payload(held_coupon(record, today), today))

@@ -8,18 +8,27 @@ quoting in every SQL statement and break tools. These use Django's `<app>_<model
 snake case, ASCII, plural-free, as most DBAs expect.
 """
 
+import re
 from datetime import date, timedelta
 
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from course.models import Account, Course
 
 MONEY = {"max_digits": 10, "decimal_places": 2}
+PUBLIC_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,31}$")
+
+
+def normalize_public_code(value: str | None) -> str | None:
+    """A rule's public code as stored and looked up: trimmed, upper case; blank is no code."""
+    value = (value or "").strip().upper()
+    return value or None
 
 
 class Coupon(models.Model):
@@ -66,7 +75,28 @@ class Coupon(models.Model):
     per_account_limit = models.PositiveSmallIntegerField(
         "每人限领张数", default=1, help_text="同一账户最多持有本规则的券数"
     )
+    total_quantity = models.PositiveIntegerField(
+        "发行总量",
+        blank=True,
+        null=True,
+        help_text="最多发出的券数(领取、发放与兑换码合计);不填为不限量",
+    )
+    code = models.CharField(
+        "优惠码",
+        max_length=32,
+        blank=True,
+        null=True,
+        unique=True,
+        help_text="公开的领取码,如 PYTHON2026(不区分大小写,字母数字与 - _);不填则只能按id领取",
+    )
+    # Counters written only by pay/services.py with conditional UPDATEs (never by a form's save):
+    # records issued so far, and redemption codes generated but not yet redeemed. Together they
+    # never pass total_quantity; the database decides it in one UPDATE ... WHERE.
+    issued_count = models.PositiveIntegerField("已发出", default=0, editable=False)
+    codes_outstanding = models.PositiveIntegerField("未兑换的兑换码", default=0, editable=False)
     date = models.DateTimeField(auto_now_add=True)
+
+    COUNTERS = ("issued_count", "codes_outstanding")
 
     class Meta:
         verbose_name = verbose_name_plural = "13. 优惠券生成规则记录"
@@ -105,6 +135,13 @@ class Coupon(models.Model):
             models.CheckConstraint(
                 condition=Q(per_account_limit__gte=1), name="coupon_per_account_limit_gte_1"
             ),
+            models.CheckConstraint(
+                condition=Q(total_quantity__isnull=True) | Q(total_quantity__gte=1),
+                name="coupon_total_quantity_gte_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(code__isnull=True) | Q(code=Upper("code")), name="coupon_code_upper"
+            ),
         ]
 
     def __str__(self):
@@ -112,7 +149,27 @@ class Coupon(models.Model):
 
     def save(self, *args, **kwargs):
         self.clean()
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # A form loaded the counters a while ago: writing them back would undo the claims
+            # made since. Only services change them.
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.COUNTERS
+            ]
         super().save(*args, **kwargs)
+        from pay import coupon_stock  # the Redis gate caches total and limit: rebuild it
+
+        rule_id = self.pk
+        transaction.on_commit(lambda: coupon_stock.forget(rule_id))
+
+    @property
+    def remaining(self) -> int | None:
+        """Coupons that can still be claimed (None: unlimited). Codes not yet redeemed are
+        already promised, so they are not counted as remaining."""
+        if self.total_quantity is None:
+            return None
+        return max(0, self.total_quantity - self.issued_count - self.codes_outstanding)
 
     @property
     def is_global(self) -> bool:
@@ -155,8 +212,24 @@ class Coupon(models.Model):
         errors.update(self._binding_errors())
         if self.per_account_limit is not None and self.per_account_limit < 1:
             errors["per_account_limit"] = "至少为1 / at least 1"
+        errors.update(self._quantity_and_code_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _quantity_and_code_errors(self) -> dict[str, str]:
+        errors = {}
+        taken = (self.issued_count or 0) + (self.codes_outstanding or 0)
+        if self.total_quantity is not None:
+            if self.total_quantity < 1:
+                errors["total_quantity"] = "至少为1,不限量请留空 / at least 1 (blank: unlimited)"
+            elif self.total_quantity < taken:
+                errors["total_quantity"] = (
+                    f"已发出或已生成兑换码 {taken} 张,总量不能更少 / {taken} already given out"
+                )
+        self.code = normalize_public_code(self.code)
+        if self.code is not None and not PUBLIC_CODE_RE.match(self.code):
+            errors["code"] = "3-32位字母、数字、- 或 _ / 3-32 letters, digits, - or _"
+        return errors
 
     def _binding_errors(self) -> dict[str, str]:
         if self.content_type_id is None and self.object_id is None:
@@ -235,6 +308,46 @@ class CouponRecord(models.Model):
         if self.status == self.STATUS_UNUSED and today > self.valid_end:
             return self.STATUS_EXPIRED
         return self.status
+
+
+class RedemptionCode(models.Model):
+    """兑换码: a one-time code staff generated for a rule, redeemed once by any account into a
+    CouponRecord. Codes are stored without separators (see pay.services.redemption_code_format)."""
+
+    code = models.CharField("兑换码", max_length=32, unique=True)
+    coupon = models.ForeignKey(
+        Coupon, on_delete=models.PROTECT, related_name="redemption_codes", verbose_name="优惠券规则"
+    )
+    created = models.DateTimeField("生成时间", auto_now_add=True)
+    redeemed_by = models.ForeignKey(
+        Account, on_delete=models.PROTECT, null=True, blank=True, verbose_name="兑换人"
+    )
+    redeemed_at = models.DateTimeField("兑换时间", null=True, blank=True)
+    record = models.OneToOneField(
+        CouponRecord,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="redemption_code",
+        verbose_name="兑换得到的券",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "17. 兑换码"
+        db_table = "pay_redemption_code"
+        indexes = [
+            models.Index(fields=["coupon", "redeemed_at"], name="redemption_code_coupon_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(redeemed_by__isnull=True, redeemed_at__isnull=True, record__isnull=True)
+                | Q(redeemed_by__isnull=False, redeemed_at__isnull=False, record__isnull=False),
+                name="redemption_code_redeemed_complete",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
 
 
 class Order(models.Model):

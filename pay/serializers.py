@@ -123,8 +123,31 @@ class WalletQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[0, 1, 2], required=False)
 
 
+class CodeField(serializers.CharField):
+    """A code as typed: a JSON string only (a number is not a code someone typed)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ClaimSerializer(serializers.Serializer):
-    coupon_id = IdField(help_text="Coupon rule id")
+    """Exactly one of `coupon_id` and `code` (else 1002)."""
+
+    coupon_id = IdField(required=False, help_text="Coupon rule id")
+    code = CodeField(
+        required=False, max_length=64, help_text="a rule's public code, case-insensitive"
+    )
+
+    def validate(self, attrs):
+        if ("coupon_id" in attrs) == ("code" in attrs):
+            raise serializers.ValidationError("coupon_id 与 code 须且只须给一个 / give one of them")
+        return attrs
+
+
+class RedeemSerializer(serializers.Serializer):
+    code = CodeField(max_length=64, help_text="a one-time redemption code (兑换码)")
 
 
 class ClaimableRuleSerializer(serializers.Serializer):
@@ -143,6 +166,8 @@ class ClaimableRuleSerializer(serializers.Serializer):
     coupon_valid_days = serializers.IntegerField(allow_null=True)
     per_account_limit = serializers.IntegerField()
     held = serializers.IntegerField()
+    total_quantity = serializers.IntegerField(allow_null=True, help_text="null: unlimited")
+    remaining = serializers.IntegerField(allow_null=True, help_text="null: unlimited")
 
 
 def claimable_payload(rule, held: int) -> dict:
@@ -162,6 +187,8 @@ def claimable_payload(rule, held: int) -> dict:
         "coupon_valid_days": rule.coupon_valid_days,
         "per_account_limit": rule.per_account_limit,
         "held": held,
+        "total_quantity": rule.total_quantity,
+        "remaining": rule.remaining,
     }
 
 

@@ -1,14 +1,23 @@
 """Writes for coupons and the 贝里 ledger."""
 
+import secrets
 import uuid
 from datetime import date
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from course.models import Account
-from pay.models import Coupon, CouponRecord, Order, TransactionRecord
+from pay import coupon_stock, coupon_throttle
+from pay.models import (
+    Coupon,
+    CouponRecord,
+    Order,
+    RedemptionCode,
+    TransactionRecord,
+    normalize_public_code,
+)
 from utils.errors import AppError, Codes
 
 
@@ -57,60 +66,217 @@ def beili_change(
 # --- Coupons -----------------------------------------------------------------------------------
 
 
-def _next_claim_seq(*, coupon: Coupon, account_id: int) -> int:
-    current = CouponRecord.objects.filter(coupon=coupon, account_id=account_id).aggregate(
+def _next_claim_seq(*, coupon_id: int, account_id: int) -> int:
+    current = CouponRecord.objects.filter(coupon_id=coupon_id, account_id=account_id).aggregate(
         top=Max("claim_seq")
     )["top"]
     return (current or 0) + 1
 
 
-def coupon_claim(*, account: Account, coupon_id: int, today: date | None = None) -> CouponRecord:
-    """Claim one record of a rule, within its claim window and the per-account limit.
+def _record_create(*, coupon: Coupon, account_id: int, limit: int | None) -> CouponRecord:
+    """A new record in the account's next free slot (claim_seq), at most `limit` (None: any).
 
-    The limit holds under races: each record takes a numbered slot (claim_seq) that is unique per
-    rule and account, so two racing claims for the last slot cannot both commit.
+    Slots are unique per rule and account, so racing claims for the last slot cannot both
+    commit: the loser waits for the winner's commit, then tries the next slot.
     """
-    today = today or timezone.localdate()
-    with transaction.atomic():
-        coupon = Coupon.objects.select_for_update().filter(pk=coupon_id).first()
-        if coupon is None:
-            raise AppError(Codes.COUPON_NOT_FOUND)
-        if not coupon.open_date <= today <= coupon.close_date:
-            raise AppError(Codes.COUPON_NOT_CLAIMABLE)
-        if coupon.valid_end_date is not None and coupon.valid_end_date < today:
-            raise AppError(Codes.COUPON_NOT_CLAIMABLE, "优惠券已过有效期 / coupon already expired")
-        seq = _next_claim_seq(coupon=coupon, account_id=account.pk)
-        if seq > coupon.per_account_limit:
-            raise AppError(Codes.COUPON_LIMIT)
+    seq = _next_claim_seq(coupon_id=coupon.pk, account_id=account_id)
+    for _ in range(100):
+        if limit is not None and seq > limit:
+            break
         try:
             with transaction.atomic():
                 return CouponRecord.objects.create(
                     coupon=coupon,
-                    account=account,
+                    account_id=account_id,
                     number=new_serial("C"),
                     get_time=timezone.now(),
                     claim_seq=seq,
                 )
-        except IntegrityError as exc:  # another claim took this slot first
-            raise AppError(Codes.COUPON_LIMIT) from exc
+        except IntegrityError:  # another claim took this slot first
+            seq += 1
+    raise AppError(Codes.COUPON_LIMIT)
+
+
+def _stock_take(*, coupon_id: int, issued: int = 0, codes: int = 0) -> bool:
+    """Count `issued` more records and `codes` more (or, negative, fewer) outstanding codes on the
+    rule, unless that would pass its total_quantity. One conditional UPDATE: the database decides,
+    and the rule's row is locked only from here to the commit (the last step of a transaction)."""
+    fits = Q(total_quantity__isnull=True) | Q(
+        total_quantity__gte=F("issued_count") + F("codes_outstanding") + issued + codes
+    )
+    return bool(
+        Coupon.objects.filter(fits, pk=coupon_id).update(
+            issued_count=F("issued_count") + issued,
+            codes_outstanding=F("codes_outstanding") + codes,
+        )
+    )
+
+
+def _claim_window_check(coupon: Coupon, today: date) -> None:
+    if not coupon.open_date <= today <= coupon.close_date:
+        raise AppError(Codes.COUPON_NOT_CLAIMABLE)
+    _validity_check(coupon, today)
+
+
+def _validity_check(coupon: Coupon, today: date) -> None:
+    if coupon.valid_end_date is not None and coupon.valid_end_date < today:
+        raise AppError(Codes.COUPON_NOT_CLAIMABLE, "优惠券已过有效期 / coupon already expired")
+
+
+def coupon_rule_by_code(code: str) -> int:
+    """The id of the rule whose public code this is (case-insensitive). :raises AppError: 1034"""
+    rule_id = (
+        Coupon.objects.filter(code=normalize_public_code(code)).values_list("pk", flat=True).first()
+    )
+    if rule_id is None:
+        raise AppError(Codes.COUPON_CODE_INVALID, "没有这个优惠码 / no such coupon code")
+    return rule_id
+
+
+def coupon_claim(
+    *,
+    account: Account,
+    coupon_id: int | None = None,
+    code: str | None = None,
+    today: date | None = None,
+) -> CouponRecord:
+    """Claim one record of a rule (by id, or by its public code) within its claim window, the
+    per-account limit and the rule's total_quantity.
+
+    First the Redis gate (pay.coupon_stock) reserves one: "sold out" (1033) and "limit reached"
+    (1032) are answered there, with no row lock and no write. Then one transaction: the record in
+    the account's next slot (the limit, enforced by a unique constraint) and, last, the rule's
+    counter by a conditional UPDATE (the total, enforced by the database). A refusal there gives
+    the reservation back.
+
+    :raises AppError: 1030 no such rule, 1031 outside the window, 1032 limit, 1033 sold out,
+        1034 no rule has this code.
+    """
+    today = today or timezone.localdate()
+    if coupon_id is None:
+        coupon_id = coupon_rule_by_code(code or "")
+    reservation = coupon_stock.reserve(rule_id=coupon_id, account_id=account.pk)
+    try:
+        with transaction.atomic():
+            coupon = Coupon.objects.filter(pk=coupon_id).first()
+            if coupon is None:
+                raise AppError(Codes.COUPON_NOT_FOUND)
+            _claim_window_check(coupon, today)
+            record = _record_create(
+                coupon=coupon, account_id=account.pk, limit=coupon.per_account_limit
+            )
+            if not _stock_take(coupon_id=coupon.pk, issued=1):
+                raise AppError(Codes.COUPON_SOLD_OUT)
+    except AppError as error:
+        reservation.release(sold_out=error.error is Codes.COUPON_SOLD_OUT)
+        raise
+    except BaseException:
+        reservation.release()
+        raise
+    return record
 
 
 def coupon_issue(*, coupon: Coupon, accounts) -> list[CouponRecord]:
-    """Staff hand a rule to accounts (admin action): one new record each, outside the limit."""
-    issued = []
+    """Staff hand a rule to accounts (admin action): one new record each, outside the per-account
+    limit and the claim window, but within the rule's total_quantity (1033 otherwise)."""
+    accounts = list(accounts)
     with transaction.atomic():
-        Coupon.objects.select_for_update().filter(pk=coupon.pk).first()
-        for account in accounts:
-            issued.append(
-                CouponRecord.objects.create(
-                    coupon=coupon,
-                    account=account,
-                    number=new_serial("C"),
-                    get_time=timezone.now(),
-                    claim_seq=_next_claim_seq(coupon=coupon, account_id=account.pk),
-                )
+        if not _stock_take(coupon_id=coupon.pk, issued=len(accounts)):
+            raise AppError(
+                Codes.COUPON_SOLD_OUT,
+                f"剩余不足 {len(accounts)} 张 / fewer than {len(accounts)} left",
             )
+        issued = [
+            _record_create(coupon=coupon, account_id=account.pk, limit=None) for account in accounts
+        ]
+    transaction.on_commit(lambda: coupon_stock.forget(coupon.pk))
     return issued
+
+
+# --- Redemption codes (兑换码) -----------------------------------------------------------------
+
+# Unambiguous when read aloud or off paper: no 0/O, no 1/I/L. 31 symbols, 16 of them drawn with
+# `secrets`: about 79 bits, beyond guessing even without the throttle.
+REDEMPTION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REDEMPTION_LENGTH = 16
+REDEMPTION_MAX_BATCH = 10_000
+
+
+def redemption_code_normalize(text: str) -> str:
+    """What a person typed, as stored: upper case, without spaces or dashes."""
+    return "".join(ch for ch in str(text).upper() if ch not in " -\t")
+
+
+def redemption_code_format(code: str) -> str:
+    """XXXX-XXXX-XXXX-XXXX, as printed."""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def _redemption_code_new() -> str:
+    return "".join(secrets.choice(REDEMPTION_ALPHABET) for _ in range(REDEMPTION_LENGTH))
+
+
+def redemption_codes_generate(*, coupon: Coupon, count: int) -> list[RedemptionCode]:
+    """`count` new one-time codes for a rule. With a total_quantity, each code is promised a
+    coupon at once (counted as outstanding), so every printed code can be honoured.
+
+    :raises AppError: 1033 when fewer than `count` coupons are left.
+    """
+    if not 1 <= count <= REDEMPTION_MAX_BATCH:
+        raise ValueError(f"count must be 1..{REDEMPTION_MAX_BATCH}")
+    with transaction.atomic():
+        if not _stock_take(coupon_id=coupon.pk, codes=count):
+            raise AppError(Codes.COUPON_SOLD_OUT, f"剩余不足 {count} 张 / fewer than {count} left")
+        codes: set[str] = set()
+        while len(codes) < count:  # a clash is about 2**-79 per code: checked, not expected
+            fresh = {_redemption_code_new() for _ in range(count - len(codes))} - codes
+            fresh -= set(
+                RedemptionCode.objects.filter(code__in=fresh).values_list("code", flat=True)
+            )
+            codes |= fresh
+        created = RedemptionCode.objects.bulk_create(
+            [RedemptionCode(coupon=coupon, code=code) for code in sorted(codes)]
+        )
+    transaction.on_commit(lambda: coupon_stock.forget(coupon.pk))
+    return created
+
+
+def coupon_redeem(*, account: Account, code: str, today: date | None = None) -> CouponRecord:
+    """Redeem a one-time code into a new record for the account.
+
+    A printed code is honoured whatever the rule's claim window (open/close dates) and
+    per-account limit say, but not once the rule's validity has ended (1031): the coupon could
+    not be used. Its coupon was counted against total_quantity when the code was generated.
+    Racing redemptions of one code: the code's row is locked, the first commits, the others
+    then see it redeemed (1034). A wrong code counts against the account's guesses
+    (pay.coupon_throttle).
+
+    :raises AppError: 1034 unknown or already redeemed, 1031 the rule's validity has ended.
+    """
+    today = today or timezone.localdate()
+    normalized = redemption_code_normalize(code)
+    with transaction.atomic():
+        entry = (
+            RedemptionCode.objects.select_for_update(of=("self",))
+            .select_related("coupon")
+            .filter(code=normalized, redeemed_by__isnull=True)
+            .first()
+            if 0 < len(normalized) <= 32
+            else None
+        )
+        if entry is None:
+            coupon_throttle.wrong_guess(account_id=account.pk)
+            raise AppError(Codes.COUPON_CODE_INVALID)
+        coupon = entry.coupon
+        _validity_check(coupon, today)
+        record = _record_create(coupon=coupon, account_id=account.pk, limit=None)
+        if not _stock_take(coupon_id=coupon.pk, issued=1, codes=-1):
+            raise AppError(Codes.COUPON_SOLD_OUT)  # only if the counters were changed by hand
+        RedemptionCode.objects.filter(pk=entry.pk).update(
+            redeemed_by=account, redeemed_at=record.get_time, record=record
+        )
+    coupon_stock.note_record(rule_id=coupon.pk, account_id=account.pk)
+    return record
 
 
 def coupons_expire(*, today: date | None = None, batch_size: int = 1000) -> int:

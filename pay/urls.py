@@ -7,6 +7,7 @@ urlpatterns = [
     path("coupons/", coupon_views.CouponWalletView.as_view(), name="coupon-wallet"),
     path("coupons/available/", coupon_views.CouponAvailableView.as_view(), name="coupon-available"),
     path("coupons/claim/", coupon_views.CouponClaimView.as_view(), name="coupon-claim"),
+    path("coupons/redeem/", coupon_views.CouponRedeemView.as_view(), name="coupon-redeem"),
     path("payment/", payment_views.PaymentView.as_view(), name="payment"),
     path(
         "payment/alipay/notify/",

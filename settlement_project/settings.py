@@ -199,6 +199,7 @@ SPECTACULAR_SETTINGS = {
 # --- Product settings -----------------------------------------------------------------------
 TOKEN_TTL_SECONDS = env_int("TOKEN_TTL_SECONDS", 7 * 24 * 3600)
 LOGIN_THROTTLE_RATE = os.environ.get("LOGIN_THROTTLE_RATE", "10/min")
+REDEEM_THROTTLE_RATE = os.environ.get("REDEEM_THROTTLE_RATE", "10/hour")  # wrong 兑换码 per account
 SHOPPING_CAR_LIMIT = env_int("SHOPPING_CAR_LIMIT", 50)
 BEILI_PER_YUAN = env_int("BEILI_PER_YUAN", 10)
 ORDER_PAY_TIMEOUT = env_int("ORDER_PAY_TIMEOUT", 30 * 60)

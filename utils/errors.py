@@ -46,11 +46,8 @@ class Codes:
     COUPON_NOT_FOUND = ErrorCode(1030, "优惠券不存在 / no such coupon")
     COUPON_NOT_CLAIMABLE = ErrorCode(1031, "不在领取时间内 / outside the claim window")
     COUPON_LIMIT = ErrorCode(1032, "已达领取上限 / claim limit reached")
-    # 1033, 1034, 1047, 1048, 1052: named by API.md for features other branches build (claim
-    # quantities and codes, payment gateways, refunds); declared here so that docs/API.md's
-    # registry and this one agree (tests/test_docs_api.py). The integrator keeps one of each.
-    COUPON_SOLD_OUT = ErrorCode(1033, "优惠券已领完 / all of this coupon's are taken")
-    COUPON_CODE_INVALID = ErrorCode(1034, "兑换码无效或已使用 / no such code, or already redeemed")
+    COUPON_SOLD_OUT = ErrorCode(1033, "优惠券已领完 / all coupons of this rule are taken")
+    COUPON_CODE_INVALID = ErrorCode(1034, "券码无效或已被使用 / no such code, or already redeemed")
 
     PAYMENT_EMPTY = ErrorCode(1040, "结算中心为空 / settlement is empty")
     PAYMENT_PRICE_MISMATCH = ErrorCode(1041, "价格不一致 / price differs from the server's")
