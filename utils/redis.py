@@ -66,6 +66,9 @@ def _wait_for_replicas(client: redis.Redis, conn, what: str) -> None:
     conn.send_command("WAIT", wanted, settings.REDIS_REPLICA_ACK_TIMEOUT_MS)
     acked = int(client.parse_response(conn, "WAIT"))
     if acked < wanted:
+        # Most likely this master was just replaced (its replica promoted): drop the connection
+        # so that the next one asks Sentinel where the master is now.
+        conn.disconnect()
         raise NotReplicated(f"{what}: {acked} of {wanted} replicas confirmed the write")
 
 
