@@ -7,8 +7,9 @@
 #   scripts/redis_topologies.sh start   start both (fresh, empty), wait until they are ready
 #   scripts/redis_topologies.sh stop    stop every server this script started, remove its files
 #   scripts/redis_topologies.sh env     print the settings that point the service at them
-#   scripts/redis_topologies.sh test    start, run the suite against the Cluster and the
-#                                       Sentinel tests against the Sentinel group, stop (always)
+#   scripts/redis_topologies.sh test    start; the whole suite but the browser tests against the
+#                                       Cluster; the failover, two-server and payment race tests
+#                                       against the Sentinel group; stop (always, by a trap)
 #
 # Needs redis-server and redis-cli (Debian: apt-get install redis-server); Sentinel runs as
 # `redis-server <conf> --sentinel`, so the redis-sentinel package is not needed. `test` needs
@@ -121,8 +122,9 @@ run_tests() {
   trap stop EXIT
   echo "== pytest against the Redis Cluster (PostgreSQL, every test but the browser's)"
   env DATABASE_URL="$db" $(cluster_env) .venv/bin/python -m pytest -m "not e2e" -p no:cacheprovider
-  echo "== pytest against the Sentinel group (failover under load; PostgreSQL)"
-  env DATABASE_URL="$db" $(sentinel_env) .venv/bin/python -m pytest -m sentinel -p no:cacheprovider
+  echo "== pytest against the Sentinel group (failover under load, two app servers, payments)"
+  env DATABASE_URL="$db" $(sentinel_env) .venv/bin/python -m pytest -p no:cacheprovider \
+    tests/deployments tests/pay/test_two_app_servers.py tests/pay/test_payment_concurrency.py
 }
 
 case "${1:-}" in

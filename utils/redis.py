@@ -29,7 +29,9 @@ from redis.sentinel import Sentinel
 _lock = threading.RLock()
 _fake_server: fakeredis.FakeServer | None = None
 _client: redis.Redis | None = None
+_override: redis.Redis | None = None
 _cache_client: redis.Redis | None = None
+_override: redis.Redis | None = None
 
 
 class NotReplicated(redis.exceptions.RedisError):
@@ -160,7 +162,10 @@ def describe() -> str:
 
 
 def get_redis() -> redis.Redis:
+    """The stores' process-wide client (or the one a test put in its place)."""
     global _client
+    if _override is not None:
+        return _override
     if _client is None:
         with _lock:
             if _client is None:
@@ -169,10 +174,11 @@ def get_redis() -> redis.Redis:
 
 
 def set_redis(client: redis.Redis | None) -> None:
-    """Replace the client (tests: a client that counts round trips, or one that cannot connect)."""
-    global _client
+    """Put another client in place of the configured one (tests: a client that cannot connect);
+    None puts the configured one back."""
+    global _override
     with _lock:
-        _client = client
+        _override = client
 
 
 def get_cache_redis() -> redis.Redis:
