@@ -118,8 +118,8 @@ stop() {
 
 run_tests() {
   local db=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
+  trap stop EXIT # even when starting or a test fails
   start
-  trap stop EXIT
   echo "== pytest against the Redis Cluster (PostgreSQL, every test but the browser's)"
   env DATABASE_URL="$db" $(cluster_env) .venv/bin/python -m pytest -m "not e2e" -p no:cacheprovider
   echo "== pytest against the Sentinel group (failover under load, two app servers, payments)"

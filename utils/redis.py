@@ -74,15 +74,24 @@ def _wait_for_replicas(client: redis.Redis, conn, what: str) -> None:
         raise NotReplicated(f"{what}: {acked} of {wanted} replicas confirmed the write")
 
 
+def _writes(commands) -> bool:
+    return any(str(args[0]).upper() not in _READS for args, _ in commands)
+
+
 class ReplicatedPipeline(Pipeline):
-    """A pipeline whose MULTI/EXEC is acknowledged only once `REDIS_REPLICA_ACKS` replicas hold it."""
+    """A pipeline whose writes (MULTI/EXEC or not) are acknowledged only once
+    `REDIS_REPLICA_ACKS` replicas hold them."""
 
     def _execute_transaction(self, connection, commands, raise_on_error):
         result = super()._execute_transaction(connection, commands, raise_on_error)
-        if result is not None and any(
-            str(args[0]).upper() not in _READS for args, _ in commands
-        ):  # None: a WATCHed key changed and nothing was written
+        if _writes(commands):
             _wait_for_replicas(self, connection, "MULTI/EXEC")
+        return result
+
+    def _execute_pipeline(self, connection, commands, raise_on_error):
+        result = super()._execute_pipeline(connection, commands, raise_on_error)
+        if _writes(commands):
+            _wait_for_replicas(self, connection, "pipeline")
         return result
 
 
