@@ -121,9 +121,9 @@ run_tests() {
   trap stop EXIT # even when starting or a test fails
   start
   echo "== pytest against the Redis Cluster (PostgreSQL, every test but the browser's)"
-  env DATABASE_URL="$db" $(cluster_env) .venv/bin/python -m pytest -m "not e2e" -p no:cacheprovider
+  env DEBUG=1 DATABASE_URL="$db" $(cluster_env) .venv/bin/python -m pytest -m "not e2e" -p no:cacheprovider
   echo "== pytest against the Sentinel group (failover under load, two app servers, payments)"
-  env DATABASE_URL="$db" $(sentinel_env) .venv/bin/python -m pytest -p no:cacheprovider \
+  env DEBUG=1 DATABASE_URL="$db" $(sentinel_env) .venv/bin/python -m pytest -p no:cacheprovider \
     tests/deployments tests/pay/test_two_app_servers.py tests/pay/test_payment_concurrency.py
 }
 
