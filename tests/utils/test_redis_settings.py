@@ -17,7 +17,7 @@ REDIS_VARIABLES = ("REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER", "RED
 def import_settings(**env) -> subprocess.CompletedProcess:
     """Import the settings in a fresh interpreter with only these Redis variables set."""
     environ = {k: v for k, v in os.environ.items() if k not in (*REDIS_VARIABLES, "DEBUG")}
-    environ.update(SECRET_KEY="a-real-secret-for-this-test", **env)
+    environ.update(SECRET_KEY="a-real-secret-for-this-test", ALLOWED_HOSTS="shop.example", **env)
     return subprocess.run(
         [sys.executable, "-c", "import settlement_project.settings"],
         cwd=ROOT,
