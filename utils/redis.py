@@ -31,7 +31,6 @@ _fake_server: fakeredis.FakeServer | None = None
 _client: redis.Redis | None = None
 _override: redis.Redis | None = None
 _cache_client: redis.Redis | None = None
-_override: redis.Redis | None = None
 
 
 class NotReplicated(redis.exceptions.RedisError):
