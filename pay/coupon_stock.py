@@ -1,6 +1,6 @@
 """The claim-rush gate in Redis: what a limited coupon rule has left, answered without the database.
 
-One hash per rule, `coupon_stock_<rule id>` (the name is built only by `stock_key`):
+One hash per rule, `coupon_stock_<rule id>` (the name is built by `utils.keys.coupon_stock`):
 
 | field | value |
 |---|---|
@@ -29,16 +29,13 @@ from dataclasses import dataclass
 from django.db.models import Count
 from redis.exceptions import NoScriptError
 
+from utils import keys
 from utils.errors import AppError, Codes
 from utils.redis import get_redis
 
 STOCK_TTL = 300  # seconds
 
 RESERVED, SOLD_OUT, LIMIT, UNLIMITED, MISSING = 1, 0, -1, -2, -3
-
-
-def stock_key(rule_id: int) -> str:
-    return f"coupon_stock_{rule_id}"
 
 
 def _account_field(account_id: int) -> str:
@@ -93,9 +90,9 @@ def _run(script: str, rule_id: int, *args) -> int:
     client = get_redis()
     sha = _SHAS.get(script) or _SHAS.setdefault(script, hashlib.sha1(script.encode()).hexdigest())
     try:
-        return int(client.evalsha(sha, 1, stock_key(rule_id), *args))
+        return int(client.evalsha(sha, 1, keys.coupon_stock(rule_id), *args))
     except NoScriptError:
-        return int(client.eval(script, 1, stock_key(rule_id), *args))
+        return int(client.eval(script, 1, keys.coupon_stock(rule_id), *args))
 
 
 _SHAS: dict[str, str] = {}
@@ -139,7 +136,7 @@ def reserve(*, rule_id: int, account_id: int) -> Reservation:
 
 def forget(rule_id: int) -> None:
     """Drop the rule's hash; the next claim rebuilds it from the database."""
-    get_redis().delete(stock_key(rule_id))
+    get_redis().delete(keys.coupon_stock(rule_id))
 
 
 def note_record(*, rule_id: int, account_id: int) -> None:

@@ -1,4 +1,4 @@
-"""The settlement's Redis shapes (API.md, "Redis layout"); the only code that knows them.
+"""The settlement's Redis shapes (API.md, "Redis layout"); key names come from utils/keys.py.
 
 - `settlement_<user>_<course>`: hash with the seed's fields (`id`, `title`, `img_src`, `price`,
   `period_display`, `valid_period`, `price_policy_id`, `course_coupons` as JSON keyed by
@@ -22,12 +22,9 @@ from datetime import date
 from decimal import Decimal
 
 from pay.pricing import CouponTerms
+from utils import keys
 from utils.redis import get_redis
 
-SETTLEMENT_KEY = "settlement_%s_%s"
-GLOBAL_COUPON_KEY = "global_coupon_%s"
-SETTLEMENT_INDEX_KEY = "settlement_index_%s"
-SETTLEMENT_VERSION_KEY = "settlement_version_%s"
 DEFAULT_GLOBAL_FIELD = "default_coupon_id"
 
 
@@ -121,15 +118,11 @@ class Settlement:
 
 def watch_keys(user_id: int) -> list[str]:
     """The key whose change means a concurrent settlement write (for utils.redis.transact)."""
-    return [SETTLEMENT_VERSION_KEY % user_id]
+    return [keys.settlement_version(user_id)]
 
 
 def _bump(pipe, user_id: int) -> None:
-    pipe.set(SETTLEMENT_VERSION_KEY % user_id, uuid.uuid4().hex)
-
-
-def line_key(user_id: int, course_id: int) -> str:
-    return SETTLEMENT_KEY % (user_id, course_id)
+    pipe.set(keys.settlement_version(user_id), uuid.uuid4().hex)
 
 
 def _optional_int(value: str | None) -> int | None:
@@ -177,12 +170,12 @@ def settlement_read(user_id: int) -> Settlement:
     Lines, global coupons and version are read in one MULTI, so they belong to one state.
     """
     client = get_redis()
-    course_ids = sorted(int(member) for member in client.smembers(SETTLEMENT_INDEX_KEY % user_id))
+    course_ids = sorted(int(member) for member in client.smembers(keys.settlement_index(user_id)))
     with client.pipeline(transaction=True) as pipe:
         for course_id in course_ids:
-            pipe.hgetall(line_key(user_id, course_id))
-        pipe.hgetall(GLOBAL_COUPON_KEY % user_id)
-        pipe.get(SETTLEMENT_VERSION_KEY % user_id)
+            pipe.hgetall(keys.settlement(user_id, course_id))
+        pipe.hgetall(keys.global_coupon(user_id))
+        pipe.get(keys.settlement_version(user_id))
         *raw_lines, raw_global, version = pipe.execute()
     lines = []
     for raw in raw_lines:
@@ -205,25 +198,25 @@ def queue_clear(pipe, user_id: int, course_ids) -> None:
     _bump(pipe, user_id)
     course_ids = list(course_ids)
     if course_ids:
-        pipe.delete(*(line_key(user_id, course_id) for course_id in course_ids))
-        pipe.srem(SETTLEMENT_INDEX_KEY % user_id, *course_ids)
+        pipe.delete(*(keys.settlement(user_id, course_id) for course_id in course_ids))
+        pipe.srem(keys.settlement_index(user_id), *course_ids)
 
 
 def queue_clear_all(pipe, user_id: int, course_ids) -> None:
     queue_clear(pipe, user_id, course_ids)
-    pipe.delete(SETTLEMENT_INDEX_KEY % user_id, GLOBAL_COUPON_KEY % user_id)
+    pipe.delete(keys.settlement_index(user_id), keys.global_coupon(user_id))
 
 
 def queue_write(pipe, user_id: int, lines, global_coupons, default_global_coupon_id=None) -> None:
     """Write whole lines and the whole global coupon hash (replacing what was there)."""
     _bump(pipe, user_id)
     for line in lines:
-        key = line_key(user_id, line.course_id)
+        key = keys.settlement(user_id, line.course_id)
         pipe.delete(key)
         pipe.hset(key, mapping=_encode_line(line))
     if lines:
-        pipe.sadd(SETTLEMENT_INDEX_KEY % user_id, *(line.course_id for line in lines))
-    global_key = GLOBAL_COUPON_KEY % user_id
+        pipe.sadd(keys.settlement_index(user_id), *(line.course_id for line in lines))
+    global_key = keys.global_coupon(user_id)
     pipe.delete(global_key)
     mapping = {
         str(k): json.dumps(c.encode(), ensure_ascii=False) for k, c in global_coupons.items()
@@ -239,13 +232,13 @@ def queue_choices(pipe, user_id: int, course_choices: dict[int, int | None], glo
     likewise (omitted: unchanged)."""
     _bump(pipe, user_id)
     for course_id, record_id in course_choices.items():
-        key = line_key(user_id, course_id)
+        key = keys.settlement(user_id, course_id)
         if record_id is None:
             pipe.hdel(key, "default_course_coupon_id")
         else:
             pipe.hset(key, "default_course_coupon_id", str(record_id))
     if global_choice is not ...:
-        global_key = GLOBAL_COUPON_KEY % user_id
+        global_key = keys.global_coupon(user_id)
         if global_choice is None:
             pipe.hdel(global_key, DEFAULT_GLOBAL_FIELD)
         else:

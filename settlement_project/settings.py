@@ -115,44 +115,67 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
         "DB_CONNECT_TIMEOUT", 3
     )
+    # One pool of connections per process (Django's, on psycopg_pool), shared by its threads;
+    # README "Deploying on several hosts" sizes it. DB_POOL_MAX_SIZE=0: no pool, CONN_MAX_AGE.
+    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 4)
+    if DB_POOL_MAX_SIZE > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections, not the thread
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": min(env_int("DB_POOL_MIN_SIZE", 1), DB_POOL_MAX_SIZE),
+            "max_size": DB_POOL_MAX_SIZE,
+            "timeout": env_int("DB_POOL_TIMEOUT", 10),  # seconds a request waits, then 1003
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "course.Account"
 
 # --- Redis ----------------------------------------------------------------------------------
-# utils/redis.py hands out the one client; the cache (throttling) lives on the same Redis.
+# utils/redis.py builds every client, the stores' and the cache's (throttling), for one of the
+# three deployments of API.md "Redis deployments" (README: "Deploying on several hosts").
 REDIS_URL = os.environ.get("REDIS_URL", "")
 REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "2"))
+REDIS_CLUSTER = env_bool("REDIS_CLUSTER", False)
+REDIS_SENTINELS = env_list("REDIS_SENTINELS", [])
+REDIS_SENTINEL_MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "")
+REDIS_DB = env_int("REDIS_DB", 0)  # Sentinel: the database number on the master
+REDIS_PASSWORD = os.environ.get("REDIS_PASSWORD", "")  # Sentinel: the master's password
+# Sentinel: a write is acknowledged once this many replicas hold it (WAIT), else 1003.
+REDIS_REPLICA_ACKS = env_int("REDIS_REPLICA_ACKS", 1)
+REDIS_REPLICA_ACK_TIMEOUT_MS = env_int("REDIS_REPLICA_ACK_TIMEOUT_MS", 1000)
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "cache",
-            "OPTIONS": {
-                "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-            },
-        }
+
+def _redis_misconfiguration() -> str | None:
+    """Why the Redis settings cannot be right, in one line, or None."""
+    if REDIS_CLUSTER and REDIS_SENTINELS:
+        return "REDIS_CLUSTER and REDIS_SENTINELS exclude each other: choose one deployment."
+    if REDIS_SENTINELS and REDIS_URL:
+        return "REDIS_URL and REDIS_SENTINELS exclude each other: Sentinel names the master."
+    if REDIS_SENTINELS and not REDIS_SENTINEL_MASTER:
+        return "REDIS_SENTINELS needs REDIS_SENTINEL_MASTER (the name Sentinel monitors)."
+    bad = [a for a in REDIS_SENTINELS if not a.rpartition(":")[2].isdigit() or ":" not in a]
+    if bad:
+        return f"REDIS_SENTINELS must be host:port,host:port (got {bad[0]!r})."
+    if REDIS_CLUSTER and not REDIS_URL:
+        return "REDIS_CLUSTER needs REDIS_URL naming one node of the cluster."
+    if not DEBUG and not (REDIS_URL or REDIS_SENTINELS):
+        return (
+            "REDIS_URL (or REDIS_SENTINELS) must be set when DEBUG is off: without it every "
+            "process would keep its own in-process Redis (logins, carts and settlements unshared)."
+        )
+    return None
+
+
+if (_reason := _redis_misconfiguration()) is not None:
+    raise ImproperlyConfigured(_reason)
+
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL or "redis://configured-in-utils-redis/0",  # not read, see below
+        "KEY_PREFIX": "cache",
+        # The client comes from utils/redis.py: same deployment as the stores, fakeredis included.
+        "OPTIONS": {"CONNECTION_FACTORY": "utils.redis.CacheConnectionFactory"},
     }
-else:
-    import fakeredis
-
-    from utils.redis import fake_server
-
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://fakeredis:6379/0",
-            "KEY_PREFIX": "cache",
-            "OPTIONS": {
-                "CONNECTION_POOL_KWARGS": {
-                    "connection_class": fakeredis.FakeRedisConnection,
-                    "server": fake_server(),
-                }
-            },
-        }
-    }
+}
 
 # --- Auth, i18n, static ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,4 +1,4 @@
-"""The shopping cart in Redis: the only code that knows its key names and encodings.
+"""The shopping cart in Redis: the only code that knows its encodings (key names: utils/keys.py).
 
 Layout (API.md, "Redis layout"), kept from the seed:
 
@@ -26,11 +26,9 @@ from decimal import Decimal, InvalidOperation
 from redis.client import Pipeline
 from redis.exceptions import WatchError
 
+from utils import keys
 from utils.ids import parse_id
 from utils.redis import get_redis
-
-CART_KEY = "shopping_car_%s_%s"
-CART_INDEX_KEY = "shopping_car_index_%s"
 
 _FIELDS = ("id", "title", "img_src", "price_policy_dict", "default_policy")
 # Optimistic transactions retry when another request of the same user changed the cart in
@@ -91,14 +89,6 @@ class CartItem:
             policies=data.get("price_policy_dict"),
             default_policy=data.get("default_policy"),
         )
-
-
-def _cart_key(user_id: int, course_id: int | str) -> str:
-    return CART_KEY % (user_id, course_id)
-
-
-def _index_key(user_id: int) -> str:
-    return CART_INDEX_KEY % user_id
 
 
 # --- encoding -------------------------------------------------------------------------------
@@ -196,13 +186,13 @@ def cart_items(user_id: int) -> list[CartItem]:
     skipped (and cleaned up: a few more round trips, only when there is something broken).
     """
     redis = get_redis()
-    members = redis.smembers(_index_key(user_id))
+    members = redis.smembers(keys.cart_index(user_id))
     if not members:
         return []
     members = sorted(members, key=_member_order)
     with redis.pipeline(transaction=False) as pipe:
         for member in members:
-            pipe.hgetall(_cart_key(user_id, member))
+            pipe.hgetall(keys.cart(user_id, member))
         raws = pipe.execute()
 
     items: list[CartItem] = []
@@ -227,11 +217,11 @@ def cart_get_many(user_id: int, course_ids: Iterable[int]) -> dict[int, CartItem
     ids = sorted({int(course_id) for course_id in course_ids})
     if not ids:
         return {}
-    index = _index_key(user_id)
+    index = keys.cart_index(user_id)
     with get_redis().pipeline(transaction=False) as pipe:
         for course_id in ids:
             pipe.sismember(index, str(course_id))
-            pipe.hgetall(_cart_key(user_id, course_id))
+            pipe.hgetall(keys.cart(user_id, course_id))
         replies = pipe.execute()
     found: dict[int, CartItem] = {}
     for position, course_id in enumerate(ids):
@@ -244,7 +234,7 @@ def cart_get_many(user_id: int, course_ids: Iterable[int]) -> dict[int, CartItem
 
 def cart_count(user_id: int) -> int:
     """How many courses the cart holds (the index's size; one round trip)."""
-    return int(get_redis().scard(_index_key(user_id)))
+    return int(get_redis().scard(keys.cart_index(user_id)))
 
 
 # --- writes for a caller's transaction ------------------------------------------------------
@@ -254,7 +244,7 @@ def watch_keys(user_id: int, course_ids: Iterable[int]) -> list[str]:
     """The keys a caller's optimistic transaction should WATCH before reading these courses of the
     cart (the index and the courses' hashes), so that its EXEC fails if the cart changed."""
     members = sorted({str(course_id) for course_id in course_ids})
-    return [_index_key(user_id), *(_cart_key(user_id, member) for member in members)]
+    return [keys.cart_index(user_id), *(keys.cart(user_id, member) for member in members)]
 
 
 def queue_put(pipe: Pipeline, user_id: int, item: CartItem) -> None:
@@ -263,10 +253,10 @@ def queue_put(pipe: Pipeline, user_id: int, item: CartItem) -> None:
     Only queues commands on the caller's pipeline (open it with `transaction=True` so that the hash
     and the index change together); the caller executes it.
     """
-    key = _cart_key(user_id, item.course_id)
+    key = keys.cart(user_id, item.course_id)
     pipe.delete(key)  # no stale field survives a replacement
     pipe.hset(key, mapping=_encode(item))
-    pipe.sadd(_index_key(user_id), str(item.course_id))
+    pipe.sadd(keys.cart_index(user_id), str(item.course_id))
 
 
 def queue_remove(pipe: Pipeline, user_id: int, course_ids: Iterable[int]) -> None:
@@ -278,8 +268,8 @@ def queue_remove(pipe: Pipeline, user_id: int, course_ids: Iterable[int]) -> Non
     members = sorted({str(course_id) for course_id in course_ids})
     if not members:
         return
-    pipe.delete(*(_cart_key(user_id, member) for member in members))
-    pipe.srem(_index_key(user_id), *members)
+    pipe.delete(*(keys.cart(user_id, member) for member in members))
+    pipe.srem(keys.cart_index(user_id), *members)
 
 
 # --- writes of the cart API -----------------------------------------------------------------
@@ -288,7 +278,7 @@ def queue_remove(pipe: Pipeline, user_id: int, course_ids: Iterable[int]) -> Non
 def _write_checked(user_id: int, item: CartItem, *, limit: int | None, must_exist: bool) -> bool:
     """Put `item` if the check on the index passes, atomically: WATCH the index, check, MULTI,
     write, EXEC; retried when the index changed in between. False when the check fails."""
-    index = _index_key(user_id)
+    index = keys.cart_index(user_id)
     member = str(item.course_id)
     with get_redis().pipeline(transaction=True) as pipe:
         for _ in range(MAX_ATTEMPTS):
@@ -329,10 +319,11 @@ def cart_replace(user_id: int, item: CartItem) -> bool:
 
 def cart_remove(user_id: int, course_ids: Iterable[int]) -> int:
     """Remove these courses from the cart in one MULTI/EXEC; the number that were in it."""
+    course_ids = list(course_ids)
+    if not course_ids:
+        return 0
     with get_redis().pipeline(transaction=True) as pipe:
         queue_remove(pipe, user_id, course_ids)
-        if not pipe.command_stack:
-            return 0
         replies = pipe.execute()
     return int(replies[-1])
 
@@ -344,14 +335,14 @@ def _discard_broken(user_id: int, members: list[str]) -> None:
     never removed; the next read retries then.
     """
     redis = get_redis()
-    index = _index_key(user_id)
-    keys = [_cart_key(user_id, member) for member in members]
+    index = keys.cart_index(user_id)
+    hashes = [keys.cart(user_id, member) for member in members]
     with redis.pipeline(transaction=True) as pipe:
         try:
-            pipe.watch(index, *keys)
+            pipe.watch(index, *hashes)
             # Read after WATCH (any connection will do: WATCH covers changes from now on).
             with redis.pipeline(transaction=False) as read:
-                for key in keys:
+                for key in hashes:
                     read.hgetall(key)
                 raws = read.execute()
             still_broken = []
@@ -363,7 +354,7 @@ def _discard_broken(user_id: int, members: list[str]) -> None:
                 pipe.unwatch()
                 return
             pipe.multi()
-            pipe.delete(*(_cart_key(user_id, member) for member in still_broken))
+            pipe.delete(*(keys.cart(user_id, member) for member in still_broken))
             pipe.srem(index, *still_broken)
             pipe.execute()
         except WatchError:

@@ -18,5 +18,6 @@ class UtilsConfig(AppConfig):
         where = (
             db["NAME"] if engine == "sqlite3" else f"{db.get('HOST')}:{db.get('PORT')}/{db['NAME']}"
         )
-        redis_where = settings.REDIS_URL or "in-process fakeredis (REDIS_URL not set)"
-        logger.info("Database: %s %s; Redis: %s", engine, where, redis_where)
+        from utils.redis import describe
+
+        logger.info("Database: %s %s; Redis: %s", engine, where, describe())

@@ -1,8 +1,19 @@
-"""The one place that builds Redis connections.
+"""The one place that builds Redis connections, for the three deployments of API.md.
 
-`get_redis()` returns a process-wide client with `decode_responses=True`: every value the stores
-read is a `str`. With `REDIS_URL` unset, it talks to one in-process fakeredis server that the cache
-(django-redis) shares, so the defaults need nothing installed.
+- `REDIS_URL` alone: one Redis server (`redis.Redis`).
+- `REDIS_SENTINELS` + `REDIS_SENTINEL_MASTER`: the master that Sentinel names, found again after a
+  failover. Each write waits (`WAIT`) until `REDIS_REPLICA_ACKS` replicas hold it before it is
+  acknowledged, so a failover cannot lose a write that was answered 1000; a write that no replica
+  confirmed in time raises `NotReplicated` (answered 1003).
+- `REDIS_CLUSTER=1` with `REDIS_URL` naming any node: `redis.cluster.RedisCluster`. Key names carry
+  the user id as a hash tag (utils/keys.py), so one user's transactions stay in one slot.
+- nothing set: one in-process fakeredis server, so the defaults need nothing installed (settings
+  refuse this when DEBUG is off: several processes would each get their own).
+
+`get_redis()` is the stores' process-wide client (`decode_responses=True`: every value read is a
+`str`); `get_cache_redis()` is the cache's (bytes: django-redis pickles), built the same way and
+handed to django-redis by `CacheConnectionFactory`, so the cache and the throttles follow the same
+deployment.
 """
 
 import threading
@@ -10,17 +21,97 @@ import threading
 import fakeredis
 import redis
 from django.conf import settings
+from django_redis.pool import ConnectionFactory
+from redis.client import Pipeline
+from redis.cluster import RedisCluster
+from redis.sentinel import Sentinel
 
 _lock = threading.RLock()
 _fake_server: fakeredis.FakeServer | None = None
 _client: redis.Redis | None = None
+_override: redis.Redis | None = None
+_cache_client: redis.Redis | None = None
+
+
+class NotReplicated(redis.exceptions.RedisError):
+    """A write reached the master but not enough replicas in time: it may not survive a failover,
+    so it is not acknowledged (1003). Not a ConnectionError: redis-py must not retry it."""
+
 
 # Exceptions that mean "Redis cannot be reached": the handler turns them into 1003/503.
-UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# (ClusterDownError and a demoted master's READONLY are ResponseErrors, not ConnectionErrors;
+# RedisClusterException is what RedisCluster raises when no node answers. It is also the base of
+# its client-side CROSSSLOT checks, which utils/keys.py's hash tags keep from happening.)
+UNAVAILABLE = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.RedisClusterException,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.ReadOnlyError,
+    redis.exceptions.SlotNotCoveredError,
+    NotReplicated,
+)
+
+# Commands that write nothing: a transaction made only of these needs no WAIT.
+_READS = frozenset(
+    ["GET", "MGET", "EXISTS", "TTL", "PTTL", "TYPE", "HGET", "HGETALL", "HMGET", "HEXISTS",
+     "HLEN", "SMEMBERS", "SISMEMBER", "SMISMEMBER", "SCARD", "SCAN", "KEYS", "DBSIZE", "INFO",
+     "ROLE", "TIME", "PING", "WATCH", "UNWATCH"]
+)  # fmt: skip
+
+
+def _wait_for_replicas(client: redis.Redis, conn, what: str) -> None:
+    """WAIT on the connection that wrote; NotReplicated when too few replicas confirmed."""
+    wanted = settings.REDIS_REPLICA_ACKS
+    conn.send_command("WAIT", wanted, settings.REDIS_REPLICA_ACK_TIMEOUT_MS)
+    acked = int(client.parse_response(conn, "WAIT"))
+    if acked < wanted:
+        # Most likely this master was just replaced (its replica promoted): drop the connection
+        # so that the next one asks Sentinel where the master is now.
+        conn.disconnect()
+        raise NotReplicated(f"{what}: {acked} of {wanted} replicas confirmed the write")
+
+
+def _writes(commands) -> bool:
+    return any(str(args[0]).upper() not in _READS for args, _ in commands)
+
+
+class ReplicatedPipeline(Pipeline):
+    """A pipeline whose writes (MULTI/EXEC or not) are acknowledged only once
+    `REDIS_REPLICA_ACKS` replicas hold them."""
+
+    def _execute_transaction(self, connection, commands, raise_on_error):
+        result = super()._execute_transaction(connection, commands, raise_on_error)
+        if _writes(commands):
+            _wait_for_replicas(self, connection, "MULTI/EXEC")
+        return result
+
+    def _execute_pipeline(self, connection, commands, raise_on_error):
+        result = super()._execute_pipeline(connection, commands, raise_on_error)
+        if _writes(commands):
+            _wait_for_replicas(self, connection, "pipeline")
+        return result
+
+
+class ReplicatedRedis(redis.Redis):
+    """The Sentinel deployment's client: writes (single commands and transactions) are
+    acknowledged only once `REDIS_REPLICA_ACKS` replicas hold them."""
+
+    def pipeline(self, transaction=True, shard_hint=None):
+        return ReplicatedPipeline(
+            self.connection_pool, self.response_callbacks, transaction, shard_hint
+        )
+
+    def _send_command_parse_response(self, conn, command_name, *args, **options):
+        result = super()._send_command_parse_response(conn, command_name, *args, **options)
+        if str(command_name).upper() not in _READS:
+            _wait_for_replicas(self, conn, str(command_name))
+        return result
 
 
 def fake_server() -> fakeredis.FakeServer:
-    """The single fakeredis server of this process (used when REDIS_URL is not set)."""
+    """The single fakeredis server of this process (used when no Redis is configured)."""
     global _fake_server
     with _lock:
         if _fake_server is None:
@@ -28,32 +119,95 @@ def fake_server() -> fakeredis.FakeServer:
         return _fake_server
 
 
-def _build() -> redis.Redis:
+def _host_port(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host, int(port)
+
+
+def build_client(*, decode_responses: bool = True) -> redis.Redis:
+    """A new client for the configured deployment (see the module docstring)."""
+    timeouts = {
+        "socket_connect_timeout": settings.REDIS_SOCKET_TIMEOUT,
+        "socket_timeout": settings.REDIS_SOCKET_TIMEOUT,
+    }
+    if settings.REDIS_SENTINELS:
+        sentinel = Sentinel(
+            [_host_port(address) for address in settings.REDIS_SENTINELS],
+            sentinel_kwargs=dict(timeouts),
+            **timeouts,
+        )
+        replicated = decode_responses and settings.REDIS_REPLICA_ACKS > 0
+        return sentinel.master_for(
+            settings.REDIS_SENTINEL_MASTER,
+            redis_class=ReplicatedRedis if replicated else redis.Redis,
+            db=settings.REDIS_DB,
+            password=settings.REDIS_PASSWORD or None,
+            decode_responses=decode_responses,
+            **timeouts,
+        )
+    if settings.REDIS_CLUSTER:
+        return RedisCluster.from_url(
+            settings.REDIS_URL, decode_responses=decode_responses, **timeouts
+        )
     if settings.REDIS_URL:
         return redis.Redis.from_url(
             settings.REDIS_URL,
-            decode_responses=True,
-            socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
-            socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+            decode_responses=decode_responses,
             health_check_interval=30,
+            **timeouts,
         )
-    return fakeredis.FakeRedis(server=fake_server(), decode_responses=True)
+    return fakeredis.FakeRedis(server=fake_server(), decode_responses=decode_responses)
+
+
+def describe() -> str:
+    """Where Redis is, for the log line at start."""
+    if settings.REDIS_SENTINELS:
+        sentinels = ",".join(settings.REDIS_SENTINELS)
+        return f"Sentinel master {settings.REDIS_SENTINEL_MASTER!r} via {sentinels}"
+    if settings.REDIS_CLUSTER:
+        return f"Redis Cluster via {settings.REDIS_URL}"
+    return settings.REDIS_URL or "in-process fakeredis (REDIS_URL not set)"
 
 
 def get_redis() -> redis.Redis:
+    """The stores' process-wide client (or the one a test put in its place)."""
     global _client
+    if _override is not None:
+        return _override
     if _client is None:
         with _lock:
             if _client is None:
-                _client = _build()
+                _client = build_client()
     return _client
 
 
 def set_redis(client: redis.Redis | None) -> None:
-    """Replace the client (tests: a client that counts round trips, or one that cannot connect)."""
-    global _client
+    """Put another client in place of the configured one (tests: a client that cannot connect);
+    None puts the configured one back."""
+    global _override
     with _lock:
-        _client = client
+        _override = client
+
+
+def get_cache_redis() -> redis.Redis:
+    """The cache's process-wide client (values are bytes)."""
+    global _cache_client
+    if _cache_client is None:
+        with _lock:
+            if _cache_client is None:
+                _cache_client = build_client(decode_responses=False)
+    return _cache_client
+
+
+class CacheConnectionFactory(ConnectionFactory):
+    """django-redis's connection factory, answered by this module (OPTIONS["CONNECTION_FACTORY"]):
+    the cache's LOCATION is ignored and the client follows the configured deployment."""
+
+    def connect(self, url: str) -> redis.Redis:
+        return get_cache_redis()
+
+    def disconnect(self, connection) -> None:
+        pass  # the process-wide client outlives one cache object
 
 
 class ConcurrentUpdate(Exception):

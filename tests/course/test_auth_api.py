@@ -2,8 +2,9 @@
 
 import pytest
 
+from utils import keys
 from utils.redis import get_redis
-from utils.token_store import TOKEN_KEY, token_create
+from utils.token_store import token_create
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def test_login_returns_a_token_the_username_and_the_balance(api, make_account):
 def test_login_token_expires_after_the_configured_ttl(api, account, settings):
     settings.TOKEN_TTL_SECONDS = 3600
     token = login(api).json()["data"]["access_token"]
-    assert 3590 < get_redis().ttl(TOKEN_KEY % token) <= 3600
+    assert 3590 < get_redis().ttl(keys.auth_token(token)) <= 3600
 
 
 def test_wrong_password_is_1005_with_http_200(api, account):
@@ -75,7 +76,7 @@ def test_malformed_authorization_header_is_1001(api, db):
 
 def test_expired_token_is_1001(api, account):
     token = token_create(account_id=account.pk)
-    get_redis().delete(TOKEN_KEY % token)  # what expiry does
+    get_redis().delete(keys.auth_token(token))  # what expiry does
     response = api.post("/api/logout/", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.json()["code"] == 1001
 

@@ -11,8 +11,8 @@ from playwright.sync_api import Page, expect
 from course.models import Account
 from pay.models import CouponRecord, Order, TransactionRecord
 from pay.services import beili_change
+from utils import keys
 from utils.redis import get_redis
-from utils.token_store import TOKEN_KEY
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -283,9 +283,9 @@ def test_errors_are_shown_in_words_and_login_returns_to_the_screen_asked_for(pag
 
     # And 退出 ends the token on the server as well as in the page
     token = page.evaluate("localStorage.getItem('luffy.token')")
-    assert get_redis().exists(TOKEN_KEY % token)
+    assert get_redis().exists(keys.auth_token(token))
     page.get_by_role("button", name="退出").click()
     expect(page.get_by_role("heading", name="登录")).to_be_visible()
     expect(page.locator("#account").get_by_role("link", name="登录")).to_be_visible()
     assert page.evaluate("localStorage.getItem('luffy.token')") is None
-    assert not get_redis().exists(TOKEN_KEY % token)
+    assert not get_redis().exists(keys.auth_token(token))

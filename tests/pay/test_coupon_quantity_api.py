@@ -6,6 +6,7 @@ import pytest
 
 from pay.models import Coupon, CouponRecord
 from pay.serializers import ClaimableRuleSerializer
+from utils import keys
 
 pytestmark = pytest.mark.django_db
 
@@ -185,7 +186,7 @@ def test_the_gate_expires_so_that_a_lost_reservation_heals(auth_api, make_coupon
 
     rule = make_coupon(total_quantity=1)
     assert claim(auth_api, coupon_id=rule.pk)["code"] == 1000
-    assert 0 < redis_client.ttl(coupon_stock.stock_key(rule.pk)) <= coupon_stock.STOCK_TTL
+    assert 0 < redis_client.ttl(keys.coupon_stock(rule.pk)) <= coupon_stock.STOCK_TTL
 
 
 def test_a_reservation_lost_with_its_worker_is_back_once_the_gate_is_rebuilt(
@@ -197,5 +198,5 @@ def test_a_reservation_lost_with_its_worker_is_back_once_the_gate_is_rebuilt(
     coupon_stock.reserve(rule_id=rule.pk, account_id=account.pk)  # then the worker died
     late = client_for(make_account("late"))
     assert claim(late, coupon_id=rule.pk)["code"] == 1033  # Redis believes it taken
-    redis_client.delete(coupon_stock.stock_key(rule.pk))  # what the expiry does
+    redis_client.delete(keys.coupon_stock(rule.pk))  # what the expiry does
     assert claim(late, coupon_id=rule.pk)["code"] == 1000

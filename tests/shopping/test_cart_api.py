@@ -9,6 +9,7 @@ from course.models import Course
 from shopping import cart_store
 from tests.redis_counting import count_round_trips
 from tests.shopping.conftest import CART_URL, policy_ids
+from utils import keys
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +79,7 @@ def test_get_skips_a_corrupt_entry_instead_of_failing(
     good, bad = make_course(), make_course()
     add_to_cart(good)
     add_to_cart(bad)
-    redis_client.hset(f"shopping_car_{account.pk}_{bad.pk}", "price_policy_dict", "{oops")
+    redis_client.hset(keys.cart(account.pk, bad.pk), "price_policy_dict", "{oops")
     data = read_cart()
     assert [line["id"] for line in data["cart"]] == [good.pk]
     assert data["total_count"] == 1
@@ -101,7 +102,7 @@ def test_get_takes_the_same_few_round_trips_for_1_or_20_courses_among_5000_other
         for n in range(5000):
             pipe.set(f"unrelated_{n}", "x")
             if n % 10 == 0:
-                pipe.hset(f"shopping_car_9{n}_{n}", "id", str(n))
+                pipe.hset(keys.cart(f"9{n}", n), "id", str(n))
         pipe.execute()
     courses = [make_course(prices=[("30", "10.00"), ("60", "20.00")]) for _ in range(20)]
     add_to_cart(courses[0])

@@ -14,7 +14,14 @@ from shopping import cart_store
 from shopping.cart_store import CartItem
 from tests.redis_counting import count_round_trips
 from tests.shopping.conftest import make_item
+from utils import keys
 from utils.redis import get_redis
+
+
+def pipeline_class():
+    """The class of the configured client's pipelines (redis-py's, or its Cluster pipeline)."""
+    return type(get_redis().pipeline())
+
 
 USER = 7
 
@@ -34,7 +41,7 @@ def test_an_item_is_stored_as_the_seeds_hash_with_a_per_user_index(redis_client)
     # when it is put in the cart
     put(item)
     # then the hash has the seed's fields, all strings, and the index holds the course
-    raw = redis_client.hgetall("shopping_car_7_3")
+    raw = redis_client.hgetall(keys.cart(7, 3))
     assert raw == {
         "id": "3",
         "title": "课程 3",
@@ -46,7 +53,7 @@ def test_an_item_is_stored_as_the_seeds_hash_with_a_per_user_index(redis_client)
         "300": {"valid_period": 30, "valid_period_text": "1个月", "price": "99.00"},
         "301": {"valid_period": 60, "valid_period_text": "2个月", "price": "100.00"},
     }
-    assert redis_client.smembers("shopping_car_index_7") == {"3"}
+    assert redis_client.smembers(keys.cart_index(7)) == {"3"}
 
 
 def test_a_stored_item_reads_back_equal(redis_client):
@@ -72,8 +79,8 @@ def test_from_dict_refuses_a_default_policy_that_is_not_one_of_the_policies():
 
 def test_a_cart_has_no_expiry(redis_client):
     put(make_item(course_id=3))
-    assert redis_client.ttl("shopping_car_7_3") == -1
-    assert redis_client.ttl("shopping_car_index_7") == -1
+    assert redis_client.ttl(keys.cart(7, 3)) == -1
+    assert redis_client.ttl(keys.cart_index(7)) == -1
 
 
 # --- reads ----------------------------------------------------------------------------------
@@ -127,7 +134,7 @@ def test_cart_get_many_of_no_courses_asks_redis_nothing():
 def test_cart_get_many_ignores_a_hash_that_is_not_in_the_index(redis_client):
     # given a stray hash the index does not name
     put(make_item(course_id=1))
-    redis_client.srem("shopping_car_index_7", "1")
+    redis_client.srem(keys.cart_index(7), "1")
     # then the course is not in the cart
     assert cart_store.cart_get_many(USER, [1]) == {}
 
@@ -164,13 +171,13 @@ def test_queue_remove_and_queue_put_land_with_the_callers_own_writes_in_one_roun
     with count_round_trips() as trips, get_redis().pipeline(transaction=True) as pipe:
         cart_store.queue_remove(pipe, USER, [1, 2])
         cart_store.queue_put(pipe, USER, make_item(course_id=3))
-        pipe.set("settlement_marker", "1")
+        pipe.set(keys.settlement_version(USER), "marker")
         pipe.execute()
     # then everything landed in one round trip
     assert trips.count == 1
     assert [item.course_id for item in cart_store.cart_items(USER)] == [3]
-    assert redis_client.get("settlement_marker") == "1"
-    assert not redis_client.exists("shopping_car_7_1", "shopping_car_7_2")
+    assert redis_client.get(keys.settlement_version(USER)) == "marker"
+    assert not redis_client.exists(keys.cart(7, 1), keys.cart(7, 2))
 
 
 def test_watch_keys_make_a_callers_transaction_fail_when_the_cart_changes_under_it():
@@ -197,11 +204,11 @@ def test_queue_remove_of_no_courses_queues_nothing():
 def test_queue_put_replaces_the_whole_hash(redis_client):
     # given a stored item carrying a stray extra field
     put(make_item(course_id=1))
-    redis_client.hset("shopping_car_7_1", "stale", "x")
+    redis_client.hset(keys.cart(7, 1), "stale", "x")
     # when it is put again
     put(make_item(course_id=1, default_index=1))
     # then the stray field is gone
-    assert "stale" not in redis_client.hgetall("shopping_car_7_1")
+    assert "stale" not in redis_client.hgetall(keys.cart(7, 1))
 
 
 # --- the cart API's writes ------------------------------------------------------------------
@@ -237,7 +244,7 @@ def test_a_racing_add_that_takes_the_last_place_makes_the_other_add_retry_and_re
 ):
     # given a cart with one place left
     cart_store.cart_add(USER, make_item(course_id=1), limit=2)
-    original_multi = redis.client.Pipeline.multi
+    original_multi = pipeline_class().multi
     raced = []
 
     def multi_after_a_rival_add(pipe):
@@ -247,7 +254,7 @@ def test_a_racing_add_that_takes_the_last_place_makes_the_other_add_retry_and_re
             assert cart_store.cart_add(USER, make_item(course_id=2), limit=2)
         return original_multi(pipe)
 
-    monkeypatch.setattr(redis.client.Pipeline, "multi", multi_after_a_rival_add)
+    monkeypatch.setattr(pipeline_class(), "multi", multi_after_a_rival_add)
     # when our add for another course commits after its check passed
     added = cart_store.cart_add(USER, make_item(course_id=3), limit=2)
     # then the transaction is retried, sees the full cart and refuses
@@ -258,7 +265,7 @@ def test_a_racing_add_that_takes_the_last_place_makes_the_other_add_retry_and_re
 def test_a_racing_remove_makes_a_replace_retry_and_refuse(monkeypatch):
     # given a course in the cart
     put(make_item(course_id=1))
-    original_multi = redis.client.Pipeline.multi
+    original_multi = pipeline_class().multi
     raced = []
 
     def multi_after_a_rival_remove(pipe):
@@ -267,7 +274,7 @@ def test_a_racing_remove_makes_a_replace_retry_and_refuse(monkeypatch):
             cart_store.cart_remove(USER, [1])
         return original_multi(pipe)
 
-    monkeypatch.setattr(redis.client.Pipeline, "multi", multi_after_a_rival_remove)
+    monkeypatch.setattr(pipeline_class(), "multi", multi_after_a_rival_remove)
     # when a replace commits after the course was removed under it
     replaced = cart_store.cart_replace(USER, make_item(course_id=1, default_index=1))
     # then it does not bring the course back
@@ -301,15 +308,15 @@ def test_threads_adding_different_courses_never_exceed_the_limit():
 
 
 def test_an_add_gives_up_with_cart_busy_when_the_cart_never_stops_changing(monkeypatch):
-    original_multi = redis.client.Pipeline.multi
+    original_multi = pipeline_class().multi
     rival_ids = itertools.count(1000)
 
     def multi_after_a_rival_write(pipe):
         # someone always gets in first (a new member: real Redis ignores a no-op SADD)
-        get_redis().sadd("shopping_car_index_7", str(next(rival_ids)))
+        get_redis().sadd(keys.cart_index(7), str(next(rival_ids)))
         return original_multi(pipe)
 
-    monkeypatch.setattr(redis.client.Pipeline, "multi", multi_after_a_rival_write)
+    monkeypatch.setattr(pipeline_class(), "multi", multi_after_a_rival_write)
     with pytest.raises(cart_store.CartBusy):
         cart_store.cart_add(USER, make_item(course_id=1), limit=2000)
     assert cart_store.cart_get_many(USER, [1]) == {}
@@ -344,35 +351,35 @@ def test_a_corrupt_hash_is_skipped_and_cleaned_up(redis_client, corrupt):
     put(make_item(course_id=2))
     for field, value in corrupt.items():
         if value is None:
-            redis_client.hdel("shopping_car_7_1", field)
+            redis_client.hdel(keys.cart(7, 1), field)
         else:
-            redis_client.hset("shopping_car_7_1", field, value)
+            redis_client.hset(keys.cart(7, 1), field, value)
     # when the cart is read
     items = cart_store.cart_items(USER)
     # then the corrupt one is skipped, and removed so that it no longer takes a place
     assert [item.course_id for item in items] == [2]
-    assert not redis_client.exists("shopping_car_7_1")
+    assert not redis_client.exists(keys.cart(7, 1))
     assert cart_store.cart_count(USER) == 1
 
 
 def test_an_index_member_whose_hash_is_gone_is_skipped_and_cleaned_up(redis_client):
     put(make_item(course_id=1))
     put(make_item(course_id=2))
-    redis_client.delete("shopping_car_7_1")
+    redis_client.delete(keys.cart(7, 1))
     assert [item.course_id for item in cart_store.cart_items(USER)] == [2]
-    assert redis_client.smembers("shopping_car_index_7") == {"2"}
+    assert redis_client.smembers(keys.cart_index(7)) == {"2"}
 
 
 def test_an_index_member_that_is_not_an_id_is_skipped_and_cleaned_up(redis_client):
     put(make_item(course_id=2))
-    redis_client.sadd("shopping_car_index_7", "oops")
+    redis_client.sadd(keys.cart_index(7), "oops")
     assert [item.course_id for item in cart_store.cart_items(USER)] == [2]
-    assert redis_client.smembers("shopping_car_index_7") == {"2"}
+    assert redis_client.smembers(keys.cart_index(7)) == {"2"}
 
 
 def test_a_corrupt_hash_is_invisible_to_cart_get_many(redis_client):
     put(make_item(course_id=1))
-    redis_client.hset("shopping_car_7_1", "price_policy_dict", "{not json")
+    redis_client.hset(keys.cart(7, 1), "price_policy_dict", "{not json")
     assert cart_store.cart_get_many(USER, [1]) == {}
 
 

@@ -1,0 +1,54 @@
+"""utils/redis.py's Sentinel client: a write is acknowledged only once a replica holds it.
+
+Runs on a real Redis without replicas (REDIS_URL, e.g. the machine's), where WAIT can only time
+out: so every write must be refused, and reads must not wait. Skipped on fakeredis and Cluster.
+"""
+
+import pytest
+
+from utils.redis import NotReplicated, ReplicatedRedis, set_redis
+
+
+@pytest.fixture
+def replicated(settings):
+    if not settings.REDIS_URL or settings.REDIS_CLUSTER:
+        pytest.skip("needs one real Redis (REDIS_URL)")
+    settings.REDIS_REPLICA_ACKS = 1
+    settings.REDIS_REPLICA_ACK_TIMEOUT_MS = 50
+    client = ReplicatedRedis.from_url(settings.REDIS_URL, decode_responses=True)
+    if client.info("replication").get("connected_slaves", 0) > 0:
+        pytest.skip("this Redis has replicas")
+    return client
+
+
+def test_a_write_no_replica_confirmed_is_not_acknowledged(replicated):
+    with pytest.raises(NotReplicated, match="0 of 1 replicas"):
+        replicated.set("probe", "1")
+
+
+def test_a_transaction_no_replica_confirmed_is_not_acknowledged(replicated):
+    with pytest.raises(NotReplicated), replicated.pipeline(transaction=True) as pipe:
+        pipe.set("probe", "1")
+        pipe.sadd("probe_set", "1")
+        pipe.execute()
+
+
+def test_reads_do_not_wait_for_replicas(replicated):
+    assert replicated.get("probe_missing") is None
+    with replicated.pipeline(transaction=True) as pipe:
+        pipe.smembers("probe_set")
+        pipe.get("probe")
+        assert pipe.execute() == [set(), None]
+
+
+def test_a_cart_write_no_replica_confirmed_is_answered_1003(replicated, auth_api, make_course):
+    course = make_course()
+    set_redis(replicated)
+    response = auth_api.post(
+        "/api/shopping_car/",
+        {"course_id": course.pk, "price_policy_id": course.price_policy.first().pk},
+        format="json",
+    )
+    assert response.status_code == 503
+    assert response.json()["code"] == 1003
+    set_redis(None)

@@ -1,0 +1,72 @@
+"""Every Redis key name the service uses, in one place (API.md, "Redis layout").
+
+The stores call these functions and never build a key by hand. Keys that belong to one user
+put the user id through `user()`: the seed's plain id (`shopping_car_7_3`) on one Redis or
+Sentinel, and a hash tag (`shopping_car_{7}_3`) when `REDIS_CLUSTER` is on, so that Redis Cluster
+puts every key of one user in one slot and one user's WATCH/MULTI never spans two slots (which
+Redis Cluster refuses with CROSSSLOT).
+
+Adding a key: one function here. A key of one user is built with `user(user_id)`, wherever the
+user id sits in the name; a key that no single user owns (a login token, a coupon rule's
+counter) is not tagged and must never be written in one MULTI with another key.
+"""
+
+from django.conf import settings
+
+
+def user(user_id: int | str) -> str:
+    """The user id as it appears in a key: `{7}` (a hash tag) in Cluster mode, else `7`."""
+    return f"{{{user_id}}}" if settings.REDIS_CLUSTER else str(user_id)
+
+
+# --- the cart (shopping/cart_store.py) ------------------------------------------------------
+
+
+def cart(user_id: int, course_id: int | str) -> str:
+    """Hash: one course in the cart (the seed's name)."""
+    return f"shopping_car_{user(user_id)}_{course_id}"
+
+
+def cart_index(user_id: int) -> str:
+    """Set: the course ids in the cart."""
+    return f"shopping_car_index_{user(user_id)}"
+
+
+# --- the settlement (pay/settlement_store.py) -----------------------------------------------
+
+
+def settlement(user_id: int, course_id: int | str) -> str:
+    """Hash: one course in the settlement (the seed's name)."""
+    return f"settlement_{user(user_id)}_{course_id}"
+
+
+def global_coupon(user_id: int) -> str:
+    """Hash: the settlement's global coupons and the chosen one (the seed's name)."""
+    return f"global_coupon_{user(user_id)}"
+
+
+def settlement_index(user_id: int) -> str:
+    """Set: the course ids in the settlement."""
+    return f"settlement_index_{user(user_id)}"
+
+
+def settlement_version(user_id: int) -> str:
+    """String: a token every settlement write replaces (writers WATCH it)."""
+    return f"settlement_version_{user(user_id)}"
+
+
+# --- login tokens (utils/token_store.py) ----------------------------------------------------
+
+
+def auth_token(token: str) -> str:
+    """String: a login token -> account id. Looked up by token alone, so not tagged."""
+    return f"auth_token_{token}"
+
+
+# --- coupon rules (pay/coupon_stock.py) -----------------------------------------------------
+
+
+def coupon_stock(rule_id: int) -> str:
+    """Hash: a limited rule's claim gate (remaining, limit, per-account counts). No user owns it,
+    so it is not tagged; one key per Lua call."""
+    return f"coupon_stock_{rule_id}"
