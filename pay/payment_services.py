@@ -11,7 +11,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -36,35 +36,15 @@ logger = logging.getLogger("settlement")
 
 @dataclass(frozen=True)
 class PaymentRequest:
-    beili: int
-    price: Decimal
+    beili: int  # 贝里 to spend
+    price: Decimal  # what the client expects to pay with money after 贝里
 
 
-def parse_payment(body: dict) -> PaymentRequest:
-    """`balance`: 贝里 to spend (an integer >= 0, default 0); `price`: what the client expects to
-    pay with money after 贝里, as a string or number with at most two decimals."""
-    beili = body.get("balance", 0)
-    if isinstance(beili, str) and beili.strip().isdecimal():
-        beili = int(beili)
-    if isinstance(beili, bool) or not isinstance(beili, int) or not 0 <= beili <= 10**12:
-        raise AppError(Codes.MALFORMED, "balance 须为非负整数 / balance must be an integer >= 0")
-    raw_price = body.get("price")
-    if isinstance(raw_price, bool) or not isinstance(raw_price, str | int | float):
-        raise AppError(Codes.MALFORMED, "price 须为金额 / price must be an amount")
-    try:
-        price = Decimal(str(raw_price).strip())
-    except InvalidOperation as exc:
-        raise AppError(Codes.MALFORMED, "price 须为金额 / price must be an amount") from exc
-    if not price.is_finite() or price < 0 or price != price.quantize(Decimal("0.01")):
-        raise AppError(Codes.MALFORMED, "price 须为两位小数以内的金额 / at most two decimals")
-    if price > Decimal("99999999.99"):
-        raise AppError(Codes.MALFORMED, "price 过大 / price too large")
-    return PaymentRequest(beili=beili, price=price)
+def payment_create(*, account: Account, beili: int, price: Decimal) -> dict:
+    """Pay the account's settlement (POST /api/payment/); returns the answer's data.
 
-
-def payment_create(*, account: Account, body: dict) -> dict:
-    """Pay the account's settlement (POST /api/payment/); returns the answer's data."""
-    request = parse_payment(body)
+    `beili` and `price` come parsed and bounded (pay.serializers.PaymentSerializer)."""
+    request = PaymentRequest(beili=beili, price=price)
     settlement = settlement_store.settlement_read(account.pk)
     if not settlement.lines:
         raise AppError(Codes.PAYMENT_EMPTY)

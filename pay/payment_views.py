@@ -31,11 +31,17 @@ class PaymentView(APIView):
     )
     def post(self, request):
         body = body_of(request)
+        payment = PaymentSerializer(data=body)
+        payment.is_valid(raise_exception=True)  # 1002 before a key is taken or a row is read
         data = payment_services.idempotent(
             account=request.user,
             key=request.headers.get("Idempotency-Key"),
             body=body,
-            run=lambda: payment_services.payment_create(account=request.user, body=body),
+            run=lambda: payment_services.payment_create(
+                account=request.user,
+                beili=payment.validated_data["balance"],
+                price=payment.validated_data["price"],
+            ),
         )
         return ok(data)
 

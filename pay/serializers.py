@@ -1,11 +1,13 @@
 """Request parsers and response shapes for coupons (and the coupon object API.md defines)."""
 
+import re
 from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pay import alipay_gateway
+from pay.models import Order
 from pay.selectors import HeldCoupon
 from utils.ids import IdField
 
@@ -216,9 +218,86 @@ class SettlementDeleteSerializer(serializers.Serializer):
 # --- Payment and orders ---------------------------------------------------------------------
 
 
+_AMOUNT = Order._meta.get_field("actual_amount")
+MONEY_INTEGER_DIGITS = _AMOUNT.max_digits - _AMOUNT.decimal_places
+MONEY_MAX = Decimal(f"{'9' * MONEY_INTEGER_DIGITS}.{'9' * _AMOUNT.decimal_places}")
+# Plain decimal digits only: no sign (so no negative zero), no exponent, no NaN or Infinity,
+# never more digits than the money columns hold. Checked on the text before any Decimal exists,
+# so no arithmetic context can overflow on what a client sends.
+_MONEY_TEXT = re.compile(
+    rf"[0-9]{{1,{MONEY_INTEGER_DIGITS}}}(?:\.[0-9]{{1,{_AMOUNT.decimal_places}}})?", re.ASCII
+)
+BEILI_MAX = 2**31 - 1  # Account.balance is a PositiveIntegerField: nobody can hold more
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "pattern": f"^{_MONEY_TEXT.pattern}$"},
+            {"type": "number", "minimum": 0, "maximum": float(MONEY_MAX), "multipleOf": 0.01},
+        ],
+        "description": 'an amount, e.g. "78.00" (at most two decimals)',
+    }
+)
+class MoneyField(serializers.Field):
+    """An amount of money sent by a client: a string or a JSON number of plain digits with at
+    most two decimals, no larger than the money columns hold (99999999.99). Exponents ("1e30"),
+    NaN, Infinity, signs (negative zero included) and longer numbers are 1002."""
+
+    default_error_messages = {
+        "invalid": "须为两位小数以内的金额 / an amount with at most two decimals"
+    }
+
+    def to_internal_value(self, data) -> Decimal:
+        if isinstance(data, bool) or not isinstance(data, str | int | float):
+            self.fail("invalid")
+        if isinstance(data, int) and not 0 <= data <= MONEY_MAX:
+            self.fail("invalid")  # before str(): a huge int is refused without being printed
+        text = data.strip() if isinstance(data, str) else str(data)
+        if len(text) > 32 or not _MONEY_TEXT.fullmatch(text):
+            self.fail("invalid")
+        return Decimal(text).quantize(Decimal("0.01"))
+
+    def to_representation(self, value) -> str:
+        return f"{value:.2f}"
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 0, "maximum": BEILI_MAX},
+            {"type": "string", "pattern": "^[0-9]{1,10}$"},
+        ],
+        "description": "贝里, an integer (or a numeric string)",
+    }
+)
+class BeiliField(serializers.Field):
+    """贝里 sent by a client: an integer (or a string of digits, as the seed's forms send it)
+    from 0 to what an account can hold. Floats (even 3.0), booleans and larger numbers are 1002."""
+
+    default_error_messages = {"invalid": "须为非负整数 / an integer >= 0"}
+
+    def to_internal_value(self, data) -> int:
+        if isinstance(data, str):
+            text = data.strip()
+            if not text.isascii() or not text.isdecimal() or len(text) > 10:
+                self.fail("invalid")
+            data = int(text)
+        elif isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        if not 0 <= data <= BEILI_MAX:
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value) -> int:
+        return int(value)
+
+
 class PaymentSerializer(serializers.Serializer):
-    balance = serializers.IntegerField(min_value=0, required=False, help_text="贝里 to spend")
-    price = serializers.CharField(help_text='money to pay after 贝里, e.g. "78.00"')
+    """POST /api/payment/'s body, parsed once here: the service gets typed values."""
+
+    balance = BeiliField(required=False, default=0, help_text="贝里 to spend")
+    price = MoneyField(help_text='money to pay after 贝里, e.g. "78.00"')
 
 
 class PaymentResultSerializer(serializers.Serializer):

@@ -67,6 +67,49 @@ def test_malformed_payment_bodies_are_1002(auth_api, python, checkout, body):
     assert response.json()["code"] == 1002
 
 
+@pytest.mark.parametrize(
+    "raw_price",
+    ['"1e30"', "1e+30", '"1E+27"', '"' + "9" * 5000 + '"', '"NaN"', '"Infinity"', '"-Infinity"',
+     "1e400", '"-0"', '"-0.00"', "-0.0", '"9.9E+1"', '"+99.00"', '"100000000.00"', "100000000",
+     '"٩٩"', '" "', '"0x63"', "0.30000000000000004", "[99]"],
+)  # fmt: skip
+def test_a_price_beyond_what_money_columns_hold_or_not_plain_digits_is_1002(
+    auth_api, python, checkout, raw_price
+):
+    checkout(auth_api, python)
+    raw = f'{{"balance": 0, "price": {raw_price}}}'
+    response = auth_api.generic("POST", "/api/payment/", raw, content_type="application/json")
+    assert (response.status_code, response.json()["code"]) == (400, 1002)
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "raw_balance",
+    ["2147483648", "1" + "0" * 30, '"1' + "0" * 30 + '"', "1e30", "3.0", "true", "false",
+     '"3.0"', '"-1"', '"٣"', "null", "{}"],
+)  # fmt: skip
+def test_a_balance_that_is_not_a_holdable_integer_is_1002(auth_api, python, checkout, raw_balance):
+    checkout(auth_api, python)
+    raw = f'{{"balance": {raw_balance}, "price": "99.00"}}'
+    response = auth_api.generic("POST", "/api/payment/", raw, content_type="application/json")
+    assert (response.status_code, response.json()["code"]) == (400, 1002)
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("price", ["99", "99.0", " 99.00 ", 99, 99.0, "00099.00"])
+def test_a_price_in_plain_digits_as_string_or_number_is_accepted(auth_api, python, checkout, price):
+    checkout(auth_api, python)
+    body = auth_api.post("/api/payment/", {"price": price}, format="json").json()
+    assert body["code"] == 1000
+    assert body["data"]["actual_amount"] == "99.00"
+
+
+def test_a_malformed_payment_does_not_take_its_idempotency_key(auth_api, python, checkout):
+    checkout(auth_api, python)
+    assert pay(auth_api, price="1e30", key="k-1").status_code == 400
+    assert not IdempotencyKey.objects.exists()
+
+
 def test_paying_all_with_beili_makes_a_paid_order(
     auth_api, account, python, django_course, checkout, fund, make_coupon, give_coupon
 ):

@@ -52,9 +52,11 @@ def test_twenty_concurrent_payments_of_one_settlement_make_one_order(
 ):
     fund(account, 100_000)  # enough for every request: only the settlement can stop them
     checkout(auth_api, make_course("Python", prices=[("30", "99.00")]))
-    body = {"balance": 10_000, "price": "0.00"}
 
-    outcomes = race(20, lambda i: payment_services.payment_create(account=account, body=body))
+    def pay(i):
+        payment_services.payment_create(account=account, beili=10_000, price=Decimal("0.00"))
+
+    outcomes = race(20, pay)
 
     assert outcomes.count("ok") == 1
     assert set(outcomes) - {"ok"} <= {1040}
@@ -116,9 +118,7 @@ def test_cancel_racing_a_notification_ends_in_one_consistent_outcome(
             make_course(f"course {attempt}", prices=[("30", "99.00")]),
             global_coupon=record,
         )
-        answer = payment_services.payment_create(
-            account=account, body={"balance": 100, "price": "79.00"}
-        )
+        answer = payment_services.payment_create(account=account, beili=100, price=Decimal("79.00"))
         number = answer["order_number"]
         outcomes = race(
             2, lambda i, number=number, attempt=attempt: _cancel_or_pay(i, number, attempt, account)
