@@ -21,7 +21,9 @@ def _give_back(order: Order, *, status: int) -> None:
     now = timezone.now()
     today = timezone.localdate()
     for record in (
-        CouponRecord.objects.select_for_update().filter(order=order).select_related("coupon")
+        CouponRecord.objects.select_for_update(of=("self",))
+        .filter(order=order)
+        .select_related("coupon")
     ):
         expired = today > record.valid_end
         record.status = CouponRecord.STATUS_EXPIRED if expired else CouponRecord.STATUS_UNUSED

@@ -1,8 +1,9 @@
 """Payment: a settlement becomes an order, with coupons and 贝里, in one locked transaction.
 
 The server recomputes everything from the settlement (Redis) and the database; the client's
-`price` is only compared. Row locks (`select_for_update`) on the account and the chosen coupon
-records make racing payments serialize; the order records the settlement state it paid, unique
+`price` is only compared. Row locks (`select_for_update`) on the account (once) and the chosen
+coupon records, never their rules' rows, make racing payments of one account serialize while other
+accounts' payments with the same rule go on; the order records the settlement state it paid, unique
 per account, so one settlement is paid at most once however many requests race.
 """
 
@@ -74,7 +75,8 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
     chosen_ids = [*chosen.values(), *([priced.global_choice] if priced.global_choice else [])]
     records = {
         r.pk: r
-        for r in CouponRecord.objects.select_for_update()
+        # of=self: the records are the payment's; their rule's row is shared by every holder.
+        for r in CouponRecord.objects.select_for_update(of=("self",))
         .filter(pk__in=chosen_ids, account=locked)
         .select_related("coupon")
     }
@@ -149,6 +151,7 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
             transaction_type=TransactionRecord.TYPE_SPEND,
             memo=f"订单 {order.order_number}",
             order=order,
+            account_locked=True,
         )
     return order
 

@@ -92,6 +92,62 @@ def test_two_settlement_states_sharing_a_global_coupon_cannot_both_use_it(
     assert Order.objects.count() == 1
 
 
+def test_two_users_paying_with_records_of_one_rule_do_not_wait_on_each_other(
+    make_account, client_for, make_course, checkout, make_coupon, give_coupon, fund
+):
+    # Given two users, each settling with their own record of one global rule
+    rule = make_coupon()
+    course = make_course("Python", prices=[("30", "99.00")])
+    first, second = make_account("first"), make_account("second")
+    for user in (first, second):
+        fund(user, 1000)
+        checkout(client_for(user), course, global_coupon=give_coupon(user, rule))
+    held, release = threading.Event(), threading.Event()
+    outcomes = {}
+
+    def first_pays_and_holds_its_transaction_open():
+        try:
+            with payment_services.transaction.atomic():
+                payment_services._pay(
+                    account=first,
+                    settlement=settlement_read(first.pk),
+                    request=payment_services.PaymentRequest(beili=890, price=Decimal("0.00")),
+                )
+                held.set()
+                release.wait(20)
+            outcomes["first"] = "ok"
+        finally:
+            held.set()
+            connection.close()
+
+    def second_pays_meanwhile():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '3s'")  # a wait on the first's locks fails
+            payment_services.payment_create(account=second, beili=890, price=Decimal("0.00"))
+            outcomes["second"] = "ok"
+        except Exception as exc:  # the outcome (a lock timeout before the fix) is what is read
+            outcomes["second"] = repr(exc)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=first_pays_and_holds_its_transaction_open)
+    holder.start()
+    assert held.wait(20)
+    # When the second pays while the first's transaction still holds its locks
+    payer = threading.Thread(target=second_pays_meanwhile)
+    payer.start()
+    payer.join(30)
+    finished_while_held = not release.is_set()
+    release.set()
+    holder.join(30)
+
+    # Then the second did not wait for the first, and both paid with their own records
+    assert outcomes == {"first": "ok", "second": "ok"} and finished_while_held
+    assert Order.objects.filter(status=Order.STATUS_PAID).count() == 2
+    assert CouponRecord.objects.filter(coupon=rule, status=CouponRecord.STATUS_USED).count() == 2
+
+
 def test_concurrent_spends_never_take_the_balance_below_zero(account, fund):
     fund(account, 100)
 
