@@ -10,6 +10,7 @@ per account, so one settlement is paid at most once however many requests race.
 import hashlib
 import json
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from course.models import Account, Course
 from course.selectors import courses_with_policies
-from pay import alipay_gateway, settlement_store
+from pay import order_services, settlement_store
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.pricing import Line, check_coupon, price_settlement, split_payment
 from pay.selectors import held_coupon
@@ -180,7 +181,7 @@ def _answer(order: Order) -> dict:
         "order_number": order.order_number,
         "status": order.status,
         "actual_amount": f"{order.actual_amount:.2f}",
-        "pay_url": alipay_gateway.order_pay_url(order),
+        "pay_url": order_services.order_pay_url(order),
     }
 
 
@@ -192,34 +193,84 @@ def fingerprint(body) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _lease(now):
+    return now + timedelta(seconds=settings.IDEMPOTENCY_LEASE_SECONDS)
+
+
+def _take_key(
+    *, account: Account, key: str, digest: str
+) -> tuple[IdempotencyKey | None, dict | None]:
+    """Lease the key to this request: (entry, None) to run, or (None, first answer) to repeat it.
+
+    1044 for another body, 1046 while another request's lease runs. A key past IDEMPOTENCY_TTL,
+    or in progress past its lease (its worker died), is taken over in one conditional UPDATE, so
+    two retries racing for a dead lease cannot both win it.
+    """
+    now = timezone.now()
+    owner = uuid.uuid4().hex
+    try:
+        with transaction.atomic():
+            entry = IdempotencyKey.objects.create(
+                account=account, key=key, fingerprint=digest, owner=owner, lease_until=_lease(now)
+            )
+        return entry, None
+    except IntegrityError:
+        pass
+    existing = IdempotencyKey.objects.filter(account=account, key=key).first()
+    if existing is None:  # its first request was refused and let it go meanwhile: retry then
+        raise AppError(Codes.PAYMENT_IN_PROGRESS)
+    expired = existing.created < now - IDEMPOTENCY_TTL
+    if not expired:
+        if existing.fingerprint != digest:
+            raise AppError(Codes.PAYMENT_IDEMPOTENCY_MISMATCH)
+        if existing.response is not None:
+            return None, existing.response
+        if existing.lease_until is not None and existing.lease_until > now:
+            raise AppError(Codes.PAYMENT_IN_PROGRESS)
+        logger.warning("Idempotency-Key %s of account %s: lease expired, retrying", key, account.pk)
+    taken = IdempotencyKey.objects.filter(pk=existing.pk, owner=existing.owner).update(
+        owner=owner,
+        fingerprint=digest,
+        response=None,
+        created=now if expired else existing.created,
+        lease_until=_lease(now),
+    )
+    if not taken:  # another retry took it first
+        raise AppError(Codes.PAYMENT_IN_PROGRESS)
+    existing.owner = owner
+    return existing, None
+
+
 def idempotent(*, account: Account, key: str | None, body, run):
     """Run `run()` once per (account, key): a repeat with the same body gets the first answer,
-    another body is 1044, a repeat while the first still runs is 1046. Business refusals are not
-    kept, so a corrected retry with the same key runs again. Keys live 24 hours."""
+    another body is 1044, a repeat while the first still runs (within its lease of
+    IDEMPOTENCY_LEASE_SECONDS) is 1046, and a retry after the lease runs again. Business refusals
+    are not kept, so a corrected retry with the same key runs again. Answers are kept 24 hours;
+    `idempotency_keys_clear` (the `clear_idempotency_keys` command) deletes older keys."""
     if not key:
         return run()
     if len(key) > 255:
         raise AppError(Codes.MALFORMED, "Idempotency-Key 过长 / too long")
-    digest = fingerprint(body)
-    IdempotencyKey.objects.filter(
-        account=account, key=key, created__lt=timezone.now() - IDEMPOTENCY_TTL
-    ).delete()
-    try:
-        with transaction.atomic():
-            entry = IdempotencyKey.objects.create(account=account, key=key, fingerprint=digest)
-    except IntegrityError:
-        existing = IdempotencyKey.objects.filter(account=account, key=key).first()
-        if existing is None:  # expired and deleted between our two statements
-            raise AppError(Codes.PAYMENT_IN_PROGRESS) from None
-        if existing.fingerprint != digest:
-            raise AppError(Codes.PAYMENT_IDEMPOTENCY_MISMATCH) from None
-        if existing.response is None:
-            raise AppError(Codes.PAYMENT_IN_PROGRESS) from None
-        return existing.response
+    entry, answer = _take_key(account=account, key=key, digest=fingerprint(body))
+    if entry is None:
+        return answer
+    mine = IdempotencyKey.objects.filter(pk=entry.pk, owner=entry.owner)  # fenced by the lease
     try:
         result = run()
     except BaseException:
-        entry.delete()
+        mine.delete()
         raise
-    IdempotencyKey.objects.filter(pk=entry.pk).update(response=result)
+    if not mine.filter(response__isnull=True).update(response=result, lease_until=None):
+        # Our lease ran out and a retry owns the key now: its answer is the key's, not ours.
+        logger.warning(
+            "Idempotency-Key %s of account %s: finished after its lease", key, account.pk
+        )
     return result
+
+
+def idempotency_keys_clear(*, now=None) -> int:
+    """Delete keys older than IDEMPOTENCY_TTL (their answers are no longer repeated); the number
+    deleted. Run on a schedule (`manage.py clear_idempotency_keys`); safe on several hosts."""
+    now = now or timezone.now()
+    deleted, _ = IdempotencyKey.objects.filter(created__lt=now - IDEMPOTENCY_TTL).delete()
+    return deleted

@@ -6,7 +6,6 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from pay import alipay_gateway
 from pay.models import Order
 from pay.selectors import HeldCoupon
 from utils.ids import IdField
@@ -328,9 +327,22 @@ class OrderSerializer(serializers.Serializer):
     pay_time = serializers.DateTimeField(allow_null=True)
     cancel_time = serializers.DateTimeField(allow_null=True)
     can_cancel = serializers.BooleanField(help_text="POST .../cancel/ would succeed now")
-    pay_url = serializers.SerializerMethodField(help_text="where to pay an unpaid order")
+    can_pay = serializers.BooleanField(help_text="POST .../pay/ would hand out a pay URL now")
+    pay_deadline = serializers.DateTimeField(help_text="an unpaid order times out then")
     details = OrderDetailSerializer(many=True)
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_pay_url(self, order) -> str | None:
-        return alipay_gateway.order_pay_url(order)
+
+class OrderPageSerializer(serializers.Serializer):
+    """GET /api/orders/'s data: one page of the account's orders, newest first."""
+
+    count = serializers.IntegerField(help_text="orders in all pages")
+    next = serializers.CharField(allow_null=True, help_text="URL of the next page")
+    previous = serializers.CharField(allow_null=True, help_text="URL of the previous page")
+    results = OrderSerializer(many=True)
+
+
+class OrderPaySerializer(serializers.Serializer):
+    order_number = serializers.CharField()
+    actual_amount = serializers.CharField()
+    pay_url = serializers.CharField(help_text="signed now; open it in the browser")
+    pay_deadline = serializers.DateTimeField()

@@ -1,13 +1,16 @@
 """Money under concurrency, with real threads on PostgreSQL (row locks are no-ops on SQLite)."""
 
 import threading
+import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from pay import order_services, payment_services
-from pay.models import CouponRecord, Order, TransactionRecord
+from pay.models import CouponRecord, IdempotencyKey, Order, TransactionRecord
 from pay.services import beili_change
 from pay.settlement_store import settlement_read
 from tests.pay.conftest import assert_ledgers_consistent
@@ -199,3 +202,31 @@ def _cancel_or_pay(i, number, attempt, account):
         order_services.order_mark_paid(
             order_number=number, amount=Decimal("79.00"), payment_number=f"A{attempt}"
         )
+
+
+def test_retries_racing_for_a_dead_lease_run_the_request_once(account):
+    # Given a key whose request died mid-way (lease run out)
+    IdempotencyKey.objects.create(
+        account=account,
+        key="k-1",
+        fingerprint=payment_services.fingerprint({}),
+        owner="killed-worker",
+        lease_until=timezone.now() - timedelta(seconds=1),
+    )
+    runs = []
+
+    def retry(i):
+        def run():
+            runs.append(i)
+            time.sleep(0.3)
+            return {"by": i}
+
+        payment_services.idempotent(account=account, key="k-1", body={}, run=run)
+
+    # When ten retries race for it
+    outcomes = race(10, retry)
+
+    # Then one takes the lease and runs; the others are told it is in progress (or get its answer)
+    assert len(runs) == 1
+    assert set(outcomes) <= {"ok", 1046}
+    assert IdempotencyKey.objects.get(key="k-1").response == {"by": runs[0]}

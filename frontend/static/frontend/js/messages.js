@@ -32,6 +32,7 @@ const MESSAGES = {
   1046: "订单正在处理中,请稍候",
   1050: "订单不存在",
   1051: "订单当前状态不能取消",
+  1053: "订单已不能支付(已支付、已取消或已超时)",
 };
 
 /** {title, detail} for an API failure: the registry's words first, the server's detail after. */

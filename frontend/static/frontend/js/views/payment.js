@@ -3,13 +3,12 @@
 
 import { api } from "../api.js";
 import { h } from "../dom.js";
-import { orderCard } from "./orders.js";
+import { orderCard, payButton } from "./orders.js";
 
 export async function paymentView(app, route) {
   const [number] = route.params;
   const order = await api("GET", `orders/${encodeURIComponent(number)}/`);
   const paid = order.status === 0;
-  const gateway = order.pay_url && order.pay_url.startsWith("/api/payment/dev_gateway/") ? "开发支付网关" : "支付宝";
   return h(
     "section",
     { class: "payment-result" },
@@ -23,7 +22,7 @@ export async function paymentView(app, route) {
           ? `订单 ${order.order_number} 已提交,还需支付 ¥${order.actual_amount}。`
           : `订单 ${order.order_number}:${order.status_display}`,
     ),
-    order.pay_url ? h("a", { class: "button primary big", href: order.pay_url, "data-testid": "pay-link" }, `前往${gateway}支付 ¥${order.actual_amount}`) : null,
+    order.can_pay ? payButton(app, order, { class: "primary big", "data-testid": "pay-link" }, `前往支付 ¥${order.actual_amount}`) : null,
     orderCard(app, order),
     h("p", {}, h("a", { href: "#/orders" }, "查看全部订单"), " · ", h("a", { href: "#/courses" }, "继续选课")),
   );
