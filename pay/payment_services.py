@@ -27,7 +27,7 @@ from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, Transac
 from pay.pricing import Line, check_coupon, price_settlement, split_payment
 from pay.selectors import held_coupon
 from pay.services import beili_change, new_serial
-from pay.settlement_services import settlement_price
+from pay.settlement_services import coupons_gone, settlement_price
 from pay.settlement_store import Settlement
 from utils.errors import AppError, Codes
 from utils.redis import UNAVAILABLE, ConcurrentUpdate, transact
@@ -53,11 +53,23 @@ def payment_create(*, account: Account, beili: int, price: Decimal) -> dict:
     try:
         with transaction.atomic():
             order = _pay(account=account, settlement=settlement, request=request)
-    except IntegrityError as exc:
-        # Another request paid this very settlement state first (order_one_per_settlement_state).
-        raise AppError(Codes.PAYMENT_EMPTY, "该结算已支付 / this settlement was paid") from exc
+    except (IntegrityError, _AlreadyPaid) as exc:
+        # This very settlement state was paid (by a racing request, or earlier by one whose
+        # clearing failed): clear it now, and point at its order, so the next read is empty
+        # instead of a stale settlement that can never be paid.
+        _clear_settlement(account.pk, settlement.version)
+        paid = Order.objects.filter(account=account, settlement_token=settlement.version).first()
+        raise AppError(
+            Codes.PAYMENT_EMPTY,
+            "该结算已支付,已清空 / this settlement was paid; it is cleared now",
+            data={"order_number": paid.order_number if paid else None},
+        ) from exc
     _clear_settlement(account.pk, settlement.version)
     return _answer(order)
+
+
+class _AlreadyPaid(Exception):
+    """An order already holds this settlement state."""
 
 
 def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -> Order:
@@ -65,13 +77,14 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
     # Under the account lock: a settlement state already paid is gone, whatever else changed.
     # (The unique order_one_per_settlement_state constraint backs this up.)
     if Order.objects.filter(account=locked, settlement_token=settlement.version).exists():
-        raise AppError(Codes.PAYMENT_EMPTY, "该结算已支付 / this settlement was paid")
+        raise _AlreadyPaid
     if request.beili > locked.balance:
         raise AppError(Codes.PAYMENT_NOT_ENOUGH_BEILI, data={"balance": locked.balance})
 
     course_ids = settlement.course_ids
     courses = courses_with_policies(course_ids)
-    priced = settlement_price(settlement)
+    gone = coupons_gone(locked.pk, settlement)
+    priced = settlement_price(settlement, gone=gone)
     chosen = {cid: rid for cid, rid in priced.course_choices.items() if rid is not None}
     chosen_ids = [*chosen.values(), *([priced.global_choice] if priced.global_choice else [])]
     records = {
@@ -114,7 +127,11 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
 
     split = split_payment(quote.payable, request.beili, settings.BEILI_PER_YUAN)
     if split.money != request.price:
-        raise AppError(Codes.PAYMENT_PRICE_MISMATCH, data={"price": f"{split.money:.2f}"})
+        # A coupon the settlement still names as chosen was used or expired in the database:
+        # 1043 (the client priced with it). Reading the settlement shows it dropped, and paying
+        # that price goes through: no 1043 loop.
+        error = Codes.PAYMENT_COUPON_GONE if gone.keys() & _stored_choices(settlement) else None
+        raise AppError(error or Codes.PAYMENT_PRICE_MISMATCH, data={"price": f"{split.money:.2f}"})
 
     now = timezone.now()
     paid = split.money == 0
@@ -155,6 +172,11 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
             account_locked=True,
         )
     return order
+
+
+def _stored_choices(settlement: Settlement) -> set[int]:
+    chosen = {line.default_course_coupon_id for line in settlement.lines}
+    return {rid for rid in (*chosen, settlement.default_global_coupon_id) if rid is not None}
 
 
 def _clear_settlement(account_id: int, version: str | None) -> None:

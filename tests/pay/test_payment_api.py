@@ -173,7 +173,8 @@ def test_a_coupon_used_since_it_was_chosen_is_1043(
     record = give_coupon(account, make_coupon())
     checkout(auth_api, python, global_coupon=record)
     CouponRecord.objects.filter(pk=record.pk).update(status=1, used_time=timezone.now())
-    assert pay(auth_api, price="89.00").json()["code"] == 1043
+    body = pay(auth_api, price="89.00").json()
+    assert (body["code"], body["data"]) == (1043, {"price": "99.00"})
     assert not Order.objects.exists()
 
 
