@@ -146,11 +146,29 @@ def _back_to_cart(line: SettlementLine) -> CartItem:
     )
 
 
+def _check_cart_room(account_id: int, returning: list[int], leaving: list[int]) -> None:
+    """1013 unless the cart keeps SHOPPING_CAR_LIMIT once `returning` courses come back from the
+    settlement and `leaving` ones go into it. A course already in the cart takes no new place.
+    Called inside a transaction that WATCHes the cart's index, so a racing add cannot slip in."""
+    if not returning:
+        return
+    count, present = cart_store.cart_count_and_members(account_id, returning)
+    after = count - len(set(leaving)) + len(set(returning) - present)
+    limit = settings.SHOPPING_CAR_LIMIT
+    if after > limit:
+        raise AppError(
+            Codes.CART_FULL,
+            f"购物车已满:退回的课程放不下(将有{after}门,上限{limit}门),课程仍在结算中心"
+            f" / the cart would hold {after} courses (limit {limit}); they stay in the settlement",
+        )
+
+
 def settlement_create(*, account_id: int, course_list) -> PricedSettlement:
     """Replace the settlement with these cart courses (API.md, POST /api/settlement/).
 
     A course already in the current settlement may be listed again (the user went back and
-    settles again): it keeps its policy. Old courses not listed go back to the cart.
+    settles again): it keeps its policy. Old courses not listed go back to the cart; 1013 (and
+    nothing changes) when the cart cannot take them within SHOPPING_CAR_LIMIT.
     """
     course_ids = parse_course_list(course_list)
     today = timezone.localdate()
@@ -191,6 +209,11 @@ def settlement_create(*, account_id: int, course_list) -> PricedSettlement:
         ]
         global_coupons = {held.id: StoredCoupon.from_held(held) for held in global_held}
         dropped = [line for line in old.lines if line.course_id not in chosen_policy]
+        _check_cart_room(
+            account_id,
+            returning=[line.course_id for line in dropped],
+            leaving=[cid for cid in course_ids if cid in cart],
+        )
 
         pipe.multi()
         store.queue_clear_all(pipe, account_id, old.course_ids)
@@ -310,7 +333,10 @@ def _with_choices(priced: PricedSettlement) -> Settlement:
 
 
 def settlement_clear(*, account_id: int, course_id=UNSET) -> PricedSettlement:
-    """Return one course (or, without `course_id`, every course) to the cart."""
+    """Return one course (or, without `course_id`, every course) to the cart.
+
+    1013 when the cart cannot take them within SHOPPING_CAR_LIMIT: nothing changes, they stay in
+    the settlement (the user makes room in the cart first)."""
     if course_id is not UNSET:
         course_id = parse_id(course_id)
         if course_id is None:
@@ -330,6 +356,7 @@ def settlement_clear(*, account_id: int, course_id=UNSET) -> PricedSettlement:
                 raise AppError(Codes.SETTLEMENT_COURSE_INVALID)
             leaving = [line]
         staying = [line for line in settlement.lines if line not in leaving]
+        _check_cart_room(account_id, returning=[line.course_id for line in leaving], leaving=[])
         remaining = Settlement(
             staying,
             settlement.global_coupons if staying else {},
@@ -350,4 +377,5 @@ def settlement_clear(*, account_id: int, course_id=UNSET) -> PricedSettlement:
             return Settlement([], {}, None)
         return Settlement(staying, remaining.global_coupons, priced.global_choice)
 
-    return settlement_price(_run(store.watch_keys(account_id), build), gone=gone)
+    watch = [*store.watch_keys(account_id), *cart_store.watch_keys(account_id, [])]
+    return settlement_price(_run(watch, build), gone=gone)
