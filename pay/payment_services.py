@@ -25,9 +25,9 @@ from course.selectors import courses_with_policies
 from pay import order_services, settlement_store
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.pricing import Line, check_coupon, price_settlement, split_payment
-from pay.selectors import held_coupon
+from pay.selectors import gone_reason, held_coupon
 from pay.services import beili_change, new_serial
-from pay.settlement_services import coupons_gone, settlement_price
+from pay.settlement_services import settlement_price
 from pay.settlement_store import Settlement
 from utils.errors import AppError, Codes
 from utils.redis import UNAVAILABLE, ConcurrentUpdate, transact
@@ -83,22 +83,25 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
 
     course_ids = settlement.course_ids
     courses = courses_with_policies(course_ids)
-    gone = coupons_gone(locked.pk, settlement)
-    priced = settlement_price(settlement, gone=gone)
-    chosen = {cid: rid for cid, rid in priced.course_choices.items() if rid is not None}
-    chosen_ids = [*chosen.values(), *([priced.global_choice] if priced.global_choice else [])]
+    # The coupons the settlement names as chosen, locked (of=self: the records are the payment's;
+    # their rule's row is shared by every holder). One no longer unused is priced as not chosen,
+    # as reading the settlement shows it.
+    stored = _stored_choices(settlement)
     records = {
         r.pk: r
-        # of=self: the records are the payment's; their rule's row is shared by every holder.
         for r in CouponRecord.objects.select_for_update(of=("self",))
-        .filter(pk__in=chosen_ids, account=locked)
+        .filter(pk__in=stored, account=locked)
         .select_related("coupon")
     }
     today = timezone.localdate()
-    for rid in chosen_ids:
-        record = records.get(rid)
-        if record is None or record.effective_status(today) != CouponRecord.STATUS_UNUSED:
-            raise AppError(Codes.PAYMENT_COUPON_GONE)
+    gone = {}
+    for rid in stored:
+        status = records[rid].effective_status(today) if rid in records else None
+        if (reason := gone_reason(status)) is not None:
+            gone[rid] = reason
+    priced = settlement_price(settlement, gone=gone)
+    chosen = {cid: rid for cid, rid in priced.course_choices.items() if rid is not None}
+    chosen_ids = [*chosen.values(), *([priced.global_choice] if priced.global_choice else [])]
 
     policies, lines = {}, []
     for settled in settlement.lines:
@@ -130,7 +133,7 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
         # A coupon the settlement still names as chosen was used or expired in the database:
         # 1043 (the client priced with it). Reading the settlement shows it dropped, and paying
         # that price goes through: no 1043 loop.
-        error = Codes.PAYMENT_COUPON_GONE if gone.keys() & _stored_choices(settlement) else None
+        error = Codes.PAYMENT_COUPON_GONE if gone else None
         raise AppError(error or Codes.PAYMENT_PRICE_MISMATCH, data={"price": f"{split.money:.2f}"})
 
     now = timezone.now()

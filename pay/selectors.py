@@ -96,12 +96,18 @@ def records_gone(*, account_id: int, record_ids) -> dict[int, str]:
     )
     gone = {}
     for record_id in ids:
-        status = statuses.get(record_id)
-        if status is None:
-            gone[record_id] = "优惠券已不存在 / no longer held"
-        elif status != CouponRecord.STATUS_UNUSED:
-            gone[record_id] = _GONE_REASONS.get(status, "不可用 / not usable")
+        if (reason := gone_reason(statuses.get(record_id))) is not None:
+            gone[record_id] = reason
     return gone
+
+
+def gone_reason(status: int | None) -> str | None:
+    """Why a held coupon of this status (None: not held) can no longer be used; None if unused."""
+    if status is None:
+        return "优惠券已不存在 / no longer held"
+    if status != CouponRecord.STATUS_UNUSED:
+        return _GONE_REASONS.get(status, "不可用 / not usable")
+    return None
 
 
 def usable_record_query(*, account_id: int) -> QuerySet[CouponRecord]:
