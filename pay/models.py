@@ -9,8 +9,9 @@ snake case, ASCII, plural-free, as most DBAs expect.
 """
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -427,6 +428,16 @@ class Order(models.Model):
             return True
         return self.status == self.STATUS_PAID and self.actual_amount == 0
 
+    @property
+    def pay_deadline(self) -> datetime:
+        return self.date + timedelta(seconds=settings.ORDER_PAY_TIMEOUT)
+
+    @property
+    def can_pay(self) -> bool:
+        """Unpaid and before its pay deadline (past it the order counts as timed out, even before
+        the scheduled command has run): POST /api/orders/<n>/pay/ would hand out a pay URL."""
+        return self.status == self.STATUS_UNPAID and timezone.now() < self.pay_deadline
+
 
 class OrderDetail(models.Model):
     """订单详情"""
@@ -516,6 +527,11 @@ class IdempotencyKey(models.Model):
     fingerprint = models.CharField(max_length=64)
     response = models.JSONField(null=True, blank=True)  # null while the first request runs
     created = models.DateTimeField(auto_now_add=True)
+    # While `response` is null the key is leased to one request (`owner`) until `lease_until`;
+    # past it a retry takes the key over, and a stale finisher's writes (fenced by `owner`) land
+    # nowhere.
+    owner = models.CharField(max_length=32, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "支付幂等键"

@@ -1,8 +1,9 @@
 """Payment: a settlement becomes an order, with coupons and 贝里, in one locked transaction.
 
 The server recomputes everything from the settlement (Redis) and the database; the client's
-`price` is only compared. Row locks (`select_for_update`) on the account and the chosen coupon
-records make racing payments serialize; the order records the settlement state it paid, unique
+`price` is only compared. Row locks (`select_for_update`) on the account (once) and the chosen
+coupon records, never their rules' rows, make racing payments of one account serialize while other
+accounts' payments with the same rule go on; the order records the settlement state it paid, unique
 per account, so one settlement is paid at most once however many requests race.
 """
 
@@ -10,9 +11,10 @@ import hashlib
 import json
 import logging
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -25,7 +27,7 @@ from pay import gateways, settlement_store
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.pricing import Line, check_coupon, price_settlement, split_payment
 from pay.qr import qr_svg_data_uri
-from pay.selectors import held_coupon
+from pay.selectors import gone_reason, held_coupon
 from pay.services import beili_change, new_serial
 from pay.settlement_services import settlement_price
 from pay.settlement_store import Settlement
@@ -41,10 +43,10 @@ MOBILE_AGENT = re.compile(r"Mobile|Android|iPhone|iPad|iPod|HarmonyOS|MicroMesse
 
 @dataclass(frozen=True)
 class PaymentRequest:
-    beili: int
-    price: Decimal
-    gateway: str = gateways.DEFAULT
-    channel: str = gateways.DESKTOP
+    beili: int  # 贝里 to spend
+    price: Decimal  # what the client expects to pay with money after 贝里
+    gateway: str = gateways.DEFAULT  # who takes the money left after 贝里
+    channel: str = gateways.DESKTOP  # desktop: a code to scan; mobile: the gateway's phone page
 
 
 def channel_of(user_agent: str) -> str:
@@ -52,47 +54,28 @@ def channel_of(user_agent: str) -> str:
     return gateways.MOBILE if MOBILE_AGENT.search(user_agent or "") else gateways.DESKTOP
 
 
-def parse_payment(body: dict, *, user_agent: str = "") -> PaymentRequest:
-    """`balance`: 贝里 to spend (an integer >= 0, default 0); `price`: what the client expects to
-    pay with money after 贝里, as a string or number with at most two decimals; `gateway`: who
-    takes that money, "alipay" (default) or "wechat" (1047 for any other name); `channel`:
-    "desktop" or "mobile", by default read from the User-Agent."""
-    beili = body.get("balance", 0)
-    if isinstance(beili, str) and beili.strip().isdecimal():
-        beili = int(beili)
-    if isinstance(beili, bool) or not isinstance(beili, int) or not 0 <= beili <= 10**12:
-        raise AppError(Codes.MALFORMED, "balance 须为非负整数 / balance must be an integer >= 0")
-    raw_price = body.get("price")
-    if isinstance(raw_price, bool) or not isinstance(raw_price, str | int | float):
-        raise AppError(Codes.MALFORMED, "price 须为金额 / price must be an amount")
-    try:
-        price = Decimal(str(raw_price).strip())
-    except InvalidOperation as exc:
-        raise AppError(Codes.MALFORMED, "price 须为金额 / price must be an amount") from exc
-    if not price.is_finite() or price < 0 or price != price.quantize(Decimal("0.01")):
-        raise AppError(Codes.MALFORMED, "price 须为两位小数以内的金额 / at most two decimals")
-    if price > Decimal("99999999.99"):
-        raise AppError(Codes.MALFORMED, "price 过大 / price too large")
-    gateway = body.get("gateway", gateways.DEFAULT)
-    if not isinstance(gateway, str):
-        raise AppError(Codes.MALFORMED, "gateway 须为字符串 / gateway must be a string")
+def payment_create(
+    *,
+    account: Account,
+    beili: int,
+    price: Decimal,
+    gateway: str = gateways.DEFAULT,
+    channel: str | None = None,
+    user_agent: str = "",
+    client_ip: str | None = None,
+) -> dict:
+    """Pay the account's settlement (POST /api/payment/); returns the answer's data.
+
+    `beili`, `price` and `channel` come parsed and bounded (pay.serializers.PaymentSerializer);
+    `gateway` is a name, 1047 unless it is "alipay" or "wechat"; without `channel`, the
+    User-Agent says whether the buyer is on a phone."""
     if gateway not in gateways.NAMES:
         raise AppError(
             Codes.PAYMENT_NO_GATEWAY, f"不支持的支付方式 / unknown gateway {gateway[:32]!r}"
         )
-    channel = body.get("channel")
-    if channel is None:
-        channel = channel_of(user_agent)
-    elif channel not in gateways.CHANNELS:
-        raise AppError(Codes.MALFORMED, "channel 须为 desktop 或 mobile / desktop or mobile")
-    return PaymentRequest(beili=beili, price=price, gateway=gateway, channel=channel)
-
-
-def payment_create(
-    *, account: Account, body: dict, user_agent: str = "", client_ip: str | None = None
-) -> dict:
-    """Pay the account's settlement (POST /api/payment/); returns the answer's data."""
-    request = parse_payment(body, user_agent=user_agent)
+    request = PaymentRequest(
+        beili=beili, price=price, gateway=gateway, channel=channel or channel_of(user_agent)
+    )
     settlement = settlement_store.settlement_read(account.pk)
     if not settlement.lines:
         raise AppError(Codes.PAYMENT_EMPTY)
@@ -102,11 +85,23 @@ def payment_create(
             # Asked of the gateway before the commit: if it refuses (1048), nothing was written.
             # WeChat's answer comes back within WECHAT_TIMEOUT; only this account's row waits.
             action = _start_payment(order, request=request, client_ip=client_ip)
-    except IntegrityError as exc:
-        # Another request paid this very settlement state first (order_one_per_settlement_state).
-        raise AppError(Codes.PAYMENT_EMPTY, "该结算已支付 / this settlement was paid") from exc
+    except (IntegrityError, _AlreadyPaid) as exc:
+        # This very settlement state was paid (by a racing request, or earlier by one whose
+        # clearing failed): clear it now, and point at its order, so the next read is empty
+        # instead of a stale settlement that can never be paid.
+        _clear_settlement(account.pk, settlement.version)
+        paid = Order.objects.filter(account=account, settlement_token=settlement.version).first()
+        raise AppError(
+            Codes.PAYMENT_EMPTY,
+            "该结算已支付,已清空 / this settlement was paid; it is cleared now",
+            data={"order_number": paid.order_number if paid else None},
+        ) from exc
     _clear_settlement(account.pk, settlement.version)
     return _answer(order, action)
+
+
+class _AlreadyPaid(Exception):
+    """An order already holds this settlement state."""
 
 
 def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -> Order:
@@ -114,26 +109,31 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
     # Under the account lock: a settlement state already paid is gone, whatever else changed.
     # (The unique order_one_per_settlement_state constraint backs this up.)
     if Order.objects.filter(account=locked, settlement_token=settlement.version).exists():
-        raise AppError(Codes.PAYMENT_EMPTY, "该结算已支付 / this settlement was paid")
+        raise _AlreadyPaid
     if request.beili > locked.balance:
         raise AppError(Codes.PAYMENT_NOT_ENOUGH_BEILI, data={"balance": locked.balance})
 
     course_ids = settlement.course_ids
     courses = courses_with_policies(course_ids)
-    priced = settlement_price(settlement)
-    chosen = {cid: rid for cid, rid in priced.course_choices.items() if rid is not None}
-    chosen_ids = [*chosen.values(), *([priced.global_choice] if priced.global_choice else [])]
+    # The coupons the settlement names as chosen, locked (of=self: the records are the payment's;
+    # their rule's row is shared by every holder). One no longer unused is priced as not chosen,
+    # as reading the settlement shows it.
+    stored = _stored_choices(settlement)
     records = {
         r.pk: r
-        for r in CouponRecord.objects.select_for_update()
-        .filter(pk__in=chosen_ids, account=locked)
+        for r in CouponRecord.objects.select_for_update(of=("self",))
+        .filter(pk__in=stored, account=locked)
         .select_related("coupon")
     }
     today = timezone.localdate()
-    for rid in chosen_ids:
-        record = records.get(rid)
-        if record is None or record.effective_status(today) != CouponRecord.STATUS_UNUSED:
-            raise AppError(Codes.PAYMENT_COUPON_GONE)
+    gone = {}
+    for rid in stored:
+        status = records[rid].effective_status(today) if rid in records else None
+        if (reason := gone_reason(status)) is not None:
+            gone[rid] = reason
+    priced = settlement_price(settlement, gone=gone)
+    chosen = {cid: rid for cid, rid in priced.course_choices.items() if rid is not None}
+    chosen_ids = [*chosen.values(), *([priced.global_choice] if priced.global_choice else [])]
 
     policies, lines = {}, []
     for settled in settlement.lines:
@@ -162,7 +162,11 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
 
     split = split_payment(quote.payable, request.beili, settings.BEILI_PER_YUAN)
     if split.money != request.price:
-        raise AppError(Codes.PAYMENT_PRICE_MISMATCH, data={"price": f"{split.money:.2f}"})
+        # A coupon the settlement still names as chosen was used or expired in the database:
+        # 1043 (the client priced with it). Reading the settlement shows it dropped, and paying
+        # that price goes through: no 1043 loop.
+        error = Codes.PAYMENT_COUPON_GONE if gone else None
+        raise AppError(error or Codes.PAYMENT_PRICE_MISMATCH, data={"price": f"{split.money:.2f}"})
 
     now = timezone.now()
     paid = split.money == 0
@@ -200,6 +204,7 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
             transaction_type=TransactionRecord.TYPE_SPEND,
             memo=f"订单 {order.order_number}",
             order=order,
+            account_locked=True,
         )
     return order
 
@@ -225,6 +230,11 @@ def _start_payment(
         order.code_url = action.code_url
         order.save(update_fields=["code_url"])
     return action
+
+
+def _stored_choices(settlement: Settlement) -> set[int]:
+    chosen = {line.default_course_coupon_id for line in settlement.lines}
+    return {rid for rid in (*chosen, settlement.default_global_coupon_id) if rid is not None}
 
 
 def _clear_settlement(account_id: int, version: str | None) -> None:
@@ -266,34 +276,84 @@ def fingerprint(body) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _lease(now):
+    return now + timedelta(seconds=settings.IDEMPOTENCY_LEASE_SECONDS)
+
+
+def _take_key(
+    *, account: Account, key: str, digest: str
+) -> tuple[IdempotencyKey | None, dict | None]:
+    """Lease the key to this request: (entry, None) to run, or (None, first answer) to repeat it.
+
+    1044 for another body, 1046 while another request's lease runs. A key past IDEMPOTENCY_TTL,
+    or in progress past its lease (its worker died), is taken over in one conditional UPDATE, so
+    two retries racing for a dead lease cannot both win it.
+    """
+    now = timezone.now()
+    owner = uuid.uuid4().hex
+    try:
+        with transaction.atomic():
+            entry = IdempotencyKey.objects.create(
+                account=account, key=key, fingerprint=digest, owner=owner, lease_until=_lease(now)
+            )
+        return entry, None
+    except IntegrityError:
+        pass
+    existing = IdempotencyKey.objects.filter(account=account, key=key).first()
+    if existing is None:  # its first request was refused and let it go meanwhile: retry then
+        raise AppError(Codes.PAYMENT_IN_PROGRESS)
+    expired = existing.created < now - IDEMPOTENCY_TTL
+    if not expired:
+        if existing.fingerprint != digest:
+            raise AppError(Codes.PAYMENT_IDEMPOTENCY_MISMATCH)
+        if existing.response is not None:
+            return None, existing.response
+        if existing.lease_until is not None and existing.lease_until > now:
+            raise AppError(Codes.PAYMENT_IN_PROGRESS)
+        logger.warning("Idempotency-Key %s of account %s: lease expired, retrying", key, account.pk)
+    taken = IdempotencyKey.objects.filter(pk=existing.pk, owner=existing.owner).update(
+        owner=owner,
+        fingerprint=digest,
+        response=None,
+        created=now if expired else existing.created,
+        lease_until=_lease(now),
+    )
+    if not taken:  # another retry took it first
+        raise AppError(Codes.PAYMENT_IN_PROGRESS)
+    existing.owner = owner
+    return existing, None
+
+
 def idempotent(*, account: Account, key: str | None, body, run):
     """Run `run()` once per (account, key): a repeat with the same body gets the first answer,
-    another body is 1044, a repeat while the first still runs is 1046. Business refusals are not
-    kept, so a corrected retry with the same key runs again. Keys live 24 hours."""
+    another body is 1044, a repeat while the first still runs (within its lease of
+    IDEMPOTENCY_LEASE_SECONDS) is 1046, and a retry after the lease runs again. Business refusals
+    are not kept, so a corrected retry with the same key runs again. Answers are kept 24 hours;
+    `idempotency_keys_clear` (the `clear_idempotency_keys` command) deletes older keys."""
     if not key:
         return run()
     if len(key) > 255:
         raise AppError(Codes.MALFORMED, "Idempotency-Key 过长 / too long")
-    digest = fingerprint(body)
-    IdempotencyKey.objects.filter(
-        account=account, key=key, created__lt=timezone.now() - IDEMPOTENCY_TTL
-    ).delete()
-    try:
-        with transaction.atomic():
-            entry = IdempotencyKey.objects.create(account=account, key=key, fingerprint=digest)
-    except IntegrityError:
-        existing = IdempotencyKey.objects.filter(account=account, key=key).first()
-        if existing is None:  # expired and deleted between our two statements
-            raise AppError(Codes.PAYMENT_IN_PROGRESS) from None
-        if existing.fingerprint != digest:
-            raise AppError(Codes.PAYMENT_IDEMPOTENCY_MISMATCH) from None
-        if existing.response is None:
-            raise AppError(Codes.PAYMENT_IN_PROGRESS) from None
-        return existing.response
+    entry, answer = _take_key(account=account, key=key, digest=fingerprint(body))
+    if entry is None:
+        return answer
+    mine = IdempotencyKey.objects.filter(pk=entry.pk, owner=entry.owner)  # fenced by the lease
     try:
         result = run()
     except BaseException:
-        entry.delete()
+        mine.delete()
         raise
-    IdempotencyKey.objects.filter(pk=entry.pk).update(response=result)
+    if not mine.filter(response__isnull=True).update(response=result, lease_until=None):
+        # Our lease ran out and a retry owns the key now: its answer is the key's, not ours.
+        logger.warning(
+            "Idempotency-Key %s of account %s: finished after its lease", key, account.pk
+        )
     return result
+
+
+def idempotency_keys_clear(*, now=None) -> int:
+    """Delete keys older than IDEMPOTENCY_TTL (their answers are no longer repeated); the number
+    deleted. Run on a schedule (`manage.py clear_idempotency_keys`); safe on several hosts."""
+    now = now or timezone.now()
+    deleted, _ = IdempotencyKey.objects.filter(created__lt=now - IDEMPOTENCY_TTL).delete()
+    return deleted

@@ -7,13 +7,20 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.utils.html import escape
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from pay import gateways, order_selectors, order_services, payment_services
 from pay.qr import qr_svg_data_uri
-from pay.serializers import OrderSerializer, PaymentResultSerializer, PaymentSerializer
+from pay.serializers import (
+    OrderPageSerializer,
+    OrderPaySerializer,
+    OrderSerializer,
+    PaymentResultSerializer,
+    PaymentSerializer,
+)
 from utils.errors import AppError, Codes
 from utils.request import body_of
 from utils.response import ok
@@ -32,13 +39,18 @@ class PaymentView(APIView):
     )
     def post(self, request):
         body = body_of(request)
+        payment = PaymentSerializer(data=body)
+        payment.is_valid(raise_exception=True)  # 1002 before a key is taken or a row is read
         data = payment_services.idempotent(
             account=request.user,
             key=request.headers.get("Idempotency-Key"),
             body=body,
             run=lambda: payment_services.payment_create(
                 account=request.user,
-                body=body,
+                beili=payment.validated_data["balance"],
+                price=payment.validated_data["price"],
+                gateway=payment.validated_data["gateway"],
+                channel=payment.validated_data.get("channel"),
                 user_agent=request.headers.get("User-Agent", ""),
                 client_ip=request.META.get("REMOTE_ADDR"),
             ),
@@ -149,12 +161,37 @@ class DevGatewayView(APIView):
         return ok({"order_number": order.order_number, "status": order.status})
 
 
+class OrderPagination(PageNumberPagination):
+    """`?page=` (from 1) and `?page_size=` (default 20, at most 100); a page past the last is
+    1006/404."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
 class OrderListView(APIView):
-    @extend_schema(responses={200: envelope("OrderListEnvelope", OrderSerializer, many=True)})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("page", int, description="from 1"),
+            OpenApiParameter("page_size", int, description="default 20, at most 100"),
+        ],
+        responses={200: envelope("OrderPageEnvelope", OrderPageSerializer), 404: ERROR_ENVELOPE},
+    )
     def get(self, request):
-        orders = order_selectors.orders_of(account_id=request.user.pk)
-        # The list links an order to scan to its payment screen; only that draws the code.
-        return ok(OrderSerializer(orders, many=True, context={"qr_code": False}).data)
+        paginator = OrderPagination()
+        orders = paginator.paginate_queryset(
+            order_selectors.orders_of(account_id=request.user.pk), request, view=self
+        )
+        return ok(
+            {
+                "count": paginator.page.paginator.count,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+                # The list links an order to scan to its payment screen; only that draws the code.
+                "results": OrderSerializer(orders, many=True, context={"qr_code": False}).data,
+            }
+        )
 
 
 class OrderDetailView(APIView):
@@ -172,3 +209,12 @@ class OrderCancelView(APIView):
         order_services.order_cancel(account_id=request.user.pk, order_number=order_number)
         order = order_selectors.order_of(account_id=request.user.pk, order_number=order_number)
         return ok(OrderSerializer(order).data)
+
+
+class OrderPayView(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: envelope("OrderPayEnvelope", OrderPaySerializer), 404: ERROR_ENVELOPE},
+    )
+    def post(self, request, order_number):
+        return ok(order_services.order_pay(account_id=request.user.pk, order_number=order_number))

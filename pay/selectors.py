@@ -75,6 +75,41 @@ def claimable_rules(*, account_id: int, today: date | None = None) -> list[dict]
     return [{"rule": rule, "held": rule.held} for rule in rules]
 
 
+_GONE_REASONS = {
+    CouponRecord.STATUS_USED: "已使用 / used",
+    CouponRecord.STATUS_EXPIRED: "已过期 / expired",
+}
+
+
+def records_gone(*, account_id: int, record_ids) -> dict[int, str]:
+    """Of these coupon records, those the account no longer holds unused (used by an order,
+    written 已过期, or no longer its own): record id -> why. One SQL query whatever their number.
+
+    A settlement keeps copies of its coupons in Redis; this is what the database says now. (Dates
+    need no query: the copies carry them.)
+    """
+    ids = {int(record_id) for record_id in record_ids}
+    if not ids:
+        return {}
+    statuses = dict(
+        CouponRecord.objects.filter(pk__in=ids, account_id=account_id).values_list("pk", "status")
+    )
+    gone = {}
+    for record_id in ids:
+        if (reason := gone_reason(statuses.get(record_id))) is not None:
+            gone[record_id] = reason
+    return gone
+
+
+def gone_reason(status: int | None) -> str | None:
+    """Why a held coupon of this status (None: not held) can no longer be used; None if unused."""
+    if status is None:
+        return "优惠券已不存在 / no longer held"
+    if status != CouponRecord.STATUS_UNUSED:
+        return _GONE_REASONS.get(status, "不可用 / not usable")
+    return None
+
+
 def usable_record_query(*, account_id: int) -> QuerySet[CouponRecord]:
     return CouponRecord.objects.filter(
         account_id=account_id, status=CouponRecord.STATUS_UNUSED

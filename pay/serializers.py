@@ -1,5 +1,6 @@
 """Request parsers and response shapes for coupons (and the coupon object API.md defines)."""
 
+import re
 from decimal import Decimal
 
 from django.utils import timezone
@@ -8,8 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pay import gateways
-from pay.gateways.base import pay_deadline
-from pay.models import Coupon
+from pay.models import Coupon, Order
 from pay.qr import qr_svg_data_uri
 from pay.selectors import HeldCoupon, held_coupon
 from utils.ids import IdField
@@ -124,7 +124,7 @@ class WalletQuerySerializer(serializers.Serializer):
 
 
 class CodeField(serializers.CharField):
-    """A code as typed: a JSON string only (a number is not a code someone typed)."""
+    """A code or name as typed: a JSON string only (a number is not a code someone typed)."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -370,14 +370,93 @@ class SettlementDeleteSerializer(serializers.Serializer):
 # --- Payment and orders ---------------------------------------------------------------------
 
 
+_AMOUNT = Order._meta.get_field("actual_amount")
+MONEY_INTEGER_DIGITS = _AMOUNT.max_digits - _AMOUNT.decimal_places
+MONEY_MAX = Decimal(f"{'9' * MONEY_INTEGER_DIGITS}.{'9' * _AMOUNT.decimal_places}")
+# Plain decimal digits only: no sign (so no negative zero), no exponent, no NaN or Infinity,
+# never more digits than the money columns hold. Checked on the text before any Decimal exists,
+# so no arithmetic context can overflow on what a client sends.
+_MONEY_TEXT = re.compile(
+    rf"[0-9]{{1,{MONEY_INTEGER_DIGITS}}}(?:\.[0-9]{{1,{_AMOUNT.decimal_places}}})?", re.ASCII
+)
+BEILI_MAX = 2**31 - 1  # Account.balance is a PositiveIntegerField: nobody can hold more
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "pattern": f"^{_MONEY_TEXT.pattern}$"},
+            {"type": "number", "minimum": 0, "maximum": float(MONEY_MAX), "multipleOf": 0.01},
+        ],
+        "description": 'an amount, e.g. "78.00" (at most two decimals)',
+    }
+)
+class MoneyField(serializers.Field):
+    """An amount of money sent by a client: a string or a JSON number of plain digits with at
+    most two decimals, no larger than the money columns hold (99999999.99). Exponents ("1e30"),
+    NaN, Infinity, signs (negative zero included) and longer numbers are 1002."""
+
+    default_error_messages = {
+        "invalid": "须为两位小数以内的金额 / an amount with at most two decimals"
+    }
+
+    def to_internal_value(self, data) -> Decimal:
+        if isinstance(data, bool) or not isinstance(data, str | int | float):
+            self.fail("invalid")
+        if isinstance(data, int) and not 0 <= data <= MONEY_MAX:
+            self.fail("invalid")  # before str(): a huge int is refused without being printed
+        text = data.strip() if isinstance(data, str) else str(data)
+        if len(text) > 32 or not _MONEY_TEXT.fullmatch(text):
+            self.fail("invalid")
+        return Decimal(text).quantize(Decimal("0.01"))
+
+    def to_representation(self, value) -> str:
+        return f"{value:.2f}"
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 0, "maximum": BEILI_MAX},
+            {"type": "string", "pattern": "^[0-9]{1,10}$"},
+        ],
+        "description": "贝里, an integer (or a numeric string)",
+    }
+)
+class BeiliField(serializers.Field):
+    """贝里 sent by a client: an integer (or a string of digits, as the seed's forms send it)
+    from 0 to what an account can hold. Floats (even 3.0), booleans and larger numbers are 1002."""
+
+    default_error_messages = {"invalid": "须为非负整数 / an integer >= 0"}
+
+    def to_internal_value(self, data) -> int:
+        if isinstance(data, str):
+            text = data.strip()
+            if not text.isascii() or not text.isdecimal() or len(text) > 10:
+                self.fail("invalid")
+            data = int(text)
+        elif isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        if not 0 <= data <= BEILI_MAX:
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value) -> int:
+        return int(value)
+
+
 class PaymentSerializer(serializers.Serializer):
-    balance = serializers.IntegerField(min_value=0, required=False, help_text="贝里 to spend")
-    price = serializers.CharField(help_text='money to pay after 贝里, e.g. "78.00"')
-    gateway = serializers.ChoiceField(
-        choices=gateways.NAMES,
+    """POST /api/payment/'s body, parsed once here: the service gets typed values."""
+
+    balance = BeiliField(required=False, default=0, help_text="贝里 to spend")
+    price = MoneyField(help_text='money to pay after 贝里, e.g. "78.00"')
+    gateway = CodeField(
         required=False,
-        help_text="who takes the money left after 贝里 (default alipay); unknown or not "
-        "configured: 1047",
+        default=gateways.DEFAULT,
+        allow_blank=True,
+        max_length=64,
+        help_text='who takes the money left after 贝里: "alipay" (default) or "wechat"; any '
+        "other name, or one not configured: 1047",
     )
     channel = serializers.ChoiceField(
         choices=gateways.CHANNELS,
@@ -422,21 +501,17 @@ class OrderSerializer(serializers.Serializer):
     pay_time = serializers.DateTimeField(allow_null=True)
     cancel_time = serializers.DateTimeField(allow_null=True)
     can_cancel = serializers.BooleanField(help_text="POST .../cancel/ would succeed now")
+    can_pay = serializers.BooleanField(help_text="POST .../pay/ would hand out where to pay now")
     gateway = serializers.SerializerMethodField(help_text="alipay, wechat, or null")
     pay_deadline = serializers.SerializerMethodField(help_text="an unpaid order times out then")
-    pay_url = serializers.SerializerMethodField(help_text="where to pay an unpaid order")
-    code_url = serializers.SerializerMethodField(help_text="WeChat Native: what to scan")
+    code_url = serializers.SerializerMethodField(
+        help_text="WeChat Native: what to scan (kept on the order); null otherwise"
+    )
     qr_code = serializers.SerializerMethodField(
         help_text="code_url as a QR code (SVG data URI); null in the list (see the order)"
     )
     details = OrderDetailSerializer(many=True)
     coupons = serializers.SerializerMethodField(help_text="the coupons this order used")
-
-    def _action(self, order) -> "gateways.PayAction | None":
-        cache = self.context.setdefault("pay_actions", {})
-        if order.pk not in cache:
-            cache[order.pk] = gateways.pay_action(order)
-        return cache[order.pk]
 
     @extend_schema_field(serializers.ChoiceField(choices=gateways.NAMES, allow_null=True))
     def get_gateway(self, order) -> str | None:
@@ -446,24 +521,20 @@ class OrderSerializer(serializers.Serializer):
     def get_pay_deadline(self, order):
         if order.status != order.STATUS_UNPAID:
             return None
-        return serializers.DateTimeField().to_representation(pay_deadline(order))
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_pay_url(self, order) -> str | None:
-        action = self._action(order)
-        return action.pay_url if action else None
+        return serializers.DateTimeField().to_representation(order.pay_deadline)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_code_url(self, order) -> str | None:
-        action = self._action(order)
-        return action.code_url if action else None
+        # Only the code the gateway handed out and the order keeps: nothing is signed or asked
+        # of a gateway while orders render (POST .../pay/ does that for one order).
+        return order.code_url or None if order.can_pay else None
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_qr_code(self, order) -> str | None:
-        if not self.context.get("qr_code", True):
+        code_url = self.get_code_url(order)
+        if not code_url or not self.context.get("qr_code", True):
             return None
-        action = self._action(order)
-        return qr_svg_data_uri(action.code_url) if action and action.code_url else None
+        return qr_svg_data_uri(code_url)
 
     @extend_schema_field(WalletCouponSerializer(many=True))
     def get_coupons(self, order) -> list[dict]:
@@ -472,3 +543,24 @@ class OrderSerializer(serializers.Serializer):
             wallet_payload(held_coupon(record, today), today)
             for record in order.coupon_records.all()
         ]
+
+
+class OrderPageSerializer(serializers.Serializer):
+    """GET /api/orders/'s data: one page of the account's orders, newest first."""
+
+    count = serializers.IntegerField(help_text="orders in all pages")
+    next = serializers.CharField(allow_null=True, help_text="URL of the next page")
+    previous = serializers.CharField(allow_null=True, help_text="URL of the previous page")
+    results = OrderSerializer(many=True)
+
+
+class OrderPaySerializer(serializers.Serializer):
+    order_number = serializers.CharField()
+    actual_amount = serializers.CharField()
+    gateway = serializers.ChoiceField(choices=gateways.NAMES)
+    pay_url = serializers.CharField(
+        allow_null=True, help_text="signed now; open it in the browser (null: scan code_url)"
+    )
+    code_url = serializers.CharField(allow_null=True, help_text="WeChat Native: what to scan")
+    qr_code = serializers.CharField(allow_null=True, help_text="code_url as a QR code")
+    pay_deadline = serializers.DateTimeField()

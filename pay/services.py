@@ -36,16 +36,21 @@ def beili_change(
     transaction_type: int,
     memo: str = "",
     order: Order | None = None,
+    account_locked: bool = False,
 ) -> TransactionRecord:
     """Move `amount` 贝里 into (收入/退款) or out of (支出/提现) the account, with its ledger row.
 
-    Locks the account row (inside the caller's transaction when there is one). Refuses to go
-    below zero (1042).
+    Locks the account row (inside the caller's transaction when there is one), unless the caller
+    says `account_locked`: it selected `account` for update in this transaction, so its balance
+    is current. Refuses to go below zero (1042).
     """
     if amount <= 0:
         raise ValueError("amount must be positive")
     with transaction.atomic():
-        locked = Account.objects.select_for_update().only("id", "balance").get(pk=account.pk)
+        if account_locked:
+            locked = account
+        else:
+            locked = Account.objects.select_for_update().only("id", "balance").get(pk=account.pk)
         delta = amount if transaction_type in TransactionRecord.CREDITS else -amount
         if locked.balance + delta < 0:
             raise AppError(Codes.PAYMENT_NOT_ENOUGH_BEILI)

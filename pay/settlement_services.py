@@ -15,7 +15,7 @@ from course.models import Course
 from course.selectors import courses_with_policies
 from pay import settlement_store as store
 from pay.pricing import Line, Quote, Verdict, check_coupon, price_settlement
-from pay.selectors import HeldCoupon, settlement_coupons
+from pay.selectors import HeldCoupon, records_gone, settlement_coupons
 from pay.settlement_store import Settlement, SettlementLine, StoredCoupon
 from shopping import cart_store
 from shopping.cart_store import CartItem
@@ -42,25 +42,34 @@ class PricedSettlement:
 # --- Pricing a stored settlement -----------------------------------------------------------
 
 
+def _verdict(coupon: StoredCoupon, price, today: date, gone: dict[int, str]) -> Verdict:
+    if coupon.id in gone:
+        return Verdict(False, gone[coupon.id])
+    return check_coupon(coupon.terms, price, today)
+
+
 def settlement_price(
     settlement: Settlement,
     *,
     today: date | None = None,
     course_choices: dict[int, int | None] | None = None,
     global_choice=UNSET,
+    gone: dict[int, str] | None = None,
 ) -> PricedSettlement:
     """Price the settlement with its chosen coupons (or the given ones), today.
 
-    A chosen coupon that cannot be used now (expired since it was chosen, under a threshold) is
-    priced as not chosen, and its verdict says why.
+    A chosen coupon that cannot be used now (expired since it was chosen, under a threshold, or
+    in `gone`: used or expired in the database since, see `coupons_gone`) is priced as not
+    chosen, and its verdict says why.
     """
     today = today or timezone.localdate()
+    gone = gone or {}
     chosen = {line.course_id: line.default_course_coupon_id for line in settlement.lines}
     chosen.update(course_choices or {})
     lines, verdicts, effective = [], {}, {}
     for line in settlement.lines:
         verdicts[line.course_id] = {
-            rid: check_coupon(c.terms, line.price, today) for rid, c in line.course_coupons.items()
+            rid: _verdict(c, line.price, today, gone) for rid, c in line.course_coupons.items()
         }
         rid = chosen.get(line.course_id)
         usable = rid in line.course_coupons and verdicts[line.course_id][rid].usable
@@ -70,7 +79,7 @@ def settlement_price(
 
     subtotal = price_settlement(lines).payable
     global_verdicts = {
-        rid: check_coupon(c.terms, subtotal, today) for rid, c in settlement.global_coupons.items()
+        rid: _verdict(c, subtotal, today, gone) for rid, c in settlement.global_coupons.items()
     }
     global_id = settlement.default_global_coupon_id if global_choice is UNSET else global_choice
     global_usable = global_id in global_verdicts and global_verdicts[global_id].usable
@@ -85,8 +94,16 @@ def settlement_price(
     )
 
 
+def coupons_gone(account_id: int, settlement: Settlement) -> dict[int, str]:
+    """The settlement's coupons that the database says are no longer usable (one SQL query):
+    e.g. used by an order whose payment could not clear this settlement afterwards."""
+    record_ids = [rid for line in settlement.lines for rid in line.course_coupons]
+    return records_gone(account_id=account_id, record_ids=[*record_ids, *settlement.global_coupons])
+
+
 def settlement_get(*, account_id: int) -> PricedSettlement:
-    return settlement_price(store.settlement_read(account_id))
+    settlement = store.settlement_read(account_id)
+    return settlement_price(settlement, gone=coupons_gone(account_id, settlement))
 
 
 # --- POST: a new settlement from cart courses -----------------------------------------------
@@ -129,11 +146,29 @@ def _back_to_cart(line: SettlementLine) -> CartItem:
     )
 
 
+def _check_cart_room(account_id: int, returning: list[int], leaving: list[int]) -> None:
+    """1013 unless the cart keeps SHOPPING_CAR_LIMIT once `returning` courses come back from the
+    settlement and `leaving` ones go into it. A course already in the cart takes no new place.
+    Called inside a transaction that WATCHes the cart's index, so a racing add cannot slip in."""
+    if not returning:
+        return
+    count, present = cart_store.cart_count_and_members(account_id, returning)
+    after = count - len(set(leaving)) + len(set(returning) - present)
+    limit = settings.SHOPPING_CAR_LIMIT
+    if after > limit:
+        raise AppError(
+            Codes.CART_FULL,
+            f"购物车已满:退回的课程放不下(将有{after}门,上限{limit}门),课程仍在结算中心"
+            f" / the cart would hold {after} courses (limit {limit}); they stay in the settlement",
+        )
+
+
 def settlement_create(*, account_id: int, course_list) -> PricedSettlement:
     """Replace the settlement with these cart courses (API.md, POST /api/settlement/).
 
     A course already in the current settlement may be listed again (the user went back and
-    settles again): it keeps its policy. Old courses not listed go back to the cart.
+    settles again): it keeps its policy. Old courses not listed go back to the cart; 1013 (and
+    nothing changes) when the cart cannot take them within SHOPPING_CAR_LIMIT.
     """
     course_ids = parse_course_list(course_list)
     today = timezone.localdate()
@@ -174,6 +209,11 @@ def settlement_create(*, account_id: int, course_list) -> PricedSettlement:
         ]
         global_coupons = {held.id: StoredCoupon.from_held(held) for held in global_held}
         dropped = [line for line in old.lines if line.course_id not in chosen_policy]
+        _check_cart_room(
+            account_id,
+            returning=[line.course_id for line in dropped],
+            leaving=[cid for cid in course_ids if cid in cart],
+        )
 
         pipe.multi()
         store.queue_clear_all(pipe, account_id, old.course_ids)
@@ -228,9 +268,12 @@ def settlement_choose(*, account_id: int, body: dict) -> PricedSettlement:
         if coupon_choice is UNSET:
             raise AppError(Codes.SETTLEMENT_PATCH_FAILED, "没有要修改的优惠券 / nothing to change")
     today = timezone.localdate()
+    gone: dict[int, str] = {}
 
     def build(pipe):
         settlement = store.settlement_read(account_id)
+        gone.clear()
+        gone.update(coupons_gone(account_id, settlement))
         course_choices: dict[int, int | None] = {}
         if coupon_choice is not UNSET:
             line = settlement.line(course_id) if course_id is not None else None
@@ -240,7 +283,7 @@ def settlement_choose(*, account_id: int, body: dict) -> PricedSettlement:
                 coupon = line.course_coupons.get(coupon_choice)
                 if coupon is None:
                     raise AppError(Codes.SETTLEMENT_COURSE_COUPON)
-                verdict = check_coupon(coupon.terms, line.price, today)
+                verdict = _verdict(coupon, line.price, today, gone)
                 if not verdict.usable:
                     raise AppError(Codes.SETTLEMENT_COURSE_COUPON, verdict.reason)
             course_choices[course_id] = coupon_choice
@@ -249,7 +292,11 @@ def settlement_choose(*, account_id: int, body: dict) -> PricedSettlement:
             settlement.default_global_coupon_id if global_choice is UNSET else global_choice
         )
         priced = settlement_price(
-            settlement, today=today, course_choices=course_choices, global_choice=new_global
+            settlement,
+            today=today,
+            course_choices=course_choices,
+            global_choice=new_global,
+            gone=gone,
         )
         if new_global is not None:
             if new_global not in settlement.global_coupons:
@@ -268,7 +315,7 @@ def settlement_choose(*, account_id: int, body: dict) -> PricedSettlement:
         return priced
 
     priced = _run(store.watch_keys(account_id), build)
-    return settlement_price(_with_choices(priced), today=today)
+    return settlement_price(_with_choices(priced), today=today, gone=gone)
 
 
 def _with_choices(priced: PricedSettlement) -> Settlement:
@@ -286,14 +333,21 @@ def _with_choices(priced: PricedSettlement) -> Settlement:
 
 
 def settlement_clear(*, account_id: int, course_id=UNSET) -> PricedSettlement:
-    """Return one course (or, without `course_id`, every course) to the cart."""
+    """Return one course (or, without `course_id`, every course) to the cart.
+
+    1013 when the cart cannot take them within SHOPPING_CAR_LIMIT: nothing changes, they stay in
+    the settlement (the user makes room in the cart first)."""
     if course_id is not UNSET:
         course_id = parse_id(course_id)
         if course_id is None:
             raise AppError(Codes.MALFORMED, "course_id 须为课程id / course_id must be an id")
 
+    gone: dict[int, str] = {}
+
     def build(pipe):
         settlement = store.settlement_read(account_id)
+        gone.clear()
+        gone.update(coupons_gone(account_id, settlement))
         if course_id is UNSET:
             leaving = settlement.lines
         else:
@@ -302,12 +356,13 @@ def settlement_clear(*, account_id: int, course_id=UNSET) -> PricedSettlement:
                 raise AppError(Codes.SETTLEMENT_COURSE_INVALID)
             leaving = [line]
         staying = [line for line in settlement.lines if line not in leaving]
+        _check_cart_room(account_id, returning=[line.course_id for line in leaving], leaving=[])
         remaining = Settlement(
             staying,
             settlement.global_coupons if staying else {},
             settlement.default_global_coupon_id,
         )
-        priced = settlement_price(remaining) if staying else None
+        priced = settlement_price(remaining, gone=gone) if staying else None
 
         pipe.multi()
         if staying:
@@ -322,4 +377,5 @@ def settlement_clear(*, account_id: int, course_id=UNSET) -> PricedSettlement:
             return Settlement([], {}, None)
         return Settlement(staying, remaining.global_coupons, priced.global_choice)
 
-    return settlement_price(_run(store.watch_keys(account_id), build))
+    watch = [*store.watch_keys(account_id), *cart_store.watch_keys(account_id, [])]
+    return settlement_price(_run(watch, build), gone=gone)

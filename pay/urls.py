@@ -34,4 +34,5 @@ urlpatterns = [
         payment_views.OrderCancelView.as_view(),
         name="order-cancel",
     ),
+    path("orders/<str:order_number>/pay/", payment_views.OrderPayView.as_view(), name="order-pay"),
 ]

@@ -226,6 +226,8 @@ REDEEM_THROTTLE_RATE = os.environ.get("REDEEM_THROTTLE_RATE", "10/hour")  # wron
 SHOPPING_CAR_LIMIT = env_int("SHOPPING_CAR_LIMIT", 50)
 BEILI_PER_YUAN = env_int("BEILI_PER_YUAN", 10)
 ORDER_PAY_TIMEOUT = env_int("ORDER_PAY_TIMEOUT", 30 * 60)
+# An Idempotency-Key in progress is a lease: past it (a worker killed mid-request) a retry runs.
+IDEMPOTENCY_LEASE_SECONDS = env_int("IDEMPOTENCY_LEASE_SECONDS", 30)
 
 LOGGING = {
     "version": 1,

@@ -237,6 +237,24 @@ def cart_count(user_id: int) -> int:
     return int(get_redis().scard(keys.cart_index(user_id)))
 
 
+def cart_count_and_members(user_id: int, course_ids: Iterable[int]) -> tuple[int, set[int]]:
+    """How many courses the cart holds, and which of these it holds (the index; one round trip).
+
+    For a caller that adds courses in its own transaction (courses going back from the
+    settlement) and must keep the cart's limit: WATCH `watch_keys(user_id, ...)` first.
+    """
+    ids = sorted({int(course_id) for course_id in course_ids})
+    index = keys.cart_index(user_id)
+    with get_redis().pipeline(transaction=False) as pipe:
+        pipe.scard(index)
+        for course_id in ids:
+            pipe.sismember(index, str(course_id))
+        count, *present = pipe.execute()
+    return int(count), {
+        course_id for course_id, is_member in zip(ids, present, strict=True) if is_member
+    }
+
+
 # --- writes for a caller's transaction ------------------------------------------------------
 
 

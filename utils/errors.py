@@ -68,6 +68,7 @@ class Codes:
     ORDER_NOT_FOUND = ErrorCode(1050, "订单不存在 / no such order", 404)
     ORDER_NOT_CANCELLABLE = ErrorCode(1051, "订单当前状态不可取消 / order cannot be cancelled")
     ORDER_NOT_REFUNDABLE = ErrorCode(1052, "订单不可申请退款 / a refund cannot be asked for")
+    ORDER_NOT_PAYABLE = ErrorCode(1053, "订单当前状态不可支付 / order cannot be paid now")
 
 
 REGISTRY: dict[int, ErrorCode] = {

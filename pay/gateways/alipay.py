@@ -8,7 +8,7 @@ Without ALIPAY_APP_ID and both keys, `page_pay_url` points at the local developm
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,7 +17,6 @@ from alipay import AliPay
 from alipay.exceptions import AliPayException
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
 from pay.gateways import base, dev
 from utils.errors import AppError, Codes
@@ -85,20 +84,6 @@ def page_pay_url(
         **extra,
     )
     return f"{gateway()}?{query}"
-
-
-def order_pay_url(order) -> str | None:
-    """Where the browser pays an unpaid order; None once it no longer waits for money, that is
-    once paid or cancelled, or past ORDER_PAY_TIMEOUT even before the timeout job has run."""
-    deadline = order.date + timedelta(seconds=settings.ORDER_PAY_TIMEOUT)
-    if order.status != order.STATUS_UNPAID or timezone.now() >= deadline:
-        return None
-    return page_pay_url(
-        order_number=order.order_number,
-        amount=order.actual_amount,
-        subject=f"路飞学城订单 {order.order_number}",
-        expires_at=deadline,
-    )
 
 
 @dataclass(frozen=True)

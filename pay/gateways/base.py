@@ -6,11 +6,9 @@ notification that does not verify is AppError 1045.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from typing import Protocol
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 DESKTOP, MOBILE = "desktop", "mobile"
@@ -62,8 +60,8 @@ class Gateway(Protocol):
 
 
 def pay_deadline(order):
-    """The moment an unpaid order times out (ORDER_PAY_TIMEOUT after it was made)."""
-    return order.date + timedelta(seconds=settings.ORDER_PAY_TIMEOUT)
+    """The moment an unpaid order times out (`Order.pay_deadline`, the one definition)."""
+    return order.pay_deadline
 
 
 def subject(order) -> str:

@@ -3,6 +3,7 @@ gateway path, over the demo data (`load_demo`)."""
 
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -180,6 +181,44 @@ def test_a_user_pays_the_rest_through_the_gateway_page(page, shot, demo, setting
     expect(card.get_by_test_id("order-status")).to_have_text("交易成功")
     expect(page.get_by_test_id("flash-ok")).to_contain_text(f"订单 {order.order_number} 已支付")
     shot("paid-order")
+
+
+def test_the_orders_screen_pages_and_pays_an_unpaid_order_from_its_card(page, shot, demo, settings):
+    # Given 21 orders of wusir, the newest unpaid, and the development gateway
+    settings.DEBUG = True
+    settings.ALIPAY_APP_ID = ""
+    wusir = Account.objects.get(username="wusir")
+    for i in range(21):
+        Order.objects.create(
+            payment_type=Order.PAY_ALIPAY,
+            order_number=f"O-E2E-{i:02d}",
+            account=wusir,
+            actual_amount=Decimal("10.00"),
+            status=Order.STATUS_UNPAID if i == 20 else Order.STATUS_CANCELLED,
+        )
+    log_in(page, "wusir", "wusir-demo-123")
+
+    # When wusir opens the orders: the newest 20, then the last one on page 2
+    nav(page, "我的订单")
+    expect(page.locator("article.order")).to_have_count(20)
+    expect(page.get_by_test_id("orders-pager")).to_contain_text("共 21 个订单")
+    shot("orders-page-1")
+    page.get_by_test_id("orders-pager").get_by_role("link", name="下一页").click()
+    expect(page.locator("article.order")).to_have_count(1)
+    expect(page.locator('article[data-order="O-E2E-00"]')).to_be_visible()
+    page.get_by_test_id("orders-pager").get_by_role("link", name="上一页").click()
+
+    # And pays the unpaid one from its card
+    card = page.locator('article[data-order="O-E2E-20"]')
+    card.get_by_role("button", name="去支付").click()
+    expect(page.get_by_role("heading", name="支付宝(开发)")).to_be_visible()
+    page.get_by_role("button", name="确认支付 / pay").click()
+
+    # Then the order is paid, and the cancelled ones offer no payment
+    card = page.locator('article[data-order="O-E2E-20"]')
+    expect(card.get_by_test_id("order-status")).to_have_text("交易成功")
+    expect(page.get_by_role("button", name="去支付")).to_have_count(0)
+    shot("orders-paid")
 
 
 def test_the_cart_changes_periods_removes_courses_and_takes_them_back(page, shot, demo):

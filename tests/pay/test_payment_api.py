@@ -2,9 +2,12 @@
 
 from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from pay.gateways import dev
@@ -68,6 +71,49 @@ def test_malformed_payment_bodies_are_1002(auth_api, python, checkout, body):
     assert response.json()["code"] == 1002
 
 
+@pytest.mark.parametrize(
+    "raw_price",
+    ['"1e30"', "1e+30", '"1E+27"', '"' + "9" * 5000 + '"', '"NaN"', '"Infinity"', '"-Infinity"',
+     "1e400", '"-0"', '"-0.00"', "-0.0", '"9.9E+1"', '"+99.00"', '"100000000.00"', "100000000",
+     '"٩٩"', '" "', '"0x63"', "0.30000000000000004", "[99]"],
+)  # fmt: skip
+def test_a_price_beyond_what_money_columns_hold_or_not_plain_digits_is_1002(
+    auth_api, python, checkout, raw_price
+):
+    checkout(auth_api, python)
+    raw = f'{{"balance": 0, "price": {raw_price}}}'
+    response = auth_api.generic("POST", "/api/payment/", raw, content_type="application/json")
+    assert (response.status_code, response.json()["code"]) == (400, 1002)
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "raw_balance",
+    ["2147483648", "1" + "0" * 30, '"1' + "0" * 30 + '"', "1e30", "3.0", "true", "false",
+     '"3.0"', '"-1"', '"٣"', "null", "{}"],
+)  # fmt: skip
+def test_a_balance_that_is_not_a_holdable_integer_is_1002(auth_api, python, checkout, raw_balance):
+    checkout(auth_api, python)
+    raw = f'{{"balance": {raw_balance}, "price": "99.00"}}'
+    response = auth_api.generic("POST", "/api/payment/", raw, content_type="application/json")
+    assert (response.status_code, response.json()["code"]) == (400, 1002)
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("price", ["99", "99.0", " 99.00 ", 99, 99.0, "00099.00"])
+def test_a_price_in_plain_digits_as_string_or_number_is_accepted(auth_api, python, checkout, price):
+    checkout(auth_api, python)
+    body = auth_api.post("/api/payment/", {"price": price}, format="json").json()
+    assert body["code"] == 1000
+    assert body["data"]["actual_amount"] == "99.00"
+
+
+def test_a_malformed_payment_does_not_take_its_idempotency_key(auth_api, python, checkout):
+    checkout(auth_api, python)
+    assert pay(auth_api, price="1e30", key="k-1").status_code == 400
+    assert not IdempotencyKey.objects.exists()
+
+
 def test_paying_all_with_beili_makes_a_paid_order(
     auth_api, account, python, django_course, checkout, fund, make_coupon, give_coupon
 ):
@@ -129,7 +175,8 @@ def test_a_coupon_used_since_it_was_chosen_is_1043(
     record = give_coupon(account, make_coupon())
     checkout(auth_api, python, global_coupon=record)
     CouponRecord.objects.filter(pk=record.pk).update(status=1, used_time=timezone.now())
-    assert pay(auth_api, price="89.00").json()["code"] == 1043
+    body = pay(auth_api, price="89.00").json()
+    assert (body["code"], body["data"]) == (1043, {"price": "99.00"})
     assert not Order.objects.exists()
 
 
@@ -164,11 +211,99 @@ def test_a_retry_while_the_first_request_runs_is_1046(auth_api, account, python,
 
     checkout(auth_api, python)
     IdempotencyKey.objects.create(
-        account=account, key="k-1", fingerprint=fingerprint({"balance": 0, "price": "99.00"})
+        account=account,
+        key="k-1",
+        fingerprint=fingerprint({"balance": 0, "price": "99.00"}),
+        owner="another-request",
+        lease_until=timezone.now() + timedelta(seconds=30),
     )
     response = pay(auth_api, price="99.00", key="k-1")
     assert response.status_code == 409
     assert response.json()["code"] == 1046
+
+
+def test_a_retry_after_the_lease_of_a_killed_request_runs(auth_api, account, python, checkout):
+    from pay.payment_services import fingerprint
+
+    # Given a key whose request was killed mid-way (in progress, its lease run out)
+    checkout(auth_api, python)
+    IdempotencyKey.objects.create(
+        account=account,
+        key="k-1",
+        fingerprint=fingerprint({"balance": 0, "price": "99.00"}),
+        owner="killed-worker",
+        lease_until=timezone.now() - timedelta(seconds=1),
+    )
+    # When the client retries with the same key and body
+    body = pay(auth_api, price="99.00", key="k-1").json()
+    # Then the payment runs, and its answer is the key's from now on
+    assert body["code"] == 1000
+    assert Order.objects.count() == 1
+    assert IdempotencyKey.objects.get(key="k-1").response == body["data"]
+    assert pay(auth_api, price="99.00", key="k-1").json() == body
+
+
+def test_the_lease_lasts_idempotency_lease_seconds(account, settings):
+    from pay import payment_services
+
+    settings.IDEMPOTENCY_LEASE_SECONDS = 5
+    before = timezone.now()
+    entry, _ = payment_services._take_key(account=account, key="k-1", digest="d")
+    assert (
+        before + timedelta(seconds=5) <= entry.lease_until <= timezone.now() + timedelta(seconds=5)
+    )
+
+
+def test_a_stale_finisher_does_not_overwrite_the_answer_of_the_retry_that_took_its_key(account):
+    from pay.payment_services import idempotent
+
+    def first_run_outlives_its_lease():
+        IdempotencyKey.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
+        retried = idempotent(account=account, key="k-1", body={}, run=lambda: {"by": "retry"})
+        assert retried == {"by": "retry"}
+        return {"by": "first"}
+
+    assert idempotent(account=account, key="k-1", body={}, run=first_run_outlives_its_lease) == {
+        "by": "first"
+    }
+    assert IdempotencyKey.objects.get(key="k-1").response == {"by": "retry"}
+    assert idempotent(account=account, key="k-1", body={}, run=lambda: {"by": "third"}) == {
+        "by": "retry"
+    }
+
+
+def test_a_stale_finisher_that_fails_does_not_delete_the_key_a_retry_took(account):
+    from pay.payment_services import idempotent
+
+    def first_run_outlives_its_lease_then_fails():
+        IdempotencyKey.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
+        idempotent(account=account, key="k-1", body={}, run=lambda: {"by": "retry"})
+        raise RuntimeError("the stale request fails late")
+
+    with pytest.raises(RuntimeError):
+        idempotent(account=account, key="k-1", body={}, run=first_run_outlives_its_lease_then_fails)
+    assert IdempotencyKey.objects.get(key="k-1").response == {"by": "retry"}
+
+
+def test_a_keyed_payment_spends_no_query_on_deleting_expired_keys(auth_api, python, checkout):
+    checkout(auth_api, python)
+    with CaptureQueriesContext(connection) as queries:
+        assert pay(auth_api, price="99.00", key="k-1").json()["code"] == 1000
+    deletes = [q["sql"] for q in queries if q["sql"].startswith("DELETE")]
+    assert deletes == []
+
+
+def test_clear_idempotency_keys_deletes_only_keys_past_a_day(account, make_account):
+    other = make_account("other")
+    for owner, key, age in [(account, "old", 25), (other, "old", 48), (account, "new", 23)]:
+        entry = IdempotencyKey.objects.create(account=owner, key=key, fingerprint="f")
+        IdempotencyKey.objects.filter(pk=entry.pk).update(
+            created=timezone.now() - timedelta(hours=age)
+        )
+    out = StringIO()
+    call_command("clear_idempotency_keys", stdout=out)
+    assert "deleted 2" in out.getvalue()
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
 
 
 def test_a_refused_payment_does_not_keep_its_idempotency_key(auth_api, python, checkout):
@@ -196,25 +331,24 @@ def test_an_idempotency_key_older_than_a_day_is_forgotten(
 def test_orders_list_and_detail_show_the_lines(auth_api, python, checkout):
     checkout(auth_api, python)
     number = pay(auth_api, price="99.00").json()["data"]["order_number"]
-    [listed] = auth_api.get("/api/orders/").json()["data"]
+    [listed] = auth_api.get("/api/orders/").json()["data"]["results"]
     assert listed["order_number"] == number
     detail = auth_api.get(f"/api/orders/{number}/").json()["data"]
     assert detail["details"][0]["title"] == "Python"
     assert detail["details"][0]["price"] == "99.00"
 
 
-def test_an_unpaid_order_offers_its_pay_url_and_a_cancel(auth_api, python, checkout, settings):
+def test_an_unpaid_order_can_be_paid_and_cancelled(auth_api, python, checkout, settings):
     settings.ALIPAY_APP_ID = ""
     checkout(auth_api, python)
     number = pay(auth_api, price="99.00").json()["data"]["order_number"]
     order = auth_api.get(f"/api/orders/{number}/").json()["data"]
-    assert order["pay_url"] == dev.pay_url(number, Decimal("99.00"))
-    assert order["can_cancel"] is True
+    assert (order["can_pay"], order["can_cancel"]) == (True, True)
+    paying = auth_api.post(f"/api/orders/{number}/pay/").json()
+    assert paying["data"]["pay_url"] == dev.pay_url(number, Decimal("99.00"))
 
 
-def test_an_unpaid_order_past_the_pay_timeout_offers_no_pay_url(
-    auth_api, python, checkout, settings
-):
+def test_an_unpaid_order_past_the_pay_timeout_cannot_be_paid(auth_api, python, checkout, settings):
     settings.ALIPAY_APP_ID = ""
     checkout(auth_api, python)
     number = pay(auth_api, price="99.00").json()["data"]["order_number"]
@@ -222,15 +356,17 @@ def test_an_unpaid_order_past_the_pay_timeout_offers_no_pay_url(
         date=timezone.now() - timedelta(seconds=settings.ORDER_PAY_TIMEOUT + 1)
     )
     order = auth_api.get(f"/api/orders/{number}/").json()["data"]
-    assert (order["status"], order["pay_url"], order["can_cancel"]) == (1, None, True)
+    assert (order["status"], order["can_pay"], order["can_cancel"]) == (1, False, True)
+    assert auth_api.post(f"/api/orders/{number}/pay/").json()["code"] == 1053
 
 
-def test_an_order_paid_with_money_offers_neither_pay_url_nor_cancel(auth_api, python, checkout):
+def test_an_order_paid_with_money_can_be_neither_paid_nor_cancelled(auth_api, python, checkout):
     checkout(auth_api, python)
     number = pay(auth_api, price="99.00").json()["data"]["order_number"]
     order_mark_paid(order_number=number, amount=Decimal("99.00"), payment_number="A1")
     order = auth_api.get(f"/api/orders/{number}/").json()["data"]
-    assert (order["pay_url"], order["can_cancel"]) == (None, False)
+    assert (order["can_pay"], order["can_cancel"]) == (False, False)
+    assert auth_api.post(f"/api/orders/{number}/pay/").json()["code"] == 1053
 
 
 def test_an_order_paid_with_beili_only_can_be_cancelled(auth_api, account, python, checkout, fund):
@@ -238,7 +374,7 @@ def test_an_order_paid_with_beili_only_can_be_cancelled(auth_api, account, pytho
     checkout(auth_api, python)
     number = pay(auth_api, balance=990, price="0.00").json()["data"]["order_number"]
     order = auth_api.get(f"/api/orders/{number}/").json()["data"]
-    assert (order["status"], order["pay_url"], order["can_cancel"]) == (0, None, True)
+    assert (order["status"], order["can_pay"], order["can_cancel"]) == (0, False, True)
 
 
 def test_another_accounts_order_is_1050(auth_api, python, checkout, make_account, client_for):

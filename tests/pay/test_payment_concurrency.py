@@ -1,13 +1,16 @@
 """Money under concurrency, with real threads on PostgreSQL (row locks are no-ops on SQLite)."""
 
 import threading
+import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from pay import order_services, payment_services
-from pay.models import CouponRecord, Order, TransactionRecord
+from pay.models import CouponRecord, IdempotencyKey, Order, TransactionRecord
 from pay.services import beili_change
 from pay.settlement_store import settlement_read
 from tests.pay.conftest import assert_ledgers_consistent
@@ -52,9 +55,11 @@ def test_twenty_concurrent_payments_of_one_settlement_make_one_order(
 ):
     fund(account, 100_000)  # enough for every request: only the settlement can stop them
     checkout(auth_api, make_course("Python", prices=[("30", "99.00")]))
-    body = {"balance": 10_000, "price": "0.00"}
 
-    outcomes = race(20, lambda i: payment_services.payment_create(account=account, body=body))
+    def pay(i):
+        payment_services.payment_create(account=account, beili=10_000, price=Decimal("0.00"))
+
+    outcomes = race(20, pay)
 
     assert outcomes.count("ok") == 1
     assert set(outcomes) - {"ok"} <= {1040}
@@ -90,6 +95,62 @@ def test_two_settlement_states_sharing_a_global_coupon_cannot_both_use_it(
     assert Order.objects.count() == 1
 
 
+def test_two_users_paying_with_records_of_one_rule_do_not_wait_on_each_other(
+    make_account, client_for, make_course, checkout, make_coupon, give_coupon, fund
+):
+    # Given two users, each settling with their own record of one global rule
+    rule = make_coupon()
+    course = make_course("Python", prices=[("30", "99.00")])
+    first, second = make_account("first"), make_account("second")
+    for user in (first, second):
+        fund(user, 1000)
+        checkout(client_for(user), course, global_coupon=give_coupon(user, rule))
+    held, release = threading.Event(), threading.Event()
+    outcomes = {}
+
+    def first_pays_and_holds_its_transaction_open():
+        try:
+            with payment_services.transaction.atomic():
+                payment_services._pay(
+                    account=first,
+                    settlement=settlement_read(first.pk),
+                    request=payment_services.PaymentRequest(beili=890, price=Decimal("0.00")),
+                )
+                held.set()
+                release.wait(20)
+            outcomes["first"] = "ok"
+        finally:
+            held.set()
+            connection.close()
+
+    def second_pays_meanwhile():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '3s'")  # a wait on the first's locks fails
+            payment_services.payment_create(account=second, beili=890, price=Decimal("0.00"))
+            outcomes["second"] = "ok"
+        except Exception as exc:  # the outcome (a lock timeout before the fix) is what is read
+            outcomes["second"] = repr(exc)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=first_pays_and_holds_its_transaction_open)
+    holder.start()
+    assert held.wait(20)
+    # When the second pays while the first's transaction still holds its locks
+    payer = threading.Thread(target=second_pays_meanwhile)
+    payer.start()
+    payer.join(30)
+    finished_while_held = not release.is_set()
+    release.set()
+    holder.join(30)
+
+    # Then the second did not wait for the first, and both paid with their own records
+    assert outcomes == {"first": "ok", "second": "ok"} and finished_while_held
+    assert Order.objects.filter(status=Order.STATUS_PAID).count() == 2
+    assert CouponRecord.objects.filter(coupon=rule, status=CouponRecord.STATUS_USED).count() == 2
+
+
 def test_concurrent_spends_never_take_the_balance_below_zero(account, fund):
     fund(account, 100)
 
@@ -116,9 +177,7 @@ def test_cancel_racing_a_notification_ends_in_one_consistent_outcome(
             make_course(f"course {attempt}", prices=[("30", "99.00")]),
             global_coupon=record,
         )
-        answer = payment_services.payment_create(
-            account=account, body={"balance": 100, "price": "79.00"}
-        )
+        answer = payment_services.payment_create(account=account, beili=100, price=Decimal("79.00"))
         number = answer["order_number"]
         outcomes = race(
             2, lambda i, number=number, attempt=attempt: _cancel_or_pay(i, number, attempt, account)
@@ -143,3 +202,31 @@ def _cancel_or_pay(i, number, attempt, account):
         order_services.order_mark_paid(
             order_number=number, amount=Decimal("79.00"), payment_number=f"A{attempt}"
         )
+
+
+def test_retries_racing_for_a_dead_lease_run_the_request_once(account):
+    # Given a key whose request died mid-way (lease run out)
+    IdempotencyKey.objects.create(
+        account=account,
+        key="k-1",
+        fingerprint=payment_services.fingerprint({}),
+        owner="killed-worker",
+        lease_until=timezone.now() - timedelta(seconds=1),
+    )
+    runs = []
+
+    def retry(i):
+        def run():
+            runs.append(i)
+            time.sleep(0.3)
+            return {"by": i}
+
+        payment_services.idempotent(account=account, key="k-1", body={}, run=run)
+
+    # When ten retries race for it
+    outcomes = race(10, retry)
+
+    # Then one takes the lease and runs; the others are told it is in progress (or get its answer)
+    assert len(runs) == 1
+    assert set(outcomes) <= {"ok", 1046}
+    assert IdempotencyKey.objects.get(key="k-1").response == {"by": runs[0]}

@@ -402,3 +402,94 @@ def test_nothing_is_lost_across_settle_and_return(auth_api, account, shop):
     settle(auth_api, [shop.django.pk])
     auth_api.delete("/api/settlement/")
     assert cart_ids(account) == sorted([shop.python.pk, shop.django.pk])
+
+
+# --- the cart's limit holds for courses coming back ----------------------------------------
+
+
+@pytest.fixture
+def full_cart(auth_api, account, make_course, shop, settings):
+    """Python and Django settled; then, with a limit of 2, two other courses fill the cart."""
+    settle(auth_api, [shop.python.pk, shop.django.pk])
+    settings.SHOPPING_CAR_LIMIT = 2
+    others = [make_course(name, prices=[("30", "10.00")]) for name in ("Go", "Rust")]
+    for course in others:
+        add_to_cart(auth_api, course)
+    return others
+
+
+def test_returning_a_course_to_a_full_cart_is_1013_and_changes_nothing(
+    auth_api, account, shop, full_cart, redis_client
+):
+    before = snapshot(account, redis_client)
+    body = auth_api.delete("/api/settlement/", {"course_id": shop.django.pk}, format="json").json()
+    assert body["code"] == 1013
+    assert "上限2门" in body["error"]
+    assert snapshot(account, redis_client) == before
+
+
+def test_returning_every_course_to_a_cart_without_room_for_all_is_1013_and_changes_nothing(
+    auth_api, account, shop, full_cart, redis_client, settings
+):
+    settings.SHOPPING_CAR_LIMIT = 3  # room for one of the two
+    before = snapshot(account, redis_client)
+    assert auth_api.delete("/api/settlement/").json()["code"] == 1013
+    assert snapshot(account, redis_client) == before
+    assert len(cart_ids(account)) == 2
+
+
+def test_a_new_settlement_whose_returning_courses_do_not_fit_is_1013_and_changes_nothing(
+    auth_api, account, shop, full_cart, redis_client
+):
+    # Settling Go alone would send Python and Django back to a cart that keeps Rust: 3 > 2
+    before = snapshot(account, redis_client)
+    assert settle(auth_api, [full_cart[0].pk])["code"] == 1013
+    assert snapshot(account, redis_client) == before
+
+
+def test_a_new_settlement_that_frees_enough_room_sends_the_old_courses_back(
+    auth_api, account, shop, full_cart
+):
+    # Settling both cart courses leaves room for Python and Django
+    assert settle(auth_api, [c.pk for c in full_cart])["code"] == 1000
+    assert cart_ids(account) == sorted([shop.python.pk, shop.django.pk])
+
+
+def test_a_returning_course_already_in_the_cart_takes_no_new_place(
+    auth_api, account, shop, settings
+):
+    settle(auth_api, [shop.python.pk])
+    shop.add(shop.python)  # back in the cart while still settled
+    settings.SHOPPING_CAR_LIMIT = 2  # the cart holds Django and Python
+    assert auth_api.delete("/api/settlement/").json()["code"] == 1000
+    assert cart_ids(account) == sorted([shop.python.pk, shop.django.pk])
+
+
+def test_a_course_added_while_courses_return_cannot_overfill_the_cart(
+    auth_api, account, shop, make_course, settings, monkeypatch
+):
+    from shopping import services as cart_services
+
+    # Given Python settled, Django in the cart, a limit of 2
+    settle(auth_api, [shop.python.pk])
+    settings.SHOPPING_CAR_LIMIT = 2
+    rust = make_course("Rust", prices=[("30", "10.00")])
+    real, landed = cart_store.cart_count_and_members, []
+
+    def another_request_adds_rust_meanwhile(*args):
+        answer = real(*args)
+        if not landed:
+            landed.append(
+                cart_services.cart_add(
+                    user_id=account.pk, course_id=rust.pk, price_policy_id=policies_of(rust)[0].pk
+                )
+            )
+        return answer
+
+    monkeypatch.setattr(cart_store, "cart_count_and_members", another_request_adds_rust_meanwhile)
+    # When Python goes back while Rust is added between the check and the write
+    body = auth_api.delete("/api/settlement/").json()
+    # Then the return saw the add (it watches the cart) and is refused: the cart keeps its limit
+    assert body["code"] == 1013
+    assert cart_ids(account) == sorted([shop.django.pk, rust.pk])
+    assert [line.course_id for line in settlement_read(account.pk).lines] == [shop.python.pk]

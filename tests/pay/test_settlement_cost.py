@@ -47,7 +47,9 @@ def test_post_costs_the_same_for_1_or_30_courses(auth_api, fill_cart, settings):
     assert queries <= 5 and trips <= 6
 
 
-def test_patch_costs_no_sql_and_a_constant_number_of_round_trips(auth_api, fill_cart):
+def test_patch_costs_one_query_for_coupon_statuses_and_a_constant_number_of_round_trips(
+    auth_api, fill_cart
+):
     ids = fill_cart(10)
     data = auth_api.post("/api/settlement/", {"course_list": ids}, format="json").json()["data"]
     line = data["settlement_list"][3]
@@ -57,7 +59,7 @@ def test_patch_costs_no_sql_and_a_constant_number_of_round_trips(auth_api, fill_
             "/api/settlement/", {"course_id": line["id"], "coupon_id": record_id}, format="json"
         ).json()
     )
-    assert queries == 1  # the token's account
+    assert queries == 2  # the token's account, the settlement's coupons' statuses
     assert trips <= 5
 
 

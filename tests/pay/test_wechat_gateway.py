@@ -78,7 +78,7 @@ def test_the_order_shows_its_code_again_without_asking_wechat(
     assert order["gateway"] == "wechat" and order["code_url"] == CODE_URL
     assert order["qr_code"].startswith("data:image/svg+xml")
     assert order["pay_deadline"] is not None
-    (listed,) = auth_api.get("/api/orders/").json()["data"]
+    (listed,) = auth_api.get("/api/orders/").json()["data"]["results"]
     assert listed["code_url"] == CODE_URL and listed["qr_code"] is None  # drawn on the order only
     assert len(wechat_server.calls) == calls
 

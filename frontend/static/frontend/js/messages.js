@@ -36,6 +36,7 @@ const MESSAGES = {
   1048: "支付网关暂时无法下单,未扣款,请稍后重试",
   1050: "订单不存在",
   1051: "订单当前状态不能取消",
+  1053: "订单已不能支付(已支付、已取消或已超时)",
 };
 
 /** {title, detail} for an API failure: the registry's words first, the server's detail after. */

@@ -1,5 +1,6 @@
-// 我的订单: status, lines, what was paid; 去支付 for an unpaid order, 取消订单 where the server
-// allows it (coupons and 贝里 come back).
+// 我的订单: status, lines, what was paid, in pages of 20 (`?page=`); 去支付 for an unpaid order
+// (its pay URL is signed only then: POST orders/<n>/pay/), 取消订单 where the server allows it
+// (coupons and 贝里 come back).
 
 import { api } from "../api.js";
 import { busy, h } from "../dom.js";
@@ -8,7 +9,9 @@ import { badge } from "./parts.js";
 const STATUS_KIND = { 0: "ok", 1: "waiting", 2: "waiting", 3: "muted", 4: "muted", 5: "muted" };
 
 export async function ordersView(app, route) {
-  const orders = await api("GET", "orders/");
+  const pageNumber = Math.max(1, Number.parseInt(route.query.get("page"), 10) || 1);
+  const page = await api("GET", `orders/?page=${pageNumber}`);
+  const orders = page.results;
   const focus = route.query.get("order");
   const section = h("section", {}, h("h1", {}, "我的订单"));
   if (!orders.length) {
@@ -16,6 +19,7 @@ export async function ordersView(app, route) {
     return section;
   }
   section.append(h("div", { class: "orders" }, orders.map((order) => orderCard(app, order, order.order_number === focus))));
+  if (page.previous || page.next) section.append(pager(pageNumber, page));
   // Back from the payment gateway (Alipay's return, or the development gateway's form).
   const returned = orders.find((order) => order.order_number === focus);
   if (returned && returned.status === 0 && returned.pay_time && !document.querySelector("[data-testid=flash-ok]")) {
@@ -57,12 +61,42 @@ export function orderCard(app, order, focused = false) {
       // A code to scan (WeChat Native) is shown on the payment screen, which watches the order.
       order.code_url
         ? h("a", { class: "button small primary", href: `#/payment/${encodeURIComponent(order.order_number)}` }, "去支付")
-        : order.pay_url
-          ? h("a", { class: "button small primary", href: order.pay_url }, "去支付")
+        : order.can_pay
+          ? payButton(app, order, { class: "small primary" }, "去支付")
           : null,
       order.can_cancel ? cancelButton(app, order) : null,
     ),
   );
+}
+
+function pager(pageNumber, page) {
+  const link = (n, label) => h("a", { class: "button small", href: `#/orders?page=${n}` }, label);
+  return h(
+    "nav",
+    { class: "pager", "data-testid": "orders-pager" },
+    page.previous ? link(pageNumber - 1, "上一页") : null,
+    h("span", { class: "muted" }, `第 ${pageNumber} 页 · 共 ${page.count} 个订单`),
+    page.next ? link(pageNumber + 1, "下一页") : null,
+  );
+}
+
+/** 去支付: the server signs this order's pay URL now, then the browser goes there (a code to
+ * scan, with no page to open, is shown on the payment screen). */
+export function payButton(app, order, props, label) {
+  const button = h("button", props, label);
+  button.addEventListener("click", () =>
+    busy(button, async () => {
+      try {
+        const { pay_url: payUrl } = await api("POST", `orders/${encodeURIComponent(order.order_number)}/pay/`);
+        if (payUrl) window.location.assign(payUrl);
+        else window.location.hash = `#/payment/${encodeURIComponent(order.order_number)}`;
+      } catch (err) {
+        app.error(err);
+        app.render();
+      }
+    }),
+  );
+  return button;
 }
 
 /** 取消订单 asks once more in place (no browser dialog), then cancels. */

@@ -14,12 +14,15 @@ const GATEWAY = { alipay: "支付宝", wechat: "微信支付" };
 export async function paymentView(app, route) {
   const [number] = route.params;
   const order = await api("GET", `orders/${encodeURIComponent(number)}/`);
-  const section = h("section", { class: "payment-result" }, ...build(app, order));
+  // Where to pay is asked for this one order only (the server signs it now); a refusal (paid or
+  // timed out meanwhile) just leaves the order as it is shown.
+  const pay = order.can_pay ? await api("POST", `orders/${encodeURIComponent(number)}/pay/`).catch(() => null) : null;
+  const section = h("section", { class: "payment-result" }, ...build(app, order, pay));
   if (order.status === 1 && order.pay_deadline) watch(app, section, order);
   return section;
 }
 
-function build(app, order) {
+function build(app, order, pay = null) {
   const paid = order.status === 0;
   const waiting = order.status === 1;
   return [
@@ -33,7 +36,7 @@ function build(app, order) {
           ? `订单 ${order.order_number} 已提交,还需支付 ¥${order.actual_amount}。`
           : `订单 ${order.order_number}:${order.status_display}`,
     ),
-    waiting ? payBlock(order) : null,
+    pay ? payBlock(order, pay) : null,
     orderCard(app, order),
     h("p", {}, h("a", { href: "#/orders" }, "查看全部订单"), " · ", h("a", { href: "#/courses" }, "继续选课")),
   ];
@@ -44,26 +47,26 @@ function isDevGateway(url) {
 }
 
 /** How to pay: the QR code (WeChat on a desktop) and/or a link to the gateway's page. */
-function payBlock(order) {
-  const name = GATEWAY[order.gateway] || "支付网关";
-  const dev = isDevGateway(order.pay_url);
+function payBlock(order, pay) {
+  const name = GATEWAY[pay.gateway] || "支付网关";
+  const dev = isDevGateway(pay.pay_url);
   const deadline = order.pay_deadline ? new Date(order.pay_deadline).toLocaleTimeString("zh-CN", { hour12: false }) : "";
   const parts = [];
-  if (order.qr_code && !isPhone()) {
+  if (pay.qr_code && !isPhone()) {
     parts.push(
       h(
         "figure",
         { class: "qr", "data-testid": "pay-qr" },
-        h("img", { src: order.qr_code, alt: `${name}二维码`, width: 200, height: 200 }),
+        h("img", { src: pay.qr_code, alt: `${name}二维码`, width: 200, height: 200 }),
         h("figcaption", {}, `请使用微信扫一扫,支付 ¥${order.actual_amount}`),
       ),
     );
   }
-  if (order.pay_url) {
+  if (pay.pay_url) {
     const label = dev ? `前往开发支付网关(${name})支付 ¥${order.actual_amount}` : `前往${name}支付 ¥${order.actual_amount}`;
     // Next to a code to scan, the page opens beside this screen, which keeps watching the order.
-    const beside = order.qr_code ? { target: "_blank", rel: "noopener" } : {};
-    parts.push(h("a", { class: "button primary big", href: order.pay_url, "data-testid": "pay-link", ...beside }, label));
+    const beside = pay.qr_code ? { target: "_blank", rel: "noopener" } : {};
+    parts.push(h("a", { class: "button primary big", href: pay.pay_url, "data-testid": "pay-link", ...beside }, label));
   }
   parts.push(h("p", { class: "muted", "data-testid": "pay-waiting" }, `支付完成后本页会自动更新;请在 ${deadline} 前完成支付。`));
   return h("div", { class: "pay-block" }, ...parts);

@@ -77,8 +77,11 @@ export async function settlementView(app) {
         app.navigate("payment", [result.order_number], {}, [message, "ok"]);
       } catch (err) {
         if (err.code === 1040) {
-          // Empty, or paid meanwhile (another tab): the server's detail says which.
-          app.navigate("cart", [], {}, app.describe(err));
+          // Empty, or paid meanwhile (another tab): the server's detail says which, and names
+          // the order that paid it.
+          const paid = err.data && err.data.order_number;
+          if (paid) app.navigate("orders", [], { order: paid }, app.describe(err));
+          else app.navigate("cart", [], {}, app.describe(err));
           return;
         }
         app.error(err);
