@@ -171,7 +171,7 @@ def make_accounts(count: int, prefix: str, beili: int = RICH):
 def token_for(account) -> str:
     from utils.token_store import token_create
 
-    return token_create(account_id=account.pk)
+    return token_create(account=account)
 
 
 def make_rule(course=None, **fields):

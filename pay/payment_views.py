@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.utils.html import escape
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
@@ -14,6 +14,7 @@ from pay import alipay_gateway, order_selectors, order_services, payment_service
 from pay.models import Order
 from pay.serializers import OrderSerializer, PaymentResultSerializer, PaymentSerializer
 from utils.errors import AppError, Codes
+from utils.parsers import BoundedJSONParser
 from utils.request import body_of
 from utils.response import ok
 from utils.schema import ERROR_ENVELOPE, envelope
@@ -82,7 +83,7 @@ class DevGatewayView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    parser_classes = [FormParser, JSONParser]  # its page posts a form
+    parser_classes = [FormParser, BoundedJSONParser]  # its page posts a form
 
     def _order(self, order_number):
         if not settings.DEBUG or alipay_gateway.is_configured():
@@ -119,7 +120,10 @@ class DevGatewayView(APIView):
 
 
 class OrderListView(APIView):
-    @extend_schema(responses={200: envelope("OrderListEnvelope", OrderSerializer, many=True)})
+    @extend_schema(
+        operation_id="orders_list",
+        responses={200: envelope("OrderListEnvelope", OrderSerializer, many=True)},
+    )
     def get(self, request):
         orders = order_selectors.orders_of(account_id=request.user.pk)
         return ok(OrderSerializer(orders, many=True).data)
