@@ -182,13 +182,14 @@ else:
 # django-axes locks the admin login after ADMIN_LOGIN_FAILURE_LIMIT failures, by client address
 # and by username, for ADMIN_LOGIN_COOLOFF_MINUTES (the API login has its own throttles, and the
 # axes backend refuses it nothing: AXES_ONLY_ADMIN_SITE). Attempts are rows in the database (the
-# default handler): the same on every worker, kept across a Redis restart, listed in the admin;
+# database handler): the same on every worker, kept across a Redis restart, listed in the admin;
 # `manage.py axes_reset_username <name>` lifts a lockout early.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_ONLY_ADMIN_SITE = True
+AXES_HANDLER = "utils.admin_lockout.AdminLoginHandler"  # records admin logins only
 AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]

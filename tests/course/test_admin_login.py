@@ -63,3 +63,13 @@ def test_admin_lockouts_do_not_touch_the_api_login(root, api, settings):
         "/api/login/", {"username": "root", "password": "root-pass-1"}, format="json"
     )
     assert response.json()["code"] == 1000
+
+
+def test_failed_api_logins_never_meet_the_admin_lockout(root, api, settings):
+    settings.LOGIN_THROTTLE_RATE = settings.LOGIN_USERNAME_THROTTLE_RATE = "1000/min"
+    body = {"username": "root", "password": "wrong"}
+    for _ in range(settings.AXES_FAILURE_LIMIT + 2):
+        response = api.post("/api/login/", body, format="json")
+        assert response.json()["code"] == 1005
+    assert not AccessAttempt.objects.exists()
+    assert admin_login(Client(), "root-pass-1").status_code == 302
