@@ -33,6 +33,7 @@ def answer(error: ErrorCode):
     return view
 
 
+@csrf_exempt  # also the /api/ catch-all route: a POST there is a 404, not Django's CSRF page
 def not_found(request, exception=None):
     if not _is_api(request):
         return defaults.page_not_found(request, exception)

@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
 
 from utils.parsers import MAX_JSON_DEPTH
 
@@ -71,6 +72,13 @@ def test_an_order_number_no_order_can_have_is_1050_and_never_queried(auth_api, m
         response = getattr(auth_api, method)(path)
     assert_envelope(response, 1050, 404)
     assert not [q for q in queries.captured_queries if "pay_order" in q["sql"]]
+
+
+def test_a_post_to_an_api_url_that_names_nothing_is_the_404_envelope_not_a_csrf_page(db):
+    client = APIClient(enforce_csrf_checks=True)  # as a browser or curl meets it: CSRF enforced
+    for path in ("/api/payment/dev_gateway/a%00b/", "/api/no-such-thing/"):
+        assert_envelope(client.post(path), 1006, 404)
+    assert_envelope(client.post("/api/orders/a%00b/cancel/"), 1050, 404)
 
 
 def test_options_on_an_api_route_answers_the_envelope(auth_api):
