@@ -14,6 +14,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# The settings are production-safe by default (DEBUG off needs a SECRET_KEY); the development
+# targets ask for DEBUG. A DEBUG (and SECRET_KEY) in the environment wins: DEBUG=0 make migrate.
+migrate demo run: export DEBUG ?= 1
+
 migrate: install
 	$(PY) manage.py migrate --noinput
 

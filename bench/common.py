@@ -58,7 +58,9 @@ def bench_env(**overrides: str) -> dict[str, str]:
         "DEBUG": "0",
         "SECRET_KEY": "bench-only-secret-key-" + "x" * 32,
         "ALLOWED_HOSTS": "127.0.0.1,testserver",
+        "SECURE_SSL_REDIRECT": "0",  # plain HTTP on the loopback (production: HTTPS only)
         "LOGIN_THROTTLE_RATE": "1000000/min",
+        "LOGIN_USERNAME_THROTTLE_RATE": "1000000/min",
         "SHOPPING_CAR_LIMIT": "60",
         "LOG_LEVEL": "WARNING",
     }
@@ -171,7 +173,7 @@ def make_accounts(count: int, prefix: str, beili: int = RICH):
 def token_for(account) -> str:
     from utils.token_store import token_create
 
-    return token_create(account_id=account.pk)
+    return token_create(account=account)
 
 
 def make_rule(course=None, **fields):

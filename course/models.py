@@ -10,6 +10,8 @@ class Account(AbstractUser):
     """A shop user. `balance` is 贝里, an integer; every change has a ledger row (pay app)."""
 
     balance = models.PositiveIntegerField("贝里余额", default=0)
+    # Part of every login token's stamp (utils/token_store.py): + 1 ends every token of the account.
+    token_generation = models.PositiveIntegerField("登录令牌代数", default=0, editable=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "账户"

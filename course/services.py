@@ -1,18 +1,26 @@
 """Login and logout."""
 
 from django.contrib.auth import authenticate
+from django.db.models import F
 
+from course.models import Account
 from utils.errors import AppError, Codes
 from utils.token_store import token_create, token_delete
 
 
-def session_login(*, username: str, password: str) -> dict:
-    account = authenticate(username=username, password=password)
+def session_login(*, request, username: str, password: str) -> dict:
+    account = authenticate(request, username=username, password=password)
     if account is None:
         raise AppError(Codes.LOGIN_FAILED)
-    token = token_create(account_id=account.pk)
+    token = token_create(account=account)
     return {"access_token": token, "username": account.username, "balance": account.balance}
 
 
 def session_logout(*, token: str) -> None:
+    token_delete(token)
+
+
+def session_logout_everywhere(*, account: Account, token: str) -> None:
+    """End every token of `account` (this one included): its token generation moves on."""
+    Account.objects.filter(pk=account.pk).update(token_generation=F("token_generation") + 1)
     token_delete(token)

@@ -14,13 +14,13 @@ from course.serializers import (
 from utils.errors import AppError, Codes
 from utils.response import ok
 from utils.schema import ERROR_ENVELOPE, envelope
-from utils.throttling import LoginRateThrottle
+from utils.throttling import LoginRateThrottle, LoginUsernameThrottle
 
 
 class LoginView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [LoginRateThrottle]
+    throttle_classes = [LoginRateThrottle, LoginUsernameThrottle]
 
     @extend_schema(
         request=LoginSerializer,
@@ -30,13 +30,22 @@ class LoginView(APIView):
     def post(self, request):
         body = LoginSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return ok(services.session_login(**body.validated_data))
+        return ok(services.session_login(request=request._request, **body.validated_data))
 
 
 class LogoutView(APIView):
     @extend_schema(request=None, responses={200: envelope("LogoutEnvelope")})
     def post(self, request):
         services.session_logout(token=request.auth)
+        return ok()
+
+
+class LogoutEverywhereView(APIView):
+    """End every token of the caller's account (every device), this one included."""
+
+    @extend_schema(request=None, responses={200: envelope("LogoutAllEnvelope")})
+    def post(self, request):
+        services.session_logout_everywhere(account=request.user, token=request.auth)
         return ok()
 
 
@@ -52,7 +61,10 @@ class CourseListView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: envelope("CourseListEnvelope", CourseSerializer, many=True)})
+    @extend_schema(
+        operation_id="courses_list",
+        responses={200: envelope("CourseListEnvelope", CourseSerializer, many=True)},
+    )
     def get(self, request):
         return ok(CourseSerializer(selectors.courses_on_sale(), many=True).data)
 

@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.utils.html import escape
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
@@ -22,6 +22,7 @@ from pay.serializers import (
     PaymentSerializer,
 )
 from utils.errors import AppError, Codes
+from utils.parsers import BoundedJSONParser
 from utils.request import body_of
 from utils.response import ok
 from utils.schema import ERROR_ENVELOPE, envelope
@@ -113,7 +114,7 @@ class DevGatewayView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    parser_classes = [FormParser, JSONParser]  # its page posts a form
+    parser_classes = [FormParser, BoundedJSONParser]  # its page posts a form
 
     def _order(self, request, order_number):
         if not settings.DEBUG:
@@ -172,6 +173,7 @@ class OrderPagination(PageNumberPagination):
 
 class OrderListView(APIView):
     @extend_schema(
+        operation_id="orders_list",
         parameters=[
             OpenApiParameter("page", int, description="from 1"),
             OpenApiParameter("page_size", int, description="default 20, at most 100"),

@@ -1,6 +1,11 @@
-from django.urls import path
+from django.urls import path, re_path, register_converter
 
 from pay import coupon_views, payment_views, settlement_views
+from pay.converters import OrderNumberConverter
+from utils.errors import Codes
+from utils.views import answer
+
+register_converter(OrderNumberConverter, "order_number")
 
 urlpatterns = [
     path("settlement/", settlement_views.SettlementView.as_view(), name="settlement"),
@@ -21,18 +26,30 @@ urlpatterns = [
     ),
     path("payment/alipay/return/", payment_views.AlipayReturnView.as_view(), name="alipay-return"),
     path(
-        "payment/dev_gateway/<str:order_number>/",
+        "payment/dev_gateway/<order_number:order_number>/",
         payment_views.DevGatewayView.as_view(),
         name="dev-gateway",
     ),
     path("orders/", payment_views.OrderListView.as_view(), name="order-list"),
     path(
-        "orders/<str:order_number>/", payment_views.OrderDetailView.as_view(), name="order-detail"
+        "orders/<order_number:order_number>/",
+        payment_views.OrderDetailView.as_view(),
+        name="order-detail",
     ),
     path(
-        "orders/<str:order_number>/cancel/",
+        "orders/<order_number:order_number>/cancel/",
         payment_views.OrderCancelView.as_view(),
         name="order-cancel",
     ),
-    path("orders/<str:order_number>/pay/", payment_views.OrderPayView.as_view(), name="order-pay"),
+    path(
+        "orders/<order_number:order_number>/pay/",
+        payment_views.OrderPayView.as_view(),
+        name="order-pay",
+    ),
+    # What cannot be an order number (e.g. a NUL byte) names no order: 1050, without a query.
+    re_path(
+        r"^orders/[^/]+/(?:cancel/|pay/)?$",
+        answer(Codes.ORDER_NOT_FOUND),
+        name="order-number-malformed",
+    ),
 ]

@@ -1,11 +1,15 @@
 """Settings, read from the environment.
 
-With nothing set, the service runs on one laptop: SQLite next to manage.py and one in-process
-fakeredis server shared by the whole process (announced in the log at start). Production sets
-DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG=0 and ALLOWED_HOSTS and runs several gunicorn workers.
+With nothing set, the service uses SQLite next to manage.py and one in-process fakeredis server
+shared by the whole process (announced in the log at start), and is production-safe: DEBUG off (so
+a SECRET_KEY is required), HTTPS only (redirect, HSTS, secure cookies). Development asks for DEBUG=1
+(`make run` does); the tests use settlement_project/settings_test.py. Production sets DATABASE_URL,
+REDIS_URL, SECRET_KEY and ALLOWED_HOSTS and runs behind a TLS-terminating, buffering reverse proxy
+(docs/production.md).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -33,13 +37,32 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: with DEBUG on, a 500 shows settings (DATABASE_URL, REDIS_URL) to anyone.
+DEBUG = env_bool("DEBUG", False)
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me"
 SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET)
 if not DEBUG and SECRET_KEY == _DEV_SECRET:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off (development: DEBUG=1, as `make run` sets)."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# --- Transport security (`manage.py check --deploy` is clean with DEBUG off) ------------------
+# HTTPS only unless DEBUG; behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER (the header
+# that proxy sets, e.g. X-Forwarded-Proto) so that Django knows the request came over HTTPS.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    _proto_header = os.environ["SECURE_PROXY_SSL_HEADER"].strip().upper().replace("-", "_")
+    SECURE_PROXY_SSL_HEADER = (f"HTTP_{_proto_header}", "https")
+# How many reverse proxies in front append to X-Forwarded-For: 0 trusts REMOTE_ADDR only, so a
+# client cannot choose its own address (login throttles and the admin lockout count by it).
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
 CORS_ALLOW_HEADERS = (
     "accept",
@@ -58,6 +81,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "corsheaders",
+    "axes",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -79,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns an admin lockout into its answer
 ]
 
 ROOT_URLCONF = "settlement_project.urls"
@@ -141,6 +166,8 @@ REDIS_PASSWORD = os.environ.get("REDIS_PASSWORD", "")  # Sentinel: the master's 
 # Sentinel: a write is acknowledged once this many replicas hold it (WAIT), else 1003.
 REDIS_REPLICA_ACKS = env_int("REDIS_REPLICA_ACKS", 1)
 REDIS_REPLICA_ACK_TIMEOUT_MS = env_int("REDIS_REPLICA_ACK_TIMEOUT_MS", 1000)
+# The in-process fakeredis with DEBUG off: only for what runs in one process (the test suite).
+REDIS_IN_PROCESS = env_bool("REDIS_IN_PROCESS", False)
 
 
 def _redis_misconfiguration() -> str | None:
@@ -156,7 +183,7 @@ def _redis_misconfiguration() -> str | None:
         return f"REDIS_SENTINELS must be host:port,host:port (got {bad[0]!r})."
     if REDIS_CLUSTER and not REDIS_URL:
         return "REDIS_CLUSTER needs REDIS_URL naming one node of the cluster."
-    if not DEBUG and not (REDIS_URL or REDIS_SENTINELS):
+    if not DEBUG and not (REDIS_URL or REDIS_SENTINELS or REDIS_IN_PROCESS):
         return (
             "REDIS_URL (or REDIS_SENTINELS) must be set when DEBUG is off: without it every "
             "process would keep its own in-process Redis (logins, carts and settlements unshared)."
@@ -178,6 +205,23 @@ CACHES = {
 }
 
 # --- Auth, i18n, static ---------------------------------------------------------------------
+# django-axes locks the admin login after ADMIN_LOGIN_FAILURE_LIMIT failures, by client address
+# and by username, for ADMIN_LOGIN_COOLOFF_MINUTES (the API login has its own throttles, and the
+# axes backend refuses it nothing: AXES_ONLY_ADMIN_SITE). Attempts are rows in the database (the
+# database handler): the same on every worker, kept across a Redis restart, listed in the admin;
+# `manage.py axes_reset_username <name>` lifts a lockout early.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ONLY_ADMIN_SITE = True
+AXES_HANDLER = "utils.admin_lockout.AdminLoginHandler"  # records admin logins only
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "utils.throttling.client_address"  # NUM_PROXIES, like the API's
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -193,11 +237,13 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["utils.authentication.RedisTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["utils.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "utils.exception_handler.envelope_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": True,
+    "NUM_PROXIES": NUM_PROXIES,
+    "DEFAULT_METADATA_CLASS": "utils.metadata.EnvelopeMetadata",
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
@@ -223,6 +269,7 @@ SPECTACULAR_SETTINGS = {
 TOKEN_TTL_SECONDS = env_int("TOKEN_TTL_SECONDS", 7 * 24 * 3600)
 LOGIN_THROTTLE_RATE = os.environ.get("LOGIN_THROTTLE_RATE", "10/min")
 REDEEM_THROTTLE_RATE = os.environ.get("REDEEM_THROTTLE_RATE", "10/hour")  # wrong 兑换码 per account
+LOGIN_USERNAME_THROTTLE_RATE = os.environ.get("LOGIN_USERNAME_THROTTLE_RATE", "20/hour")
 SHOPPING_CAR_LIMIT = env_int("SHOPPING_CAR_LIMIT", 50)
 BEILI_PER_YUAN = env_int("BEILI_PER_YUAN", 10)
 ORDER_PAY_TIMEOUT = env_int("ORDER_PAY_TIMEOUT", 30 * 60)

@@ -55,7 +55,7 @@ def client_for():
 
     def make(account: Account) -> APIClient:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token_create(account_id=account.pk)}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_create(account=account)}")
         return client
 
     return make

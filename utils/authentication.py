@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from utils.token_store import token_account_id
+from utils.token_store import token_lookup, token_matches
 
 _KEYWORDS = {"token", "bearer"}
 
@@ -32,12 +32,17 @@ class RedisTokenAuthentication(BaseAuthentication):
         token = token_from_headers(request.META)
         if token is None:
             return None
-        account_id = token_account_id(token)
-        if account_id is None:
+        entry = token_lookup(token)
+        if entry is None:
             raise AuthenticationFailed("token无效或已过期 / unknown or expired token")
+        account_id, stamp = entry
         user = get_user_model().objects.filter(pk=account_id, is_active=True).first()
         if user is None:
             raise AuthenticationFailed("账户不可用 / account inactive")
+        if not token_matches(user, stamp):
+            raise AuthenticationFailed(
+                "token已失效(密码已修改或已退出所有设备) / token ended by a password change or logout-all"
+            )
         return user, token
 
     def authenticate_header(self, request):

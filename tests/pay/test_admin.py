@@ -69,3 +69,19 @@ def test_admin_coupon_form_error_is_shown_not_a_crash(staff, today):
     )
     assert response.status_code == 200
     assert "off_percent" in response.content.decode() or "折扣" in response.content.decode()
+
+
+def test_admin_permission_denied_is_the_admin_html_page_not_the_api_envelope(
+    django_user_model, client
+):
+    clerk = django_user_model.objects.create_user("clerk", password="clerk-pass-1", is_staff=True)
+    client.force_login(clerk)  # staff, but no permission on orders
+    response = client.get("/admin/pay/order/")
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_page_outside_the_api_that_is_not_there_is_html(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

@@ -497,6 +497,14 @@ def test_the_dev_gateway_completes_a_payment_when_debug(api, gateway_order):
     assert api.post(gateway_order).json()["data"]["status"] == 0
 
 
+def test_the_dev_gateway_refuses_deeply_nested_json_with_1002(api, gateway_order):
+    body = "[" * 100_000 + "]" * 100_000
+    url = gateway_order  # the signed page the owner was handed
+    response = api.post(url, body, content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == 1002
+    assert Order.objects.get(order_number=number_of(gateway_order)).status == Order.STATUS_UNPAID
+
+
 def test_the_dev_gateway_page_form_pays_and_sends_the_browser_back_to_the_shop(api, gateway_order):
     number = number_of(gateway_order)
     assert 'name="back_to_shop"' in api.get(gateway_order).content.decode()

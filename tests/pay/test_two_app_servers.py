@@ -163,7 +163,7 @@ def test_payments_of_one_settlement_racing_across_two_servers_make_exactly_one_o
     servers, shop, api
 ):
     account, python, django, _ = shop
-    token = token_create(account_id=account.pk)
+    token = token_create(account=account)
     setup = api
     setup.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     for course in (python, django):

@@ -11,7 +11,13 @@ from django.core.cache import cache
 from utils.redis import get_cache_redis
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_VARIABLES = ("REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER", "REDIS_CLUSTER")
+REDIS_VARIABLES = (
+    "REDIS_URL",
+    "REDIS_SENTINELS",
+    "REDIS_SENTINEL_MASTER",
+    "REDIS_CLUSTER",
+    "REDIS_IN_PROCESS",
+)
 
 
 def import_settings(**env) -> subprocess.CompletedProcess:

@@ -11,7 +11,14 @@ from django.urls import path as route
 
 from utils.trailing_slash import CATCH_ALL, ApiTrailingSlashMiddleware
 
-SAMPLES = {"int": "7", "str": "N20261125000001", "slug": "a-slug", "uuid": "0" * 32, "path": "x"}
+SAMPLES = {
+    "int": "7",
+    "str": "N20261125000001",
+    "order_number": "O20261125000001",
+    "slug": "a-slug",
+    "uuid": "0" * 32,
+    "path": "x",
+}
 
 
 def _routes(patterns=None, prefix=""):
@@ -35,7 +42,8 @@ def _example(route: str) -> str:
 API_ROUTES = [
     (path, pattern)
     for path, pattern in _routes()
-    if path.startswith("/api/") and pattern.name != CATCH_ALL
+    # The catch-alls (unknown URLs, malformed order numbers) are regexes with no one example.
+    if path.startswith("/api/") and pattern.name not in (CATCH_ALL, "order-number-malformed")
 ]
 
 
