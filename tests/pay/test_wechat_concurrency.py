@@ -2,6 +2,7 @@
 PostgreSQL (row locks are no-ops on SQLite): one outcome each time, as with Alipay."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -31,7 +32,10 @@ def wechat_order(account, wechat_server):
     wechat_server.reply(200, {"code_url": "weixin://wxpay/bizpayurl?pr=race"})
     answer = payment_services.payment_create(
         account=account,
-        body={"balance": 100, "price": "79.00", "gateway": "wechat", "channel": "desktop"},
+        beili=100,
+        price=Decimal("79.00"),
+        gateway="wechat",
+        channel="desktop",
     )
     order = Order.objects.get(order_number=answer["order_number"])
     Order.objects.filter(pk=order.pk).update(date=order.date - timedelta(hours=2))
@@ -94,7 +98,10 @@ def test_ten_copies_of_one_notification_mark_the_order_paid_once(
     wechat_server.reply(200, {"code_url": "weixin://wxpay/bizpayurl?pr=copies"})
     answer = payment_services.payment_create(
         account=account,
-        body={"balance": 100, "price": "79.00", "gateway": "wechat", "channel": "desktop"},
+        beili=100,
+        price=Decimal("79.00"),
+        gateway="wechat",
+        channel="desktop",
     )
     number = answer["order_number"]
     body, headers = fakes.notification(platform, fakes.transaction(number, 7900))
