@@ -11,6 +11,8 @@ import fakeredis
 import redis
 from django.conf import settings
 
+from utils import metrics
+
 _lock = threading.RLock()
 _fake_server: fakeredis.FakeServer | None = None
 _client: redis.Redis | None = None
@@ -76,5 +78,7 @@ def transact(watch_keys, build, *, attempts: int = 5):
                 pipe.execute()
                 return result
             except redis.exceptions.WatchError:
+                metrics.WATCH_RETRIES.inc()
                 continue
+    metrics.WATCH_EXHAUSTED.inc()
     raise ConcurrentUpdate(f"keys kept changing: {list(watch_keys)[:5]}")
