@@ -406,10 +406,16 @@ class Gunicorn:
     (only this process and its workers, by the master's pid and process group)."""
 
     def __init__(self, name: str, *, workers: int = 2, threads: int = 1, **env: str):
-        """`env` overrides bench_env(); DJANGO_SETTINGS_MODULE="ping_settings" serves the
-        project plus the bench-only GET /api/ping/ (bench/ping_urls.py)."""
+        """`env` overrides bench_env(). Metrics in prometheus_client's multiprocess mode, in a
+        fresh bench/results/prometheus-<name>/ (as production runs several workers)."""
         self.name, self.workers, self.threads = name, workers, threads
-        self.env = {**os.environ, **bench_env(**env), "PYTHONUNBUFFERED": "1"}
+        self.metrics_dir = RESULTS / f"prometheus-{name}"
+        self.env = {
+            **os.environ,
+            **bench_env(**env),
+            "PYTHONUNBUFFERED": "1",
+            "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
+        }
         self.port = free_port()
         self.log_path = RESULTS / f"gunicorn-{name}.log"
         self.proc: subprocess.Popen | None = None
@@ -432,6 +438,8 @@ class Gunicorn:
         if self.threads > 1:
             cmd += ["-k", "gthread", "--threads", str(self.threads)]
         RESULTS.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
+        self.metrics_dir.mkdir()
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             cmd,

@@ -1,15 +1,17 @@
 """Benchmark 3: throughput of the service under gunicorn, beside a bare-ish baseline.
 
-`gunicorn settlement_project.wsgi -w 2` (sync workers, DEBUG=0) on a free loopback port, against
-PostgreSQL `bench` and Redis /14, loaded from other processes on the same 2 cores:
+`gunicorn settlement_project.wsgi -w 2` (sync workers, DEBUG=0; `BENCH_WORKERS`, `BENCH_THREADS`
+to try others) on a free loopback port, against PostgreSQL `bench` and Redis /14, loaded from
+other processes on the same 2 cores:
 
 - wrk (-t2 -c16, 10 s each, a generated Lua script that rotates tokens and bodies and counts
   envelope codes):
-  - `GET /api/courses/`: the baseline (public, no token, 2 SQL queries, the envelope);
+  - `GET /api/health/live`: the baseline (the envelope; no token, SQL or Redis);
+  - `GET /api/courses/`: the public catalogue (cached in Redis);
   - `GET /api/settlement/`: 64 accounts with 5 courses settled each, round-robin;
   - `PATCH /api/settlement/`: the same accounts toggling a course coupon on and off.
 - a Python load generator (8 threads, http.client, 10 s each):
-  - `GET /api/courses/` again, the baseline for this tool;
+  - `GET /api/health/live` and `GET /api/courses/` again, the baselines for this tool;
   - the whole flow over 32 funded accounts: add a course to the cart, settle it, pay with 贝里
     (with an Idempotency-Key), again and again.
 
@@ -37,12 +39,15 @@ HEADERS = [
     "p50 ms",
     "p99 ms",
     "non-1000",
-    "req/s / ping",
-    "p50 / ping",
+    "req/s / live",
+    "p50 / live",
     "req/s / courses",
 ]
-PING = "GET /api/ping/ (bare DRF, bench-only)"
-COURSES = "GET /api/courses/ (2 SQL)"
+PING = "GET /api/health/live (bare view)"
+COURSES = "GET /api/courses/"
+# gunicorn for this workload (README: "Gunicorn"); the production config is the project's own
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 
 
 def prepare():
@@ -163,7 +168,7 @@ def main() -> int:
     wrk = common.ensure_wrk()
     if wrk is None:
         print("wrk unavailable: every endpoint runs under the Python load generator")
-    ping_req = [common.Request("GET", "/api/ping/")]
+    ping_req = [common.Request("GET", "/api/health/live")]
     courses_req = [common.Request("GET", "/api/courses/")]
 
     def load(name: str, requests):
@@ -178,11 +183,13 @@ def main() -> int:
 
     wrk_text = f"wrk -t2 -c{CONNECTIONS}" if wrk else "no wrk"
     print(
-        f"{common.gunicorn_version()}, -w 2 sync workers; {DURATION} s per run; {wrk_text}; "
+        f"{common.gunicorn_version()}, -w {WORKERS} "
+        f"{'sync workers' if THREADS == 1 else f'-k gthread --threads {THREADS}'}; "
+        f"{DURATION} s per run; {wrk_text}; "
         f"Python generator x{PY_THREADS}",
         flush=True,
     )
-    with common.Gunicorn("throughput", workers=2, DJANGO_SETTINGS_MODULE="ping_settings") as server:
+    with common.Gunicorn("throughput", workers=WORKERS, threads=THREADS) as server:
         common.python_load(server.port, ping_req + courses_req, duration=2, threads=2)  # warm-up
         common.python_load(server.port, gets[:4] + patches[:4], duration=1, threads=2)
         wrk_runs = {}

@@ -19,6 +19,9 @@ SETTLEMENT_ENVELOPE = envelope("SettlementEnvelope", SettlementSerializer)
 
 
 class SettlementView(APIView):
+    # Redis only: the token's account id suffices (utils.authentication.LazyAccount).
+    account_row_needed = False
+
     @extend_schema(responses={200: SETTLEMENT_ENVELOPE})
     def get(self, request):
         return ok(settlement_payload(services.settlement_get(account_id=request.user.pk)))

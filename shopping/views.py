@@ -41,6 +41,8 @@ def _body(serializer_class, request) -> dict:
 
 
 class ShoppingCarView(APIView):
+    # Redis only: the token's account id suffices (utils.authentication.LazyAccount).
+    account_row_needed = False
     schema = _BodyOnDeleteSchema()
 
     @extend_schema(
