@@ -475,6 +475,25 @@ class Gunicorn:
             self.proc.wait(timeout=5)
         self._log.close()
 
+    def worker_cpu_seconds(self) -> float:
+        """CPU time (user + system) the workers have used so far, from /proc (Linux): what a
+        request costs the server however busy the machine is with other work."""
+        if self.proc is None:
+            return 0.0
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+        except OSError:
+            return 0.0
+        for pid in children.split():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14, 15)
+        return total / tick
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log_path.read_text().splitlines()[-lines:])
