@@ -1,6 +1,6 @@
 """Benchmark 3: throughput of the service under gunicorn, beside a bare-ish baseline.
 
-`gunicorn settlement_project.wsgi -w 4` (sync workers, DEBUG=0; `BENCH_WORKERS`, `BENCH_THREADS`
+`gunicorn settlement_project.wsgi -w 2` (sync workers, DEBUG=0; `BENCH_WORKERS`, `BENCH_THREADS`
 to try others) on a free loopback port, against PostgreSQL `bench` and Redis /14, loaded from
 other processes on the same 2 cores:
 
@@ -52,7 +52,7 @@ HEADERS = [
 PING = "GET /api/health/live (bare view)"
 COURSES = "GET /api/courses/"
 # gunicorn for this workload (README: "Gunicorn"); the production config is the project's own
-WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 
 
