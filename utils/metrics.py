@@ -14,6 +14,11 @@ import time
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, multiprocess
 
+_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _MULTIPROC_DIR and not os.path.isdir(_MULTIPROC_DIR):
+    # prometheus_client would fail on the first count, i.e. every request would be a 500
+    raise RuntimeError(f"PROMETHEUS_MULTIPROC_DIR={_MULTIPROC_DIR!r} is not a directory")
+
 REQUESTS = Counter(
     "settlement_http_requests_total",
     "Requests answered, by method, route (URL pattern), HTTP status and envelope code",

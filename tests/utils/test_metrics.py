@@ -1,6 +1,11 @@
 """Metrics: counted by route and code, readable by staff or a configured address only."""
 
+import os
+import subprocess
+import sys
+
 import pytest
+from django.conf import settings
 from prometheus_client import REGISTRY
 
 from utils.redis import ConcurrentUpdate, transact
@@ -77,3 +82,18 @@ def test_metrics_are_served_to_a_configured_address(api, settings):
     settings.METRICS_ALLOWED_IPS = ["10.0.0.0/8"]
     assert api.get("/api/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
     assert api.get("/api/metrics", REMOTE_ADDR="11.1.2.3").status_code == 401
+
+
+def test_a_missing_multiprocess_directory_stops_the_start(tmp_path):
+    # prometheus_client would otherwise fail on the first count of every request
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "missing")}
+    result = subprocess.run(
+        [sys.executable, "-c", "import utils.metrics"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "is not a directory" in result.stderr
