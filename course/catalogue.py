@@ -2,11 +2,13 @@
 
 The courses on sale with their price policies change only when staff edit them, and every visitor
 reads them: the list is built with two SQL queries of plain values (no model instances, no nested
-serializers) and kept in the shared cache under a generation number. A change to a Course or a
-PricePolicy (course/signals.py) moves the generation on once its transaction commits, so every
-worker's next read rebuilds it; a reader that built the list from data older than the change
-writes it under the old generation, which nobody reads any more. `CATALOGUE_CACHE_SECONDS` bounds
-what a change made without signals (a queryset `.update()`, raw SQL) can leave stale.
+serializers) and kept in the shared cache with the generation number it was built at. A change to
+a Course or a PricePolicy (course/signals.py) moves the generation on (again once its transaction
+commits), so every worker's next read, which fetches the generation and the list in one round trip
+(MGET), sees that the list is older and rebuilds it; a reader that built the list from data older
+than the change stores it with the old generation, which no later read accepts.
+`CATALOGUE_CACHE_SECONDS` bounds what a change made without signals (a queryset `.update()`, raw
+SQL) can leave stale. Both keys share a hash tag, so the MGET also works on a Redis Cluster.
 
 The shape is `course.serializers.CourseSerializer`'s (its schema); tests/course/test_catalogue.py
 compares the two on the same rows.
@@ -25,8 +27,8 @@ from utils.redis import UNAVAILABLE
 
 logger = logging.getLogger("settlement")
 
-GENERATION_KEY = "catalogue:generation"
-LIST_KEY = "catalogue:courses:%s"
+GENERATION_KEY = "{catalogue}:generation"
+LIST_KEY = "{catalogue}:courses"  # (generation, list)
 _CACHE_DOWN = (ConnectionInterrupted, *UNAVAILABLE)
 _PERIOD_TEXT = dict(PricePolicy.valid_period_choices)
 
@@ -61,11 +63,13 @@ def build_catalogue() -> list[dict]:
 def catalogue() -> list[dict]:
     """The cached catalogue (built on a miss); built from the database when Redis is down."""
     try:
-        key = LIST_KEY % (cache.get(GENERATION_KEY) or 0)
-        data = cache.get(key)
-        if data is None:
-            data = build_catalogue()
-            cache.set(key, data, settings.CATALOGUE_CACHE_SECONDS)
+        got = cache.get_many([GENERATION_KEY, LIST_KEY])
+        generation = got.get(GENERATION_KEY, 0)
+        cached = got.get(LIST_KEY)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        data = build_catalogue()
+        cache.set(LIST_KEY, (generation, data), settings.CATALOGUE_CACHE_SECONDS)
         return data
     except _CACHE_DOWN as exc:
         logger.warning("catalogue cache unavailable, read from the database: %s", exc)

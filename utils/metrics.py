@@ -38,7 +38,8 @@ PAYMENTS = Counter(
 )
 WATCH_RETRIES = Counter(
     "settlement_redis_watch_retries_total",
-    "Redis WATCH/MULTI transactions run again because a watched key changed under them",
+    "Redis WATCH/MULTI attempts aborted because a watched key changed under them (each is run "
+    "again while attempts remain)",
 )
 WATCH_EXHAUSTED = Counter(
     "settlement_redis_watch_exhausted_total",

@@ -5,11 +5,19 @@ from decimal import Decimal
 import pytest
 import redis
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 
-from course.catalogue import build_catalogue, catalogue
+from course.catalogue import (
+    GENERATION_KEY,
+    LIST_KEY,
+    build_catalogue,
+    catalogue,
+    catalogue_changed,
+)
 from course.models import Course, PricePolicy
 from course.selectors import courses_with_policies
 from course.serializers import CourseSerializer
+from tests.redis_counting import count_round_trips
 from utils.redis import set_redis
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +108,22 @@ def test_a_change_with_redis_down_is_saved_all_the_same(make_course, settings, c
     course.save()
     assert Course.objects.get(pk=course.pk).name == "Python 3"
     assert "catalogue cache not invalidated" in caplog.text
+
+
+def test_a_list_built_before_a_change_is_not_served_after_it(api, make_course):
+    course = make_course("Python")
+    stale = build_catalogue()  # a reader builds from the rows before the change...
+    course.name = "Python 3"
+    course.save()
+    catalogue_changed()
+    cache.set(LIST_KEY, (0, stale))  # ...and stores it late, with the generation it read
+    assert cache.get(GENERATION_KEY) != 0
+    assert [c["name"] for c in api.get("/api/courses/").json()["data"]] == ["Python 3"]
+
+
+def test_catalogue_read_is_one_redis_round_trip(api, make_course):
+    make_course()
+    api.get("/api/courses/")
+    with count_round_trips() as trips:
+        api.get("/api/courses/")
+    assert trips.count == 1
