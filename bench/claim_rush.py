@@ -6,7 +6,7 @@ once against `gunicorn settlement_project.wsgi` (sync workers, DEBUG=0) on Postg
 The claims are sent in 4 rounds of 500 (the first holds the rush itself); before each round the
 same 100 threads load two baselines, each alone in the queue (250 requests each, 1,000 in all),
 so that the machine's noisy moments fall on all three alike: the bench-only bare view
-`GET /api/ping/` (bench/ping_urls.py: the envelope, no token, SQL or Redis), and
+`GET /api/health/live` (the envelope, no token, SQL or Redis), and
 `GET /api/account/`, which costs what every authenticated request costs (the token in Redis,
 the account in one SQL query) and nothing else.
 
@@ -34,7 +34,7 @@ CLIENTS = int(os.environ.get("BENCH_RUSH_CLIENTS", "100"))
 WORKERS = int(os.environ.get("BENCH_RUSH_WORKERS", "4"))
 BASELINE_N = int(os.environ.get("BENCH_RUSH_BASELINE", "1000"))
 ROUNDS = 4
-PING = "GET /api/ping/ (bare)"
+PING = "GET /api/health/live (bare)"
 ACCOUNT = "GET /api/account/ (token check)"
 HEADERS = ["answer", "requests", "p50 ms", "p99 ms", "p50 / bare p50", "p50 / token p50"]
 
@@ -77,14 +77,12 @@ def merge(into: common.Tally, tally: common.Tally) -> None:
 def main() -> int:
     common.setup_django()
     rule, claim_tokens = prepare()
-    pings = [(PING, "GET", "/api/ping/", None, None)] * BASELINE_N
+    pings = [(PING, "GET", "/api/health/live", None, None)] * BASELINE_N
     accounts = [(ACCOUNT, "GET", "/api/account/", None, t) for t in claim_tokens[:BASELINE_N]]
     claims = [
         (None, "POST", "/api/coupons/claim/", {"coupon_id": rule.pk}, t) for t in claim_tokens
     ]
-    with common.Gunicorn(
-        "claim_rush", workers=WORKERS, DJANGO_SETTINGS_MODULE="ping_settings"
-    ) as server:
+    with common.Gunicorn("claim_rush", workers=WORKERS) as server:
         print(
             f"{common.gunicorn_version()}, -w {WORKERS} (sync) on port {server.port}; rule with "
             f"total_quantity {TOTAL}, {ACCOUNTS} accounts x {CLAIMS_PER_ACCOUNT} claims, "

@@ -410,11 +410,17 @@ class Gunicorn:
     def __init__(
         self, name: str, *, workers: int = 2, threads: int = 1, port: int | None = None, **env: str
     ):
-        """`env` overrides bench_env(); DJANGO_SETTINGS_MODULE="ping_settings" serves the
-        project plus the bench-only GET /api/ping/ (bench/ping_urls.py). The port: `port`, else
-        $BENCH_PORT, else a free one."""
+        """`env` overrides bench_env(). Metrics in prometheus_client's multiprocess mode, in a
+        fresh bench/results/prometheus-<name>/ (as production runs several workers). The port:
+        `port`, else $BENCH_PORT, else a free one."""
         self.name, self.workers, self.threads = name, workers, threads
-        self.env = {**os.environ, **bench_env(**env), "PYTHONUNBUFFERED": "1"}
+        self.metrics_dir = RESULTS / f"prometheus-{name}"
+        self.env = {
+            **os.environ,
+            **bench_env(**env),
+            "PYTHONUNBUFFERED": "1",
+            "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
+        }
         self.port = port or int(os.environ.get("BENCH_PORT") or 0) or free_port()
         self.log_path = RESULTS / f"gunicorn-{name}.log"
         self.proc: subprocess.Popen | None = None
@@ -437,6 +443,8 @@ class Gunicorn:
         if self.threads > 1:
             cmd += ["-k", "gthread", "--threads", str(self.threads)]
         RESULTS.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
+        self.metrics_dir.mkdir()
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             cmd,
@@ -471,6 +479,25 @@ class Gunicorn:
             os.killpg(self.proc.pid, signal.SIGKILL)  # our own process group only
             self.proc.wait(timeout=5)
         self._log.close()
+
+    def worker_cpu_seconds(self) -> float:
+        """CPU time (user + system) the workers have used so far, from /proc (Linux): what a
+        request costs the server however busy the machine is with other work."""
+        if self.proc is None:
+            return 0.0
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+        except OSError:
+            return 0.0
+        for pid in children.split():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14, 15)
+        return total / tick
 
     def log_tail(self, lines: int = 40) -> str:
         try:

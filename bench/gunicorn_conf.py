@@ -1,12 +1,16 @@
 """gunicorn settings for the benchmarks (bench/common.py's Gunicorn passes `-c` this file).
 
-bench/ is appended to sys.path (not prepended, so its modules never shadow others) for
-`DJANGO_SETTINGS_MODULE=ping_settings`, the project plus the bench-only GET /api/ping/.
+Only what a benchmark needs beside its command line (workers, bind): no access log, and the
+prometheus_client multiprocess clean-up that a production config needs too (README, "Metrics").
 """
 
-import sys
-from pathlib import Path
-
-sys.path.append(str(Path(__file__).resolve().parent))
+import os
 
 accesslog = None
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,8 +1,8 @@
-"""Reads of the catalogue (courses on sale with their price policies, in two SQL queries) and of
-the logged-in account."""
+"""Reads of courses with their price policies and of the logged-in account (the public catalogue
+itself is course/catalogue.py)."""
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 
 from course.models import Account, Course, PricePolicy
 
@@ -14,16 +14,6 @@ def account_summary(account: Account) -> dict:
         "balance": account.balance,
         "beili_per_yuan": settings.BEILI_PER_YUAN,
     }
-
-
-def courses_on_sale() -> QuerySet[Course]:
-    return Course.objects.filter(status=Course.STATUS_ON_SALE).prefetch_related(
-        Prefetch("price_policy", queryset=PricePolicy.objects.order_by("valid_period", "id"))
-    )
-
-
-def course_on_sale(course_id: int) -> Course | None:
-    return courses_on_sale().filter(pk=course_id).first()
 
 
 def courses_with_policies(course_ids) -> dict[int, Course]:

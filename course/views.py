@@ -5,6 +5,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from course import selectors, services
+from course.catalogue import catalogue, catalogue_course
 from course.serializers import (
     AccountSerializer,
     CourseSerializer,
@@ -66,7 +67,7 @@ class CourseListView(APIView):
         responses={200: envelope("CourseListEnvelope", CourseSerializer, many=True)},
     )
     def get(self, request):
-        return ok(CourseSerializer(selectors.courses_on_sale(), many=True).data)
+        return ok(catalogue())
 
 
 class CourseDetailView(APIView):
@@ -77,7 +78,7 @@ class CourseDetailView(APIView):
         responses={200: envelope("CourseEnvelope", CourseSerializer), 404: ERROR_ENVELOPE}
     )
     def get(self, request, pk: int):
-        course = selectors.course_on_sale(pk)
+        course = catalogue_course(pk)
         if course is None:
             raise AppError(Codes.NOT_FOUND, "课程不存在或未上线 / course not found")
-        return ok(CourseSerializer(course).data)
+        return ok(course)

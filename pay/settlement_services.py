@@ -5,7 +5,7 @@ guarded by WATCH (utils.redis.transact): a refused request changes neither cart 
 and two racing requests of one user cannot both land on the same state.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.conf import settings
@@ -315,11 +315,13 @@ def settlement_choose(*, account_id: int, body: dict) -> PricedSettlement:
         return priced
 
     priced = _run(store.watch_keys(account_id), build)
-    return settlement_price(_with_choices(priced), today=today, gone=gone)
+    # priced once, in build: the answer shows the choices just written
+    return replace(priced, settlement=_with_choices(priced))
 
 
 def _with_choices(priced: PricedSettlement) -> Settlement:
-    """The settlement as written after a PATCH (choices applied), without reading it again."""
+    """The settlement as written after a PATCH (choices applied), without reading or pricing it
+    again: `priced` was priced with those choices."""
     settlement = priced.settlement
     chosen = priced.course_choices
     lines = [
@@ -374,8 +376,12 @@ def settlement_clear(*, account_id: int, course_id=UNSET) -> PricedSettlement:
         for line in leaving:
             cart_store.queue_put(pipe, account_id, _back_to_cart(line))
         if not staying:
-            return Settlement([], {}, None)
-        return Settlement(staying, remaining.global_coupons, priced.global_choice)
+            return settlement_price(Settlement([], {}, None))
+        # priced once, above: the settlement as written carries its effective global choice
+        return replace(
+            priced,
+            settlement=Settlement(staying, remaining.global_coupons, priced.global_choice),
+        )
 
     watch = [*store.watch_keys(account_id), *cart_store.watch_keys(account_id, [])]
-    return settlement_price(_run(watch, build), gone=gone)
+    return _run(watch, build)

@@ -93,6 +93,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first: their time and request id cover every other middleware (README, "Observability")
+    "utils.metrics.MetricsMiddleware",
+    "utils.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -236,7 +239,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["utils.authentication.RedisTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["utils.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["utils.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "utils.exception_handler.envelope_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -262,7 +265,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {"ServiceStateEnum": "utils.health.SERVICE_STATES"},
 }
 
 # --- Product settings -----------------------------------------------------------------------
@@ -275,15 +278,45 @@ BEILI_PER_YUAN = env_int("BEILI_PER_YUAN", 10)
 ORDER_PAY_TIMEOUT = env_int("ORDER_PAY_TIMEOUT", 30 * 60)
 # An Idempotency-Key in progress is a lease: past it (a worker killed mid-request) a retry runs.
 IDEMPOTENCY_LEASE_SECONDS = env_int("IDEMPOTENCY_LEASE_SECONDS", 30)
+# The public catalogue is cached in Redis and rebuilt on every change; this bounds a change made
+# without model signals (course/catalogue.py).
+CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 300)
 
+# One JSON object a line (LOG_FORMAT=json, the default), each with the request's id; plain text
+# for a human at a terminal (LOG_FORMAT=plain).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "utils.request_id.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601, UTC
+            "json_ensure_ascii": False,
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain" if LOG_FORMAT == "plain" else "json",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Observability (utils/metrics.py, utils/request_id.py) ---------------------------------
+# Addresses (CIDR allowed) that may read GET /api/metrics without logging in (a Prometheus
+# scraper); staff may always read it.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+# Proxies (CIDR allowed) whose X-Request-ID is kept; from anyone else a new id is made.
+REQUEST_ID_TRUSTED_PROXIES = env_list("REQUEST_ID_TRUSTED_PROXIES", [])
+CORS_EXPOSE_HEADERS = ["X-Request-ID"]
 
 # --- Alipay (python-alipay-sdk, RSA2) -------------------------------------------------------
 # Without ALIPAY_APP_ID the service uses a local development gateway page (only when DEBUG).

@@ -3,12 +3,17 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from utils import health, metrics_views
 from utils.views import not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Probes: with or without the trailing slash (balancers are configured by hand).
+    re_path(r"^api/health/live/?$", health.LiveView.as_view(), name="health-live"),
+    re_path(r"^api/health/ready/?$", health.ReadyView.as_view(), name="health-ready"),
+    re_path(r"^api/metrics/?$", metrics_views.MetricsView.as_view(), name="metrics"),
     path("api/", include("course.urls")),
     path("api/", include("shopping.urls")),
     path("api/", include("pay.urls")),

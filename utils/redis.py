@@ -26,6 +26,8 @@ from redis.client import Pipeline
 from redis.cluster import RedisCluster
 from redis.sentinel import Sentinel
 
+from utils import metrics
+
 _lock = threading.RLock()
 _fake_server: fakeredis.FakeServer | None = None
 _client: redis.Redis | None = None
@@ -230,5 +232,7 @@ def transact(watch_keys, build, *, attempts: int = 5):
                 pipe.execute()
                 return result
             except redis.exceptions.WatchError:
+                metrics.WATCH_RETRIES.inc()
                 continue
+    metrics.WATCH_EXHAUSTED.inc()
     raise ConcurrentUpdate(f"keys kept changing: {list(watch_keys)[:5]}")

@@ -3,7 +3,7 @@
 import pytest
 from django.db import OperationalError
 
-from course import selectors
+from course import catalogue
 
 
 def assert_envelope(response, code, status):
@@ -81,5 +81,5 @@ def test_database_unreachable_is_1003_with_503(api, monkeypatch):
     def broken(*args, **kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(selectors, "courses_on_sale", broken)
+    monkeypatch.setattr(catalogue, "build_catalogue", broken)
     assert_envelope(api.get("/api/courses/"), 1003, 503)
