@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from course.models import Account, Course
 from course.selectors import courses_with_policies
-from pay import alipay_gateway, settlement_store
+from pay import alipay_gateway, receipts, settlement_store
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.pricing import Line, check_coupon, price_settlement, split_payment
 from pay.selectors import held_coupon
@@ -170,6 +170,8 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
             memo=f"订单 {order.order_number}",
             order=order,
         )
+    if paid:
+        receipts.receipt_on_commit(order.pk, receipts.PAID)
     return order
 
 

@@ -12,7 +12,12 @@ from rest_framework.views import APIView
 
 from pay import alipay_gateway, order_selectors, order_services, payment_services
 from pay.models import Order
-from pay.serializers import OrderSerializer, PaymentResultSerializer, PaymentSerializer
+from pay.serializers import (
+    OrderRefundSerializer,
+    OrderSerializer,
+    PaymentResultSerializer,
+    PaymentSerializer,
+)
 from utils.errors import AppError, Codes
 from utils.request import body_of
 from utils.response import ok
@@ -121,6 +126,7 @@ class DevGatewayView(APIView):
 class OrderListView(APIView):
     @extend_schema(responses={200: envelope("OrderListEnvelope", OrderSerializer, many=True)})
     def get(self, request):
+        order_services.orders_time_out_due(account_id=request.user.pk)
         orders = order_selectors.orders_of(account_id=request.user.pk)
         return ok(OrderSerializer(orders, many=True).data)
 
@@ -128,6 +134,7 @@ class OrderListView(APIView):
 class OrderDetailView(APIView):
     @extend_schema(responses={200: envelope("OrderEnvelope", OrderSerializer), 404: ERROR_ENVELOPE})
     def get(self, request, order_number):
+        order_services.orders_time_out_due(account_id=request.user.pk, order_number=order_number)
         order = order_selectors.order_of(account_id=request.user.pk, order_number=order_number)
         if order is None:
             raise AppError(Codes.ORDER_NOT_FOUND)
@@ -138,5 +145,25 @@ class OrderCancelView(APIView):
     @extend_schema(request=None, responses={200: envelope("OrderCancelEnvelope", OrderSerializer)})
     def post(self, request, order_number):
         order_services.order_cancel(account_id=request.user.pk, order_number=order_number)
+        order = order_selectors.order_of(account_id=request.user.pk, order_number=order_number)
+        return ok(OrderSerializer(order).data)
+
+
+class OrderRefundView(APIView):
+    """The buyer asks for a refund (退费) of an order paid with money; staff decide in the admin."""
+
+    @extend_schema(
+        request=OrderRefundSerializer,
+        responses={200: envelope("OrderRefundEnvelope", OrderSerializer), 404: ERROR_ENVELOPE},
+    )
+    def post(self, request, order_number):
+        body = OrderRefundSerializer(data=body_of(request))
+        if not body.is_valid():
+            raise AppError(Codes.MALFORMED, "reason 须为字符串 / reason must be a string")
+        order_services.order_refund_request(
+            account_id=request.user.pk,
+            order_number=order_number,
+            reason=body.validated_data.get("reason", ""),
+        )
         order = order_selectors.order_of(account_id=request.user.pk, order_number=order_number)
         return ok(OrderSerializer(order).data)

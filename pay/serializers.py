@@ -249,9 +249,27 @@ class OrderSerializer(serializers.Serializer):
     pay_time = serializers.DateTimeField(allow_null=True)
     cancel_time = serializers.DateTimeField(allow_null=True)
     can_cancel = serializers.BooleanField(help_text="POST .../cancel/ would succeed now")
+    can_refund = serializers.BooleanField(help_text="POST .../refund/ would succeed now")
+    pay_deadline = serializers.SerializerMethodField(help_text="when an unpaid order times out")
+    refund_reason = serializers.CharField(help_text="the buyer's reason for the refund")
+    refund_request_time = serializers.DateTimeField(allow_null=True)
+    refund_time = serializers.DateTimeField(allow_null=True)
+    refund_memo = serializers.CharField(help_text="staff's note on the refund decision")
     pay_url = serializers.SerializerMethodField(help_text="where to pay an unpaid order")
     details = OrderDetailSerializer(many=True)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_pay_url(self, order) -> str | None:
         return alipay_gateway.order_pay_url(order)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_pay_deadline(self, order) -> str | None:
+        if order.status != order.STATUS_UNPAID:
+            return None
+        return serializers.DateTimeField().to_representation(order.pay_deadline)
+
+
+class OrderRefundSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=255, help_text="why the buyer wants it back"
+    )

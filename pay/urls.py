@@ -24,4 +24,9 @@ urlpatterns = [
         payment_views.OrderCancelView.as_view(),
         name="order-cancel",
     ),
+    path(
+        "orders/<str:order_number>/refund/",
+        payment_views.OrderRefundView.as_view(),
+        name="order-refund",
+    ),
 ]

@@ -56,9 +56,14 @@ class Codes:
     )
     PAYMENT_NOTIFY_INVALID = ErrorCode(1045, "支付通知验证失败 / notification not verified", 400)
     PAYMENT_IN_PROGRESS = ErrorCode(1046, "请求处理中,请稍后重试 / request in progress", 409)
+    PAYMENT_NO_GATEWAY = ErrorCode(1047, "未配置支付网关 / no payment gateway configured")
+    PAYMENT_GATEWAY_FAILED = ErrorCode(
+        1048, "支付网关拒绝或不可达,请稍后重试 / payment gateway failed, retry later", 502
+    )
 
     ORDER_NOT_FOUND = ErrorCode(1050, "订单不存在 / no such order", 404)
     ORDER_NOT_CANCELLABLE = ErrorCode(1051, "订单当前状态不可取消 / order cannot be cancelled")
+    ORDER_NOT_REFUNDABLE = ErrorCode(1052, "订单不可申请退费 / a refund cannot be asked for")
 
 
 REGISTRY: dict[int, ErrorCode] = {

@@ -210,7 +210,7 @@ def test_an_unpaid_order_offers_its_pay_url_and_a_cancel(auth_api, python, check
     assert order["can_cancel"] is True
 
 
-def test_an_unpaid_order_past_the_pay_timeout_offers_no_pay_url(
+def test_an_unpaid_order_past_the_pay_timeout_reads_as_timed_out_without_the_command(
     auth_api, python, checkout, settings
 ):
     settings.ALIPAY_APP_ID = ""
@@ -220,7 +220,7 @@ def test_an_unpaid_order_past_the_pay_timeout_offers_no_pay_url(
         date=timezone.now() - timedelta(seconds=settings.ORDER_PAY_TIMEOUT + 1)
     )
     order = auth_api.get(f"/api/orders/{number}/").json()["data"]
-    assert (order["status"], order["pay_url"], order["can_cancel"]) == (1, None, True)
+    assert (order["status"], order["pay_url"], order["can_cancel"]) == (5, None, False)
 
 
 def test_an_order_paid_with_money_offers_neither_pay_url_nor_cancel(auth_api, python, checkout):
