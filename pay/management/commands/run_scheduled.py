@@ -26,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--only", choices=list(JOBS), action="append", help="run only these")
 
     def handle(self, *args, loop=False, interval=None, only=None, **options):
-        interval = interval or settings.SCHEDULE_INTERVAL
+        interval = settings.SCHEDULE_INTERVAL if interval is None else interval
         if interval < 1:
             raise CommandError("--interval must be at least 1 second")
         while True:
