@@ -74,8 +74,20 @@ class PricePolicyInline(GenericTabularInline):
     extra = 1
 
 
+class CourseForm(forms.ModelForm):
+    # The column is a 32-bit integer on PostgreSQL; the same bound on every database.
+    order = forms.IntegerField(
+        label="课程顺序", min_value=-2_147_483_648, max_value=2_147_483_647, initial=0
+    )
+
+    class Meta:
+        model = Course
+        fields = ("name", "course_img", "brief", "status", "order")
+
+
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
+    form = CourseForm
     list_display = ("name", "status", "order")
     list_filter = ("status",)
     search_fields = ("name",)

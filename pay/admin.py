@@ -5,6 +5,7 @@ a money field. What staff may do to them is an action that calls the same servic
 (cancel an order, approve or reject a refund, issue coupons, credit or debit 贝里 in course/admin).
 """
 
+from decimal import Decimal
 from types import SimpleNamespace
 
 from django import forms
@@ -40,6 +41,11 @@ class CourseSearchSelect(AutocompleteSelect):
 
     def get_url(self):
         return reverse("admin:pay_coupon_course_search")
+
+    def optgroups(self, name, value, attr=None):
+        # Re-rendering a refused form must not query with a value that is not an id.
+        value = [v for v in value if str(v).isdigit() and len(str(v)) <= 18]
+        return super().optgroups(name, value, attr)
 
 
 class CouponAdminForm(forms.ModelForm):
@@ -312,9 +318,11 @@ class OrderAdmin(ReadOnlyAdmin):
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         if context and "cl" in context:
-            context["totals"] = context["cl"].queryset.aggregate(
+            totals = context["cl"].queryset.aggregate(
                 orders=Count("id"), money=Sum("actual_amount"), beili=Sum("beili_used")
             )
+            totals["money"] = f"{totals['money'] or Decimal(0):.2f}"
+            context["totals"] = totals
         return response
 
     def _each(self, request, queryset, work, done_text):

@@ -115,3 +115,7 @@ def checkout(make_course):
         return body["data"]
 
     return checkout
+
+
+# Orders in each state (refunds, timeouts, receipts, admin): fixtures kept in their own module.
+from tests.pay.order_fixtures import course_coupon, paid_order, place_order, python  # noqa: E402, F401

@@ -7,14 +7,27 @@ import json
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
+import alipay as alipay_sdk
 import pytest
 from Cryptodome.Hash import SHA256
+from Cryptodome.PublicKey import RSA
 from Cryptodome.Signature import PKCS1_v1_5
 
-import alipay as alipay_sdk
 from pay import alipay_gateway
-from tests.pay.test_alipay_notify import alipay_settings, keys  # noqa: F401 (fixtures)
 from utils.errors import AppError
+
+
+@pytest.fixture(scope="module")
+def keys():
+    return {"app": RSA.generate(2048), "alipay": RSA.generate(2048)}
+
+
+@pytest.fixture
+def alipay_settings(settings, keys):
+    settings.ALIPAY_APP_ID = "2021000000000001"
+    settings.ALIPAY_APP_PRIVATE_KEY = keys["app"].export_key().decode()
+    settings.ALIPAY_PUBLIC_KEY = keys["alipay"].publickey().export_key().decode()
+    return settings
 
 
 def signed_answer(keys, body: dict) -> bytes:
@@ -63,9 +76,7 @@ def test_a_refund_asks_alipay_with_the_order_number_as_the_request_number(
     ]
 
 
-def test_a_retry_sends_the_same_request_number_so_alipay_refunds_once(
-    alipay_settings, fake_alipay
-):
+def test_a_retry_sends_the_same_request_number_so_alipay_refunds_once(alipay_settings, fake_alipay):
     calls, _ = fake_alipay
     refund("O7")
     refund("O7")

@@ -8,12 +8,7 @@ from django.utils import timezone
 
 from pay.models import CouponRecord, Order, TransactionRecord
 from tests.pay.conftest import assert_ledgers_consistent
-from tests.pay.order_fixtures import (  # noqa: F401 (fixtures)
-    course_coupon,
-    mark_paid,
-    place_order,
-    python,
-)
+from tests.pay.order_fixtures import mark_paid
 
 pytestmark = pytest.mark.django_db
 

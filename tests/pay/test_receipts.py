@@ -10,12 +10,7 @@ from django.utils import timezone
 from pay import receipts
 from pay.models import Order
 from pay.order_services import order_cancel, order_refund_approve, orders_time_out_due
-from tests.pay.order_fixtures import (  # noqa: F401 (fixtures)
-    course_coupon,
-    mark_paid,
-    place_order,
-    python,
-)
+from tests.pay.order_fixtures import mark_paid
 
 pytestmark = pytest.mark.django_db
 

@@ -11,13 +11,7 @@ from pay import alipay_gateway
 from pay.models import CouponRecord, Order, TransactionRecord
 from pay.order_services import order_refund_approve, order_refund_reject
 from tests.pay.conftest import assert_ledgers_consistent
-from tests.pay.order_fixtures import (  # noqa: F401 (fixtures)
-    course_coupon,
-    mark_paid,
-    paid_order,
-    place_order,
-    python,
-)
+from tests.pay.order_fixtures import mark_paid
 from utils.errors import AppError
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,6 @@ from django.utils import timezone
 from pay import jobs
 from pay.models import Coupon, CouponRecord, IdempotencyKey, Order, TransactionRecord
 from pay.services import beili_change
-from tests.pay.order_fixtures import place_order, python  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
