@@ -29,9 +29,13 @@ class Command(BaseCommand):
         interval = settings.SCHEDULE_INTERVAL if interval is None else interval
         if interval < 1:
             raise CommandError("--interval must be at least 1 second")
+        if loop:
+            self.stdout.write(f"running the scheduled jobs every {interval} s")
         while True:
             results = run_jobs(only)
             for r in results:
+                if loop and r.ok and not r.done:
+                    continue  # a quiet round says nothing
                 line = f"{r.name}: {r.done} done, {r.failed} failed"
                 if r.error:
                     line += f", stopped: {r.error}"
