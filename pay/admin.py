@@ -282,7 +282,7 @@ class OrderAdmin(ReadOnlyAdmin):
     list_display = (
         "order_number",
         "account",
-        "status",
+        "status_shown",
         "payment_type",
         "actual_amount",
         "beili_used",
@@ -309,6 +309,13 @@ class OrderAdmin(ReadOnlyAdmin):
             {"fields": ("refund_reason", "refund_request_time", "refund_time", "refund_memo")},
         ),
     )
+
+    @admin.display(description="状态", ordering="status")
+    def status_shown(self, obj):
+        """An unpaid order past its deadline counts as timed out before the job writes it."""
+        if obj.is_overdue():
+            return "超时取消(待处理)"
+        return obj.get_status_display()
 
     def has_operate_permission(self, request):
         """Actions change orders through the services: for staff who may change orders."""

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 logger = logging.getLogger("settlement.receipts")
@@ -42,9 +42,19 @@ def receipt_on_commit(order_id: int, event: str) -> None:
 
 def _dispatch(order_id: int, event: str) -> None:
     if settings.RECEIPTS_IN_BACKGROUND:
-        _executor.submit(send_receipt, order_id, event)
+        _executor.submit(_send_in_background, order_id, event)
     else:
         send_receipt(order_id, event)
+
+
+def _send_in_background(order_id: int, event: str) -> None:
+    # The sender thread has its own database connection, outside any request's cycle: drop it
+    # when stale before use, and when past its age after.
+    close_old_connections()
+    try:
+        send_receipt(order_id, event)
+    finally:
+        close_old_connections()
 
 
 def send_receipt(order_id: int, event: str) -> bool:

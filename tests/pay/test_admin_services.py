@@ -172,7 +172,7 @@ def test_the_order_list_shows_the_money_totals_of_the_filtered_list(staff, place
     "page",
     [
         "pay/order/?q=alex",
-        "pay/order/?date__gte=2020-01-01",
+        "pay/order/?status__exact=2&payment_type__exact=1",
         "pay/couponrecord/?status__exact=0",
         "pay/transactionrecord/?transaction_type__exact=1",
         "course/account/?q=al",
@@ -405,3 +405,11 @@ def test_a_course_order_number_is_bounded(staff):
     )
     assert response.status_code == 200
     assert not Account.objects.filter(username="X").exists()
+
+
+def test_the_order_list_shows_an_overdue_order_as_timed_out(staff, place_order, settings):
+    order = place_order()
+    Order.objects.filter(pk=order.pk).update(
+        date=timezone.now() - timedelta(seconds=settings.ORDER_PAY_TIMEOUT + 1)
+    )
+    assert "超时取消(待处理)" in staff.get("/admin/pay/order/").content.decode()

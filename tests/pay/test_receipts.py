@@ -127,4 +127,4 @@ def test_receipts_go_out_on_a_background_thread_by_default(settings, monkeypatch
 
     monkeypatch.setattr(receipts, "_executor", Executor())
     receipts._dispatch(7, receipts.PAID)
-    assert queued == [(receipts.send_receipt, (7, receipts.PAID))]
+    assert queued == [(receipts._send_in_background, (7, receipts.PAID))]
