@@ -296,7 +296,7 @@ class OrderAdmin(ReadOnlyAdmin):
     list_select_related = ("account",)
     date_hierarchy = "date"
     inlines = [OrderDetailInline]
-    actions = ["cancel_orders", "approve_refund", "reject_refund"]
+    actions = ["cancel_orders", "approve_refund", "reject_refund", "refund_late_payment"]
     fieldsets = (
         (None, {"fields": ("order_number", "account", "status", "date")}),
         (
@@ -363,6 +363,15 @@ class OrderAdmin(ReadOnlyAdmin):
             queryset,
             lambda o: order_services.order_refund_approve(order_number=o.order_number),
             "已退费",
+        )
+
+    @admin.action(description="退回取消后到账的款项(待退款)", permissions=["operate"])
+    def refund_late_payment(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda o: order_services.order_refund_late_payment(order_number=o.order_number),
+            "取消后到账的款项已退回",
         )
 
     @admin.action(description="驳回退费申请", permissions=["operate"])

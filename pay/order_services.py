@@ -226,3 +226,25 @@ def order_refund_reject(*, order_number: str, memo: str) -> Order:
         order.save(update_fields=["status", "refund_memo"])
         receipts.receipt_on_commit(order.pk, receipts.REFUND_REJECTED)
         return order
+
+
+def order_refund_late_payment(*, order_number: str, memo: str = "") -> Order:
+    """Staff return a payment that arrived after the order was cancelled or timed out (flagged
+    待退款 by the notification): the money back through the gateway, the flag cleared, the time
+    and a memo written. The coupons and 贝里 came back with the cancel. Exactly once, as approve."""
+    with transaction.atomic():
+        order = _locked(order_number)
+        if not order.refund_flagged:
+            raise AppError(Codes.ORDER_NOT_REFUNDABLE, "订单没有待退的款项 / nothing to return")
+        note = alipay_gateway.refund(
+            order_number=order.order_number,
+            payment_number=order.payment_number,
+            amount=order.actual_amount,
+            reason="订单已取消后到账 / paid after the order was cancelled",
+        )
+        order.refund_flagged = False
+        order.refund_time = timezone.now()
+        order.refund_memo = (memo.strip() or f"取消后到账的款项已退回 ({note})")[:255]
+        order.save(update_fields=["refund_flagged", "refund_time", "refund_memo"])
+        receipts.receipt_on_commit(order.pk, receipts.REFUNDED)
+        return order

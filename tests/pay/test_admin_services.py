@@ -10,6 +10,7 @@ from django.utils import timezone
 from course.models import Account
 from pay.models import Coupon, CouponRecord, Order, TransactionRecord
 from tests.pay.conftest import assert_ledgers_consistent
+from tests.pay.order_fixtures import mark_paid
 
 pytestmark = pytest.mark.django_db
 
@@ -413,3 +414,17 @@ def test_the_order_list_shows_an_overdue_order_as_timed_out(staff, place_order, 
         date=timezone.now() - timedelta(seconds=settings.ORDER_PAY_TIMEOUT + 1)
     )
     assert "超时取消(待处理)" in staff.get("/admin/pay/order/").content.decode()
+
+
+def test_a_payment_after_the_cancel_is_returned_once_by_staff(staff, auth_api, place_order):
+    order = place_order()
+    auth_api.post(f"/api/orders/{order.order_number}/cancel/")
+    mark_paid(order)
+    assert order.refund_flagged
+    response = act(staff, "pay/order", "refund_late_payment", [order])
+    assert any("已退回" in m for m in messages_of(response))
+    order.refresh_from_db()
+    assert (order.status, order.refund_flagged) == (Order.STATUS_CANCELLED, False)
+    assert order.refund_time is not None
+    again = act(staff, "pay/order", "refund_late_payment", [order])
+    assert any("1052" in m for m in messages_of(again))

@@ -94,3 +94,11 @@ def test_a_timed_out_order_gives_its_beili_back_once_whoever_comes_first(
     call_command("cancel_expired_orders")
     auth_api.get(f"/api/orders/{overdue.order_number}/")
     assert TransactionRecord.objects.filter(order=overdue, transaction_type=2).count() == 1
+
+
+def test_reading_the_wallet_gives_back_the_coupon_of_an_overdue_order(
+    auth_api, account, overdue, course_coupon
+):
+    wallet = auth_api.get("/api/coupons/?status=0").json()["data"]
+    assert [c["id"] for c in wallet] == [course_coupon.pk]
+    assert_given_back(overdue, account, course_coupon)
