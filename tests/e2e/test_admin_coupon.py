@@ -40,3 +40,33 @@ def test_staff_bind_a_new_coupon_rule_to_a_course_by_searching_its_name(page, sh
     rule = Coupon.objects.get(name="Python 限时立减")
     assert rule.object_id == Course.objects.get(name=PYTHON).pk
     assert rule.content_type.model == "course"
+
+
+def test_staff_issue_a_coupon_to_accounts_found_by_name_and_see_who_was_skipped(page, shot, demo):
+    Account.objects.create_superuser("boss", "boss@example.com", "boss-pass-123")
+    rule = Coupon.objects.get(name="全场通用10元")  # one per account; alex and wusir hold one
+    Account.objects.create_user("zhangsan", password="zhangsan-pass-1")
+    page.goto("/admin/login/?next=/admin/pay/coupon/")
+    page.get_by_label("用户名").fill("boss")
+    page.get_by_label("密码").fill("boss-pass-123")
+    page.locator("input[type=submit]").click()
+    page.locator("#result_list tr", has_text="全场通用10元").locator(
+        "input[name=_selected_action]"
+    ).check()
+    page.locator("select[name=action]").select_option("issue_to_accounts")
+    page.locator("button[name=index]").click()
+
+    for name in ("alex", "zhangsan"):
+        page.locator("#id_accounts + .select2 .select2-search__field").fill(name[:3])
+        page.locator(".select2-results__option", has_text=name).click()
+    shot("accounts-chosen")
+    page.get_by_role("button", name="发放 / issue").click()
+
+    messages = page.locator("ul.messagelist")
+    expect(messages).to_contain_text("已发放 1 张")
+    expect(messages).to_contain_text("跳过 alex: 已达每人限领张数 1")
+    shot("issued")
+    held = Coupon.objects.get(pk=rule.pk).couponrecord_set.values_list(
+        "account__username", flat=True
+    )
+    assert sorted(held) == ["alex", "wusir", "zhangsan"]
