@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+RUN_ADDR ?= 127.0.0.1:8000
 
 .PHONY: install run test e2e lint format migrate demo bench fuzz clean
 
@@ -24,8 +25,12 @@ migrate: install
 demo: migrate
 	$(PY) manage.py load_demo
 
+# The scheduled jobs (timeouts, coupon expiry, old Idempotency-Keys) run beside the server in a
+# background loop of the same entry point production uses, stopped when the server stops.
 run: demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py run_scheduled --loop & jobs=$$!; \
+	trap 'kill $$jobs 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py runserver $(RUN_ADDR)
 
 # Two pytest processes: Playwright keeps an event loop in its process, which the rest of the suite
 # should not run beside. The browser tests skip without Chromium (unless E2E_REQUIRED is set);

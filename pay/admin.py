@@ -1,16 +1,27 @@
-"""Admin: coupon rules (the staff's editor), records, orders with their lines, the 贝里 ledger."""
+"""Admin: coupon rules (the staff's editor), records, orders with their lines, the 贝里 ledger.
+
+Orders, order lines, coupon records and the ledger are read-only: no form can change a status or
+a money field. What staff may do to them is an action that calls the same service the API calls
+(cancel an order, approve or reject a refund, issue coupons, credit or debit 贝里 in course/admin).
+"""
 
 import csv
+from decimal import Decimal
+from types import SimpleNamespace
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import path, reverse
 from django.utils import timezone
 
 from course.models import Account, Course
+from pay import order_services
 from pay.models import (
     Coupon,
     CouponRecord,
@@ -27,12 +38,84 @@ from pay.services import (
 )
 from utils.errors import AppError
 
+# --- Coupon rules: a searchable course field instead of a content type and an id -------------
+
+COURSE_SEARCH_PAGE = 20
+
+
+class CourseSearchSelect(AutocompleteSelect):
+    """The admin's select2 search box over courses, for a field that is not a ForeignKey (the
+    seed's generic binding): answers come from CouponAdmin.course_search."""
+
+    def __init__(self, **kwargs):
+        ref = SimpleNamespace(
+            model=Coupon, name="course", remote_field=SimpleNamespace(model=Course, field_name="id")
+        )
+        super().__init__(ref, admin.site, **kwargs)
+
+    def get_url(self):
+        return reverse("admin:pay_coupon_course_search")
+
+    def optgroups(self, name, value, attr=None):
+        # Re-rendering a refused form must not query with a value that is not an id.
+        value = [v for v in value if str(v).isdigit() and len(str(v)) <= 18]
+        return super().optgroups(name, value, attr)
+
+
+class CouponAdminForm(forms.ModelForm):
+    """The course choice maps onto the seed's generic columns (content_type, object_id)."""
+
+    course = forms.ModelChoiceField(
+        queryset=Course.objects.order_by("name"),
+        required=False,
+        label="绑定课程",
+        help_text="输入课程名搜索;不填为全局券",
+        widget=CourseSearchSelect(),
+    )
+
+    class Meta:
+        model = Coupon
+        fields = (
+            "name",
+            "brief",
+            "coupon_type",
+            "money_equivalent_value",
+            "minimum_consume",
+            "off_percent",
+            "open_date",
+            "close_date",
+            "per_account_limit",
+            "total_quantity",
+            "code",
+            "valid_begin_date",
+            "valid_end_date",
+            "coupon_valid_days",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.object_id:
+            self.initial.setdefault("course", self.instance.object_id)
+
+    def clean(self):
+        cleaned = super().clean()
+        course = cleaned.get("course")
+        self.instance.content_type = (
+            ContentType.objects.get_for_model(Course) if course is not None else None
+        )
+        self.instance.object_id = course.pk if course is not None else None
+        return cleaned
+
 
 class IssueForm(forms.Form):
     accounts = forms.ModelMultipleChoiceField(
         queryset=Account.objects.filter(is_active=True).order_by("username"),
-        widget=forms.SelectMultiple(attrs={"size": 12}),
+        widget=AutocompleteSelectMultiple(CouponRecord._meta.get_field("account"), admin.site),
         label="发放给账户",
+        help_text="输入用户名搜索,可多选",
+    )
+    include_staff = forms.BooleanField(
+        required=False, label="包括员工账户", help_text="默认不发给员工账户"
     )
 
 
@@ -74,6 +157,7 @@ def codes_csv(codes, filename: str) -> HttpResponse:
 
 @admin.register(Coupon)
 class CouponAdmin(admin.ModelAdmin):
+    form = CouponAdminForm
     list_display = (
         "name",
         "coupon_type",
@@ -96,7 +180,7 @@ class CouponAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "brief", "coupon_type")}),
         ("优惠", {"fields": ("money_equivalent_value", "minimum_consume", "off_percent")}),
-        ("绑定课程(不填为全局券)", {"fields": ("content_type", "object_id")}),
+        ("绑定课程(不填为全局券)", {"fields": ("course",)}),
         ("领取", {"fields": ("open_date", "close_date", "per_account_limit")}),
         (
             "发行总量与优惠码",
@@ -116,6 +200,35 @@ class CouponAdmin(admin.ModelAdmin):
         ),
     )
 
+    def get_urls(self):
+        search = path(
+            "course-search/",
+            self.admin_site.admin_view(self.course_search),
+            name="pay_coupon_course_search",
+        )
+        return [search, *super().get_urls()]
+
+    def course_search(self, request):
+        """select2's JSON for the course field: courses whose name contains `term`."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        term = request.GET.get("term", "").strip()
+        try:
+            page = max(1, min(int(request.GET.get("page", "1")), 1000))
+        except ValueError:
+            page = 1
+        courses = Course.objects.order_by("name")
+        if term:
+            courses = courses.filter(name__icontains=term)
+        start = (page - 1) * COURSE_SEARCH_PAGE
+        found = list(courses[start : start + COURSE_SEARCH_PAGE + 1])
+        return JsonResponse(
+            {
+                "results": [{"id": str(c.pk), "text": c.name} for c in found[:COURSE_SEARCH_PAGE]],
+                "pagination": {"more": len(found) > COURSE_SEARCH_PAGE},
+            }
+        )
+
     def get_queryset(self, request):
         course_name = Course.objects.filter(pk=OuterRef("object_id")).values("name")[:1]
         return (
@@ -127,13 +240,6 @@ class CouponAdmin(admin.ModelAdmin):
                 used_count=Count("couponrecord", filter=Q(couponrecord__status=1)),
             )
         )
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "content_type":
-            kwargs["queryset"] = ContentType.objects.filter(
-                pk=ContentType.objects.get_for_model(Course).pk
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="绑定课程")
     def binding(self, obj):
@@ -201,13 +307,23 @@ class CouponAdmin(admin.ModelAdmin):
         form = IssueForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             accounts = list(form.cleaned_data["accounts"])
-            total = 0
             for coupon in queryset:
                 try:
-                    total += len(coupon_issue(coupon=coupon, accounts=accounts))
-                except AppError as error:  # past the rule's total_quantity
+                    result = coupon_issue(
+                        coupon=coupon,
+                        accounts=accounts,
+                        include_staff=form.cleaned_data["include_staff"],
+                    )
+                except AppError as error:  # past the rule's total_quantity: nothing issued
                     self.message_user(request, f"{coupon}: {error.detail}", messages.ERROR)
-            self.message_user(request, f"已发放 {total} 张优惠券", messages.SUCCESS)
+                    continue
+                self.message_user(
+                    request, f"{coupon}: 已发放 {len(result.issued)} 张", messages.SUCCESS
+                )
+                for account, reason in result.skipped:
+                    self.message_user(
+                        request, f"{coupon}: 跳过 {account.username}: {reason}", messages.WARNING
+                    )
             return None
         return render(
             request,
@@ -217,19 +333,14 @@ class CouponAdmin(admin.ModelAdmin):
                 "title": "发放优惠券",
                 "coupons": queryset,
                 "form": form,
+                "media": self.media + form.media,
                 "opts": self.model._meta,
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             },
         )
 
 
-@admin.register(CouponRecord)
-class CouponRecordAdmin(admin.ModelAdmin):
-    list_display = ("number", "coupon", "account", "status", "get_time", "used_time", "order")
-    list_filter = ("status",)
-    search_fields = ("number", "account__username", "coupon__name")
-    list_select_related = ("coupon", "account", "order")
-    raw_id_fields = ("coupon", "account", "order")
+# --- Read-only records: changes only through actions that call the services -------------------
 
 
 @admin.register(RedemptionCode)
@@ -274,61 +385,10 @@ class RedemptionCodeAdmin(admin.ModelAdmin):
         return False
 
 
-class OrderDetailInline(admin.TabularInline):
-    model = OrderDetail
-    extra = 0
-    can_delete = False
-    readonly_fields = (
-        "content_type",
-        "object_id",
-        "original_price",
-        "price",
-        "valid_period_display",
-        "valid_period",
-        "memo",
-    )
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never written by a form: no add, no change, no delete."""
 
     def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    list_display = (
-        "order_number",
-        "account",
-        "status",
-        "payment_type",
-        "actual_amount",
-        "beili_used",
-        "date",
-        "pay_time",
-        "refund_flagged",
-    )
-    list_filter = ("status", "payment_type", "refund_flagged")
-    search_fields = ("order_number", "payment_number", "account__username")
-    list_select_related = ("account",)
-    readonly_fields = ("order_number", "account", "actual_amount", "beili_used", "date", "code_url")
-    inlines = [OrderDetailInline]
-
-
-@admin.register(TransactionRecord)
-class TransactionRecordAdmin(admin.ModelAdmin):
-    """The ledger is read-only: 贝里 change only through services."""
-
-    list_display = (
-        "transaction_number",
-        "account",
-        "transaction_type",
-        "amount",
-        "balance",
-        "date",
-    )
-    list_filter = ("transaction_type",)
-    search_fields = ("transaction_number", "account__username")
-    list_select_related = ("account",)
-
-    def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -336,3 +396,195 @@ class TransactionRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CouponRecord)
+class CouponRecordAdmin(ReadOnlyAdmin):
+    list_display = ("number", "coupon", "account", "status", "get_time", "used_time", "order")
+    list_filter = ("status", "coupon__coupon_type", "coupon")
+    search_fields = ("number", "account__username", "coupon__name", "order__order_number")
+    list_select_related = ("coupon", "account", "order")
+    date_hierarchy = "get_time"
+
+
+class OrderDetailInline(admin.TabularInline):
+    model = OrderDetail
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = (
+        "memo",
+        "object_id",
+        "original_price",
+        "price",
+        "valid_period_display",
+    )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RefundMemoForm(forms.Form):
+    memo = forms.CharField(
+        label="驳回说明", max_length=255, help_text="买家会在订单中看到", widget=forms.Textarea
+    )
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = (
+        "order_number",
+        "account",
+        "status_shown",
+        "payment_type",
+        "actual_amount",
+        "beili_used",
+        "date",
+        "pay_time",
+        "refund_request_time",
+        "refund_flagged",
+    )
+    list_filter = ("status", "payment_type", "refund_flagged", "date", "pay_time")
+    search_fields = ("order_number", "payment_number", "account__username", "refund_reason")
+    list_select_related = ("account",)
+    date_hierarchy = "date"
+    inlines = [OrderDetailInline]
+    actions = ["cancel_orders", "approve_refund", "reject_refund", "refund_late_payment"]
+    fieldsets = (
+        (None, {"fields": ("order_number", "account", "status", "date")}),
+        (
+            "支付",
+            {
+                "fields": (
+                    "payment_type",
+                    "payment_number",
+                    "actual_amount",
+                    "beili_used",
+                    "code_url",
+                )
+            },
+        ),
+        ("时间", {"fields": ("pay_time", "cancel_time", "refund_flagged")}),
+        (
+            "退费",
+            {"fields": ("refund_reason", "refund_request_time", "refund_time", "refund_memo")},
+        ),
+    )
+
+    @admin.display(description="状态", ordering="status")
+    def status_shown(self, obj):
+        """An unpaid order past its deadline counts as timed out before the job writes it."""
+        if obj.is_overdue():
+            return "超时取消(待处理)"
+        return obj.get_status_display()
+
+    def has_operate_permission(self, request):
+        """Actions change orders through the services: for staff who may change orders."""
+        return request.user.has_perm("pay.change_order")
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context and "cl" in context:
+            totals = context["cl"].queryset.aggregate(
+                orders=Count("id"), money=Sum("actual_amount"), beili=Sum("beili_used")
+            )
+            totals["money"] = f"{totals['money'] or Decimal(0):.2f}"
+            context["totals"] = totals
+        return response
+
+    def _each(self, request, queryset, work, done_text):
+        done = 0
+        for order in queryset.order_by("id"):
+            try:
+                work(order)
+                done += 1
+            except AppError as error:
+                self.message_user(
+                    request,
+                    f"订单 {order.order_number}: {error.error.code} {error.detail}",
+                    messages.ERROR,
+                )
+        if done:
+            self.message_user(request, f"{done} 个订单{done_text}", messages.SUCCESS)
+
+    @admin.action(description="取消选中的订单(退回优惠券和贝里)", permissions=["operate"])
+    def cancel_orders(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda o: order_services.order_cancel(account_id=None, order_number=o.order_number),
+            "已取消,优惠券和贝里已退回",
+        )
+
+    @admin.action(description="同意退费(原路退款,退回贝里和优惠券)", permissions=["operate"])
+    def approve_refund(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda o: order_services.order_refund_approve(order_number=o.order_number),
+            "已退费",
+        )
+
+    @admin.action(description="退回取消后到账的款项(待退款)", permissions=["operate"])
+    def refund_late_payment(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda o: order_services.order_refund_late_payment(order_number=o.order_number),
+            "取消后到账的款项已退回",
+        )
+
+    @admin.action(description="驳回退费申请", permissions=["operate"])
+    def reject_refund(self, request, queryset):
+        form = RefundMemoForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            memo = form.cleaned_data["memo"]
+            self._each(
+                request,
+                queryset,
+                lambda o: order_services.order_refund_reject(
+                    order_number=o.order_number, memo=memo
+                ),
+                "的退费申请已驳回",
+            )
+            return None
+        return render(
+            request,
+            "admin/pay/action_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "驳回退费申请",
+                "objects": queryset,
+                "form": form,
+                "action": "reject_refund",
+                "submit": "驳回",
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+
+@admin.register(TransactionRecord)
+class TransactionRecordAdmin(ReadOnlyAdmin):
+    """The ledger is read-only: 贝里 change only through services (see the account actions)."""
+
+    list_display = (
+        "transaction_number",
+        "account",
+        "transaction_type",
+        "amount",
+        "balance",
+        "order",
+        "memo",
+        "date",
+    )
+    list_filter = ("transaction_type", "date")
+    search_fields = ("transaction_number", "account__username", "order__order_number", "memo")
+    list_select_related = ("account", "order")
+    date_hierarchy = "date"

@@ -4,7 +4,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
-from pay import selectors, services
+from pay import order_services, selectors, services
 from pay.coupon_throttle import RedeemGuessThrottle
 from pay.selectors import held_coupon
 from pay.serializers import (
@@ -29,6 +29,8 @@ class CouponWalletView(APIView):
     def get(self, request):
         query = WalletQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        # Coupons held by an unpaid order past its deadline are back before the wallet is read.
+        order_services.orders_time_out_due(account_id=request.user.pk)
         today = timezone.localdate()
         held = selectors.wallet(
             account_id=request.user.pk, status=query.validated_data.get("status"), today=today

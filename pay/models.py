@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Upper
@@ -30,6 +31,13 @@ def normalize_public_code(value: str | None) -> str | None:
     """A rule's public code as stored and looked up: trimmed, upper case; blank is no code."""
     value = (value or "").strip().upper()
     return value or None
+
+
+# The longest validity a rule may give in days (ten years): what staff may type in the admin, far
+# inside what date arithmetic can compute (a date past 9999-12-31 is an OverflowError).
+MAX_COUPON_VALID_DAYS = 3650
+MAX_PER_ACCOUNT_LIMIT = 1000
+NOT_NEGATIVE = [MinValueValidator(0)]
 
 
 class Coupon(models.Model):
@@ -48,13 +56,21 @@ class Coupon(models.Model):
         choices=coupon_type_choices, default=TYPE_GENERAL, verbose_name="券类型"
     )
     money_equivalent_value = models.DecimalField(
-        verbose_name="等值货币", null=True, blank=True, **MONEY
+        verbose_name="等值货币", null=True, blank=True, validators=NOT_NEGATIVE, **MONEY
     )
     off_percent = models.PositiveSmallIntegerField(
-        "折扣百分比", help_text="只针对折扣券,例7.9折,写79", blank=True, null=True
+        "折扣百分比",
+        help_text="只针对折扣券,例7.9折,写79",
+        blank=True,
+        null=True,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
     )
     minimum_consume = models.DecimalField(
-        "最低消费", default=0, help_text="仅在满减券时填写此字段", **MONEY
+        "最低消费",
+        default=0,
+        help_text="仅在满减券时填写此字段",
+        validators=NOT_NEGATIVE,
+        **MONEY,
     )
 
     content_type = models.ForeignKey(
@@ -71,10 +87,17 @@ class Coupon(models.Model):
     valid_begin_date = models.DateField(verbose_name="有效期开始时间", blank=True, null=True)
     valid_end_date = models.DateField(verbose_name="有效结束时间", blank=True, null=True)
     coupon_valid_days = models.PositiveIntegerField(
-        verbose_name="优惠券有效期(天)", blank=True, null=True, help_text="自券被领时开始算起"
+        verbose_name="优惠券有效期(天)",
+        blank=True,
+        null=True,
+        help_text=f"自券被领时开始算起,1..{MAX_COUPON_VALID_DAYS}",
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_COUPON_VALID_DAYS)],
     )
     per_account_limit = models.PositiveSmallIntegerField(
-        "每人限领张数", default=1, help_text="同一账户最多持有本规则的券数"
+        "每人限领张数",
+        default=1,
+        help_text=f"同一账户最多持有本规则的券数,1..{MAX_PER_ACCOUNT_LIMIT}",
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PER_ACCOUNT_LIMIT)],
     )
     total_quantity = models.PositiveIntegerField(
         "发行总量",
@@ -95,7 +118,7 @@ class Coupon(models.Model):
     # never pass total_quantity; the database decides it in one UPDATE ... WHERE.
     issued_count = models.PositiveIntegerField("已发出", default=0, editable=False)
     codes_outstanding = models.PositiveIntegerField("未兑换的兑换码", default=0, editable=False)
-    date = models.DateTimeField(auto_now_add=True)
+    date = models.DateTimeField("创建时间", auto_now_add=True)
 
     COUNTERS = ("issued_count", "codes_outstanding")
 
@@ -188,6 +211,10 @@ class Coupon(models.Model):
             )
         if days == 0:
             errors["coupon_valid_days"] = "coupon_valid_days 有效期不能为0 / must not be 0"
+        elif days is not None and days > MAX_COUPON_VALID_DAYS:
+            errors["coupon_valid_days"] = (
+                f"有效天数至多{MAX_COUPON_VALID_DAYS}天 / at most {MAX_COUPON_VALID_DAYS} days"
+            )
         elif begin is None and end is None and not days:
             errors["coupon_valid_days"] = (
                 "须填写有效期日期或有效天数 / give dates or a number of days"
@@ -211,8 +238,10 @@ class Coupon(models.Model):
             if value is not None:
                 errors["money_equivalent_value"] = "折扣券不填写等值货币 / not for 折扣券"
         errors.update(self._binding_errors())
-        if self.per_account_limit is not None and self.per_account_limit < 1:
-            errors["per_account_limit"] = "至少为1 / at least 1"
+        if self.per_account_limit is not None and not (
+            1 <= self.per_account_limit <= MAX_PER_ACCOUNT_LIMIT
+        ):
+            errors["per_account_limit"] = f"1..{MAX_PER_ACCOUNT_LIMIT}"
         errors.update(self._quantity_and_code_errors())
         if errors:
             raise ValidationError(errors)
@@ -247,7 +276,11 @@ class Coupon(models.Model):
         """The last day a record claimed at `get_time` can be used."""
         if self.valid_end_date is not None:
             return self.valid_end_date
-        return timezone.localdate(get_time) + timedelta(days=self.coupon_valid_days or 0)
+        start = timezone.localdate(get_time)
+        days = self.coupon_valid_days or 0
+        if days > (date.max - start).days:  # a row written before the bound: never valid past max
+            return date.max
+        return start + timedelta(days=days)
 
     def valid_begin_for(self, get_time) -> date:
         if self.valid_begin_date is not None:
@@ -268,7 +301,7 @@ class CouponRecord(models.Model):
     coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, verbose_name="优惠券规则")
     number = models.CharField(max_length=64, unique=True, verbose_name="用户优惠券记录的流水号")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, verbose_name="拥有者")
-    status = models.SmallIntegerField(choices=status_choices, default=STATUS_UNUSED)
+    status = models.SmallIntegerField("状态", choices=status_choices, default=STATUS_UNUSED)
     get_time = models.DateTimeField(verbose_name="领取时间", help_text="用户领取时间")
     used_time = models.DateTimeField(blank=True, null=True, verbose_name="使用时间")
     order = models.ForeignKey(
@@ -378,12 +411,12 @@ class Order(models.Model):
         (STATUS_TIMED_OUT, "超时取消"),
     )
 
-    payment_type = models.SmallIntegerField(choices=payment_type_choices)
+    payment_type = models.SmallIntegerField("支付方式", choices=payment_type_choices)
     payment_number = models.CharField(
         max_length=128, verbose_name="支付第3方订单号", null=True, blank=True
     )
     order_number = models.CharField(max_length=128, verbose_name="订单号", unique=True)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, verbose_name="账户")
     actual_amount = models.DecimalField(verbose_name="实付金额", **MONEY)
     beili_used = models.PositiveIntegerField("使用贝里", default=0)
     status = models.SmallIntegerField(choices=status_choices, verbose_name="状态")
@@ -397,6 +430,11 @@ class Order(models.Model):
     )
     # WeChat Native pay's code_url (WeChat hands it out once per trade; shown as a QR code).
     code_url = models.CharField("支付二维码链接", max_length=255, null=True, blank=True)
+    # A refund (退费) asked by the buyer and decided by staff (statuses 2 and 3).
+    refund_reason = models.CharField("退费原因", max_length=255, blank=True, default="")
+    refund_request_time = models.DateTimeField("退费申请时间", blank=True, null=True)
+    refund_time = models.DateTimeField("退费时间", blank=True, null=True)
+    refund_memo = models.CharField("退费处理备注", max_length=255, blank=True, default="")
 
     class Meta:
         verbose_name = verbose_name_plural = "15. 订单表"
@@ -421,30 +459,50 @@ class Order(models.Model):
         return self.order_number
 
     @property
+    def pay_deadline(self) -> datetime:
+        """When an unpaid order times out (ORDER_PAY_TIMEOUT after it was made)."""
+        return self.date + timedelta(seconds=settings.ORDER_PAY_TIMEOUT)
+
+    def is_overdue(self, now=None) -> bool:
+        """Unpaid past its deadline: it counts as timed out even before the command ran."""
+        return self.status == self.STATUS_UNPAID and (now or timezone.now()) >= self.pay_deadline
+
+    @property
+    def can_refund(self) -> bool:
+        """Paid with money, never asked before, and within REFUND_WINDOW_DAYS of payment."""
+        return (
+            self.status == self.STATUS_PAID
+            and self.actual_amount > 0
+            and self.pay_time is not None
+            and self.refund_request_time is None
+            and timezone.now() <= self.pay_time + timedelta(days=settings.REFUND_WINDOW_DAYS)
+        )
+
+    @property
     def can_cancel(self) -> bool:
         """Unpaid orders, and paid ones that took no money (贝里 and coupons only): those can be
         given back by a cancel. Money paid through the gateway needs a refund (退费) instead."""
         if self.status == self.STATUS_UNPAID:
-            return True
+            return not self.is_overdue()
         return self.status == self.STATUS_PAID and self.actual_amount == 0
-
-    @property
-    def pay_deadline(self) -> datetime:
-        return self.date + timedelta(seconds=settings.ORDER_PAY_TIMEOUT)
 
     @property
     def can_pay(self) -> bool:
         """Unpaid and before its pay deadline (past it the order counts as timed out, even before
         the scheduled command has run): POST /api/orders/<n>/pay/ would hand out a pay URL."""
-        return self.status == self.STATUS_UNPAID and timezone.now() < self.pay_deadline
+        return self.status == self.STATUS_UNPAID and not self.is_overdue()
 
 
 class OrderDetail(models.Model):
     """订单详情"""
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="details")
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)  # 可关联普通课程或学位
-    object_id = models.PositiveIntegerField()
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="details", verbose_name="订单"
+    )
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, verbose_name="类型"
+    )  # 可关联普通课程或学位
+    object_id = models.PositiveIntegerField("课程id")
     content_object = GenericForeignKey("content_type", "object_id")
 
     original_price = models.DecimalField("课程原价", **MONEY)
@@ -486,15 +544,15 @@ class TransactionRecord(models.Model):
     )
     CREDITS = (TYPE_INCOME, TYPE_REFUND)
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, verbose_name="账户")
     amount = models.PositiveIntegerField("金额")
     balance = models.PositiveIntegerField("账户余额")
-    transaction_type = models.SmallIntegerField(choices=transaction_type_choices)
+    transaction_type = models.SmallIntegerField("交易类型", choices=transaction_type_choices)
     transaction_number = models.CharField(unique=True, verbose_name="流水号", max_length=128)
     order = models.ForeignKey(
         Order, null=True, blank=True, on_delete=models.PROTECT, verbose_name="关联订单"
     )
-    date = models.DateTimeField(auto_now_add=True)
+    date = models.DateTimeField("交易时间", auto_now_add=True)
     memo = models.CharField(max_length=128, blank=True, null=True, verbose_name="备忘录")
 
     class Meta:

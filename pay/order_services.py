@@ -1,9 +1,13 @@
-"""Orders after payment: paying what is left, the gateway's notification, cancelling, timing out.
+"""Orders after payment: paying what is left, the gateway's notification, cancelling, timing
+out, refunds.
 
-Each locks the order row first, so a cancel racing a notification ends in one consistent
-outcome, and coupons and 贝里 come back exactly once (the ledger's unique (order, type) backs it).
+Each locks the order row first, so a cancel racing a notification (or two staff approving one
+refund) ends in one consistent outcome, and coupons and 贝里 come back exactly once (the ledger's
+unique (order, type) backs it). An unpaid order past its deadline counts as timed out wherever it
+is read or paid: `orders_time_out_due` times it out on the spot, before the scheduled command.
 """
 
+import logging
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,7 +16,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from pay import gateways
+from pay import gateways, receipts
 from pay.gateways import dev
 from pay.gateways.base import Gateway
 from pay.gateways.dev import DevGateway
@@ -21,10 +25,22 @@ from pay.qr import qr_svg_data_uri
 from pay.services import beili_change
 from utils.errors import AppError, Codes
 
+logger = logging.getLogger("settlement.orders")
+
 
 def _give_back(order: Order, *, status: int) -> None:
     """Cancel `order` (locked by the caller): coupons back (or 已过期), 贝里 refunded."""
-    now = timezone.now()
+    _return_coupons_and_beili(order, memo=f"订单 {order.order_number} 取消退回")
+    order.status = status
+    order.cancel_time = timezone.now()
+    order.save(update_fields=["status", "cancel_time"])
+    event = receipts.CANCELLED if status == Order.STATUS_CANCELLED else receipts.TIMED_OUT
+    receipts.receipt_on_commit(order.pk, event)
+
+
+def _return_coupons_and_beili(order: Order, *, memo: str) -> None:
+    """The order's coupon records back to the account (已过期 if past their end), and its 贝里
+    back with a 退款 ledger row. The order is locked by the caller."""
     today = timezone.localdate()
     for record in (
         CouponRecord.objects.select_for_update(of=("self",))
@@ -41,12 +57,9 @@ def _give_back(order: Order, *, status: int) -> None:
             account=order.account,
             amount=order.beili_used,
             transaction_type=TransactionRecord.TYPE_REFUND,
-            memo=f"订单 {order.order_number} 取消退回",
+            memo=memo,
             order=order,
         )
-    order.status = status
-    order.cancel_time = now
-    order.save(update_fields=["status", "cancel_time"])
 
 
 def order_pay(*, account_id: int, order_number: str) -> dict:
@@ -57,6 +70,7 @@ def order_pay(*, account_id: int, order_number: str) -> dict:
     nothing signs while a list renders. 1050 for no such order of this account; 1053 when it
     cannot be paid (paid, cancelled, past its pay deadline, or its gateway is gone).
     """
+    orders_time_out_due(account_id=account_id, order_number=order_number)
     order = Order.objects.filter(account_id=account_id, order_number=order_number).first()
     if order is None:
         raise AppError(Codes.ORDER_NOT_FOUND)
@@ -74,42 +88,87 @@ def order_pay(*, account_id: int, order_number: str) -> dict:
     }
 
 
-def order_cancel(*, account_id: int, order_number: str) -> Order:
+def _locked(order_number: str, account_id: int | None = None) -> Order:
+    """The order row, locked (inside the caller's transaction); 1050 when there is none."""
+    orders = Order.objects.select_for_update().select_related("account")
+    if account_id is not None:
+        orders = orders.filter(account_id=account_id)
+    order = orders.filter(order_number=order_number).first()
+    if order is None:
+        raise AppError(Codes.ORDER_NOT_FOUND)
+    return order
+
+
+def _overdue_cutoff(now=None):
+    return (now or timezone.now()) - timedelta(seconds=settings.ORDER_PAY_TIMEOUT)
+
+
+def orders_time_out_due(*, account_id: int, order_number: str | None = None) -> int:
+    """Time out the account's unpaid orders past their deadline (or just `order_number`) now,
+    as the scheduled command would: the lazy half of timeouts, run before an order is read,
+    cancelled, refunded or paid. One indexed query when nothing is due."""
+    due = Order.objects.filter(
+        account_id=account_id, status=Order.STATUS_UNPAID, date__lte=_overdue_cutoff()
+    )
+    if order_number is not None:
+        due = due.filter(order_number=order_number)
+    if not due.exists():
+        return 0
+    done = 0
     with transaction.atomic():
-        order = (
-            Order.objects.select_for_update()
-            .select_related("account")
-            .filter(account_id=account_id, order_number=order_number)
-            .first()
-        )
-        if order is None:
-            raise AppError(Codes.ORDER_NOT_FOUND)
+        for order in due.select_for_update().select_related("account").order_by("id"):
+            if order.is_overdue():  # re-checked under the lock: a payment may have won
+                _give_back(order, status=Order.STATUS_TIMED_OUT)
+                done += 1
+    return done
+
+
+def order_cancel(*, account_id: int | None, order_number: str) -> Order:
+    """Cancel an order (the buyer's, or any with account_id None: staff in the admin): unpaid,
+    or paid with 贝里 and coupons only. Everything it took comes back. An unpaid order past its
+    deadline is timed out instead (status 5): the buyer's cancel then answers 1051."""
+    if account_id is not None:
+        orders_time_out_due(account_id=account_id, order_number=order_number)
+    with transaction.atomic():
+        order = _locked(order_number, account_id)
+        if order.is_overdue():
+            _give_back(order, status=Order.STATUS_TIMED_OUT)
+            return order
         if not order.can_cancel:
             raise AppError(Codes.ORDER_NOT_CANCELLABLE)
         _give_back(order, status=Order.STATUS_CANCELLED)
         return order
 
 
-def orders_cancel_expired(*, now=None, batch_size: int = 100) -> int:
-    """Time out unpaid orders older than ORDER_PAY_TIMEOUT seconds. Rows another host is working
-    on are skipped (SKIP LOCKED) and each order is re-checked under its lock, so several hosts may
-    run this at once."""
-    now = now or timezone.now()
-    deadline = now - timedelta(seconds=settings.ORDER_PAY_TIMEOUT)
-    done = 0
+def orders_cancel_expired(*, now=None, batch_size: int = 100) -> tuple[int, int]:
+    """Time out unpaid orders older than ORDER_PAY_TIMEOUT seconds; returns (done, failed).
+
+    Rows another host is working on are skipped (SKIP LOCKED) and each order is re-checked under
+    its lock, so several hosts may run this at once. Each order has its own savepoint: one that
+    cannot be timed out (bad data) is logged, counted and left, and the rest go on.
+    """
+    cutoff = _overdue_cutoff(now)
+    done = failed = 0
+    last_id = 0
     while True:
         with transaction.atomic():
             batch = list(
                 Order.objects.select_for_update(skip_locked=True)
                 .select_related("account")
-                .filter(status=Order.STATUS_UNPAID, date__lt=deadline)
+                .filter(status=Order.STATUS_UNPAID, date__lt=cutoff, id__gt=last_id)
                 .order_by("id")[:batch_size]
             )
             for order in batch:
-                _give_back(order, status=Order.STATUS_TIMED_OUT)
-        done += len(batch)
+                last_id = order.pk
+                try:
+                    with transaction.atomic():
+                        _give_back(order, status=Order.STATUS_TIMED_OUT)
+                    done += 1
+                except Exception:
+                    failed += 1
+                    logger.exception("could not time out order %s", order.order_number)
         if len(batch) < batch_size:
-            return done
+            return done, failed
 
 
 def order_mark_paid(
@@ -123,18 +182,28 @@ def order_mark_paid(
     `payment_type` records the gateway that took the money, so a refund goes back through it.
     """
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(order_number=order_number).first()
+        order = (
+            Order.objects.select_for_update()
+            .select_related("account")
+            .filter(order_number=order_number)
+            .first()
+        )
         if order is None:
             raise AppError(Codes.PAYMENT_NOTIFY_INVALID, "订单不存在 / no such order")
         if amount != order.actual_amount:
             raise AppError(Codes.PAYMENT_NOTIFY_INVALID, "金额不符 / amount differs")
         payment_type = order.payment_type if payment_type is None else payment_type
+        if order.is_overdue():
+            # Past its deadline it counts as timed out, paid or not: time it out now, and keep
+            # the late payment below for a refund.
+            _give_back(order, status=Order.STATUS_TIMED_OUT)
         if order.status == Order.STATUS_UNPAID:
             order.status = Order.STATUS_PAID
             order.pay_time = timezone.now()
             order.payment_number = payment_number
             order.payment_type = payment_type
             order.save(update_fields=["status", "pay_time", "payment_number", "payment_type"])
+            receipts.receipt_on_commit(order.pk, receipts.PAID)
         elif order.status in (Order.STATUS_CANCELLED, Order.STATUS_TIMED_OUT):
             if not order.refund_flagged:
                 order.payment_number = payment_number
@@ -170,3 +239,89 @@ def order_notified(*, gateway: Gateway, request: HttpRequest) -> None:
             payment_number=notice.payment_number,
             payment_type=gateway.payment_type,
         )
+
+
+# --- Refunds (退费) ----------------------------------------------------------------------------
+
+
+def _refund_through_gateway(order: Order, *, reason: str) -> str:
+    """Give the order's money back through the gateway that took it (the order number is the
+    refund's request number, so a retry never refunds twice); returns a note for staff.
+    1048 when that gateway refuses, cannot be reached, or is not configured any more."""
+    try:
+        gateway = gateways.for_order(order)
+    except AppError as exc:
+        raise AppError(
+            Codes.PAYMENT_GATEWAY_FAILED, "收款的支付网关不可用 / the gateway is not configured"
+        ) from exc
+    reference = gateway.refund(
+        order_number=order.order_number, amount=order.actual_amount, reason=reason
+    )
+    return f"{gateway.label} {reference}".strip()
+
+
+def order_refund_request(*, account_id: int, order_number: str, reason: str) -> Order:
+    """The buyer asks for a refund: an order paid with money (status 0, actual_amount > 0),
+    within REFUND_WINDOW_DAYS of its payment, asked once → status 2. Anything else is 1052."""
+    reason = (reason or "").strip()
+    orders_time_out_due(account_id=account_id, order_number=order_number)
+    with transaction.atomic():
+        order = _locked(order_number, account_id)
+        if not order.can_refund:
+            raise AppError(Codes.ORDER_NOT_REFUNDABLE)
+        order.status = Order.STATUS_REFUNDING
+        order.refund_reason = reason[:255]
+        order.refund_request_time = timezone.now()
+        order.save(update_fields=["status", "refund_reason", "refund_request_time"])
+        return order
+
+
+def order_refund_approve(*, order_number: str, memo: str = "") -> Order:
+    """Staff approve a refund (status 2): the money back through the gateway, the 贝里 back (退款)
+    and the coupons still valid, status 3 with the time. Exactly once: the order row stays locked
+    across the gateway call, so a second approval waits and then finds status 3 (1052); a gateway
+    failure (1048) rolls everything back and leaves status 2 for another try."""
+    with transaction.atomic():
+        order = _locked(order_number)
+        if order.status != Order.STATUS_REFUNDING:
+            raise AppError(Codes.ORDER_NOT_REFUNDABLE, "订单不在退费申请中 / no refund asked")
+        _return_coupons_and_beili(order, memo=f"订单 {order.order_number} 退费")
+        note = _refund_through_gateway(order, reason=order.refund_reason or "退费")
+        order.status = Order.STATUS_REFUNDED
+        order.refund_time = timezone.now()
+        order.refund_memo = (memo.strip() or f"已退款 ({note})")[:255]
+        order.save(update_fields=["status", "refund_time", "refund_memo"])
+        receipts.receipt_on_commit(order.pk, receipts.REFUNDED)
+        return order
+
+
+def order_refund_reject(*, order_number: str, memo: str) -> Order:
+    """Staff refuse a refund (status 2 → 0), saying why in `memo`; the buyer cannot ask again."""
+    with transaction.atomic():
+        order = _locked(order_number)
+        if order.status != Order.STATUS_REFUNDING:
+            raise AppError(Codes.ORDER_NOT_REFUNDABLE, "订单不在退费申请中 / no refund asked")
+        order.status = Order.STATUS_PAID
+        order.refund_memo = memo.strip()[:255]
+        order.save(update_fields=["status", "refund_memo"])
+        receipts.receipt_on_commit(order.pk, receipts.REFUND_REJECTED)
+        return order
+
+
+def order_refund_late_payment(*, order_number: str, memo: str = "") -> Order:
+    """Staff return a payment that arrived after the order was cancelled or timed out (flagged
+    待退款 by the notification): the money back through the gateway, the flag cleared, the time
+    and a memo written. The coupons and 贝里 came back with the cancel. Exactly once, as approve."""
+    with transaction.atomic():
+        order = _locked(order_number)
+        if not order.refund_flagged:
+            raise AppError(Codes.ORDER_NOT_REFUNDABLE, "订单没有待退的款项 / nothing to return")
+        note = _refund_through_gateway(
+            order, reason="订单已取消后到账 / paid after the order was cancelled"
+        )
+        order.refund_flagged = False
+        order.refund_time = timezone.now()
+        order.refund_memo = (memo.strip() or f"取消后到账的款项已退回 ({note})")[:255]
+        order.save(update_fields=["refund_flagged", "refund_time", "refund_memo"])
+        receipts.receipt_on_commit(order.pk, receipts.REFUNDED)
+        return order

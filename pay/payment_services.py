@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from course.models import Account, Course
 from course.selectors import courses_with_policies
-from pay import gateways, settlement_store
+from pay import gateways, receipts, settlement_store
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.pricing import Line, check_coupon, price_settlement, split_payment
 from pay.qr import qr_svg_data_uri
@@ -206,6 +206,8 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
             order=order,
             account_locked=True,
         )
+    if paid:
+        receipts.receipt_on_commit(order.pk, receipts.PAID)
     return order
 
 

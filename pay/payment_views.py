@@ -17,6 +17,7 @@ from pay.qr import qr_svg_data_uri
 from pay.serializers import (
     OrderPageSerializer,
     OrderPaySerializer,
+    OrderRefundSerializer,
     OrderSerializer,
     PaymentResultSerializer,
     PaymentSerializer,
@@ -181,6 +182,7 @@ class OrderListView(APIView):
         responses={200: envelope("OrderPageEnvelope", OrderPageSerializer), 404: ERROR_ENVELOPE},
     )
     def get(self, request):
+        order_services.orders_time_out_due(account_id=request.user.pk)
         paginator = OrderPagination()
         orders = paginator.paginate_queryset(
             order_selectors.orders_of(account_id=request.user.pk), request, view=self
@@ -199,6 +201,7 @@ class OrderListView(APIView):
 class OrderDetailView(APIView):
     @extend_schema(responses={200: envelope("OrderEnvelope", OrderSerializer), 404: ERROR_ENVELOPE})
     def get(self, request, order_number):
+        order_services.orders_time_out_due(account_id=request.user.pk, order_number=order_number)
         order = order_selectors.order_of(account_id=request.user.pk, order_number=order_number)
         if order is None:
             raise AppError(Codes.ORDER_NOT_FOUND)
@@ -220,3 +223,21 @@ class OrderPayView(APIView):
     )
     def post(self, request, order_number):
         return ok(order_services.order_pay(account_id=request.user.pk, order_number=order_number))
+
+
+class OrderRefundView(APIView):
+    """The buyer asks for a refund (退费) of an order paid with money; staff decide in the admin."""
+
+    @extend_schema(
+        request=OrderRefundSerializer,
+        responses={200: envelope("OrderRefundEnvelope", OrderSerializer), 404: ERROR_ENVELOPE},
+    )
+    def post(self, request, order_number):
+        reason = body_of(request).get("reason", "")
+        if not isinstance(reason, str) or len(reason) > 255 or "\x00" in reason:
+            raise AppError(Codes.MALFORMED, "reason 须为255字以内的文字 / at most 255 characters")
+        order_services.order_refund_request(
+            account_id=request.user.pk, order_number=order_number, reason=reason
+        )
+        order = order_selectors.order_of(account_id=request.user.pk, order_number=order_number)
+        return ok(OrderSerializer(order).data)

@@ -510,6 +510,11 @@ class OrderSerializer(serializers.Serializer):
     qr_code = serializers.SerializerMethodField(
         help_text="code_url as a QR code (SVG data URI); null in the list (see the order)"
     )
+    can_refund = serializers.BooleanField(help_text="POST .../refund/ would succeed now")
+    refund_reason = serializers.CharField(help_text="the buyer's reason for the refund")
+    refund_request_time = serializers.DateTimeField(allow_null=True)
+    refund_time = serializers.DateTimeField(allow_null=True)
+    refund_memo = serializers.CharField(help_text="staff's note on the refund decision")
     details = OrderDetailSerializer(many=True)
     coupons = serializers.SerializerMethodField(help_text="the coupons this order used")
 
@@ -564,3 +569,9 @@ class OrderPaySerializer(serializers.Serializer):
     code_url = serializers.CharField(allow_null=True, help_text="WeChat Native: what to scan")
     qr_code = serializers.CharField(allow_null=True, help_text="code_url as a QR code")
     pay_deadline = serializers.DateTimeField()
+
+
+class OrderRefundSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=255, help_text="why the buyer wants it back"
+    )

@@ -1,7 +1,9 @@
 """Writes for coupons and the 贝里 ledger."""
 
+import logging
 import secrets
 import uuid
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import IntegrityError, transaction
@@ -19,6 +21,8 @@ from pay.models import (
     normalize_public_code,
 )
 from utils.errors import AppError, Codes
+
+logger = logging.getLogger("settlement.jobs")
 
 
 def new_serial(prefix: str) -> str:
@@ -65,6 +69,34 @@ def beili_change(
             transaction_number=new_serial("T"),
             order=order,
             memo=memo[:128] or None,
+        )
+
+
+# The largest balance an account may hold (the column is a 32-bit integer).
+MAX_BALANCE = 2_147_483_647
+
+
+def beili_adjust(*, account_id: int, amount: int, memo: str) -> TransactionRecord:
+    """Staff credit (amount > 0, 收入) or debit (amount < 0, 支出) 贝里 with a memo (admin action).
+
+    One ledger row like every change; a debit below zero is 1042 and a credit past the largest
+    balance is 1002, and neither changes anything."""
+    memo = (memo or "").strip()
+    if not memo:
+        raise AppError(Codes.MALFORMED, "须填写备注 / a memo is required")
+    if not amount:
+        raise AppError(Codes.MALFORMED, "数量不能为0 / amount must not be 0")
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account_id)
+        if account.balance + amount > MAX_BALANCE:
+            raise AppError(Codes.MALFORMED, "余额将超出上限 / the balance would be too large")
+        return beili_change(
+            account=account,
+            amount=abs(amount),
+            transaction_type=TransactionRecord.TYPE_INCOME
+            if amount > 0
+            else TransactionRecord.TYPE_SPEND,
+            memo=f"人工调整: {memo}",
         )
 
 
@@ -181,21 +213,61 @@ def coupon_claim(
     return record
 
 
-def coupon_issue(*, coupon: Coupon, accounts) -> list[CouponRecord]:
-    """Staff hand a rule to accounts (admin action): one new record each, outside the per-account
-    limit and the claim window, but within the rule's total_quantity (1033 otherwise)."""
-    accounts = list(accounts)
+@dataclass
+class IssueResult:
+    """What an issue to chosen accounts did: the records made, and who was skipped and why."""
+
+    issued: list[CouponRecord] = field(default_factory=list)
+    skipped: list[tuple[Account, str]] = field(default_factory=list)
+
+
+def coupon_issue(
+    *, coupon: Coupon, accounts, include_staff: bool = False, today: date | None = None
+) -> IssueResult:
+    """Staff hand a rule to chosen accounts (admin action): one new record each, within the
+    rule's `per_account_limit` and its `total_quantity` (1033 for the whole batch when fewer are
+    left than accounts to give to). Skipped, with the reason: staff accounts (unless
+    `include_staff`), inactive accounts, accounts at the limit; everyone when the rule's
+    validity has already ended."""
+    today = today or timezone.localdate()
+    result = IssueResult()
+    ended = coupon.valid_end_date is not None and coupon.valid_end_date < today
     with transaction.atomic():
-        if not _stock_take(coupon_id=coupon.pk, issued=len(accounts)):
+        eligible = []
+        for account in accounts:
+            if ended:
+                reason = "优惠券已过有效期 / the rule's validity has ended"
+            elif not account.is_active:
+                reason = "账户已停用 / inactive account"
+            elif account.is_staff and not include_staff:
+                reason = "员工账户 / staff account"
+            elif (
+                _next_claim_seq(coupon_id=coupon.pk, account_id=account.pk)
+                > coupon.per_account_limit
+            ):
+                reason = f"已达每人限领张数 {coupon.per_account_limit} / at the limit"
+            else:
+                eligible.append(account)
+                continue
+            result.skipped.append((account, reason))
+        for account in eligible:
+            try:
+                with transaction.atomic():
+                    record = _record_create(
+                        coupon=coupon, account_id=account.pk, limit=coupon.per_account_limit
+                    )
+            except AppError:  # a claim took the account's last slot meanwhile
+                result.skipped.append((account, "已达每人限领张数 / at the limit"))
+                continue
+            result.issued.append(record)
+        # Last, as in a claim: the rule's row is locked only from here to the commit.
+        if result.issued and not _stock_take(coupon_id=coupon.pk, issued=len(result.issued)):
             raise AppError(
                 Codes.COUPON_SOLD_OUT,
-                f"剩余不足 {len(accounts)} 张 / fewer than {len(accounts)} left",
+                f"剩余不足 {len(result.issued)} 张 / fewer than {len(result.issued)} left",
             )
-        issued = [
-            _record_create(coupon=coupon, account_id=account.pk, limit=None) for account in accounts
-        ]
     transaction.on_commit(lambda: coupon_stock.forget(coupon.pk))
-    return issued
+    return result
 
 
 # --- Redemption codes (兑换码) -----------------------------------------------------------------
@@ -284,11 +356,12 @@ def coupon_redeem(*, account: Account, code: str, today: date | None = None) -> 
     return record
 
 
-def coupons_expire(*, today: date | None = None, batch_size: int = 1000) -> int:
-    """Write 已过期 on unused records past their end. Each update re-checks status=0, so several
-    hosts may run it at once, and a record used meanwhile is never touched."""
+def coupons_expire(*, today: date | None = None, batch_size: int = 1000) -> tuple[int, int]:
+    """Write 已过期 on unused records past their end; returns (expired, failed). Each update
+    re-checks status=0, so several hosts may run it at once, and a record used meanwhile is never
+    touched. A record whose end cannot be computed (bad data) is logged, counted and skipped."""
     today = today or timezone.localdate()
-    expired = 0
+    expired = failed = 0
     by_dates = CouponRecord.objects.filter(
         status=CouponRecord.STATUS_UNUSED, coupon__valid_end_date__lt=today
     )
@@ -305,14 +378,20 @@ def coupons_expire(*, today: date | None = None, batch_size: int = 1000) -> int:
     )
     batch: list[int] = []
     for record in candidates.iterator(chunk_size=batch_size):
-        if record.valid_end < today:
+        try:
+            past_end = record.valid_end < today
+        except Exception:
+            failed += 1
+            logger.exception("could not check coupon record %s", record.pk)
+            continue
+        if past_end:
             batch.append(record.pk)
         if len(batch) >= batch_size:
             expired += _expire_ids(batch)
             batch = []
     if batch:
         expired += _expire_ids(batch)
-    return expired
+    return expired, failed
 
 
 def _expire_ids(ids: list[int]) -> int:

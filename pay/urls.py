@@ -46,9 +46,14 @@ urlpatterns = [
         payment_views.OrderPayView.as_view(),
         name="order-pay",
     ),
+    path(
+        "orders/<order_number:order_number>/refund/",
+        payment_views.OrderRefundView.as_view(),
+        name="order-refund",
+    ),
     # What cannot be an order number (e.g. a NUL byte) names no order: 1050, without a query.
     re_path(
-        r"^orders/[^/]+/(?:cancel/|pay/)?$",
+        r"^orders/[^/]+/(?:cancel/|pay/|refund/)?$",
         answer(Codes.ORDER_NOT_FOUND),
         name="order-number-malformed",
     ),

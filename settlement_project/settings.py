@@ -281,6 +281,24 @@ IDEMPOTENCY_LEASE_SECONDS = env_int("IDEMPOTENCY_LEASE_SECONDS", 30)
 # The public catalogue is cached in Redis and rebuilt on every change; this bounds a change made
 # without model signals (course/catalogue.py).
 CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 300)
+REFUND_WINDOW_DAYS = env_int("REFUND_WINDOW_DAYS", 7)
+# The scheduled jobs (manage.py run_scheduled --loop): seconds between two rounds.
+SCHEDULE_INTERVAL = env_int("SCHEDULE_INTERVAL", 60)
+
+# --- Email (order receipts) -----------------------------------------------------------------
+# The console backend prints receipts to the log; set EMAIL_BACKEND (and EMAIL_HOST, ...) for SMTP.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "shop@localhost")
+# Receipts go out on a background thread after the commit, so a slow mail server never holds a
+# request; tests send them inline.
+RECEIPTS_IN_BACKGROUND = env_bool("RECEIPTS_IN_BACKGROUND", True)
 
 # One JSON object a line (LOG_FORMAT=json, the default), each with the request's id; plain text
 # for a human at a terminal (LOG_FORMAT=plain).

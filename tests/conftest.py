@@ -97,3 +97,9 @@ def add_to_cart(api, course: Course, policy_index: int = 0) -> PricePolicy:
     ).json()
     assert body["code"] == 1000, body
     return policy
+
+
+@pytest.fixture(autouse=True)
+def _receipts_inline(settings):
+    """Receipts go out in the request's thread in tests, so `mail.outbox` holds them at once."""
+    settings.RECEIPTS_IN_BACKGROUND = False

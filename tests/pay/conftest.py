@@ -189,3 +189,7 @@ def wechat_server(monkeypatch, platform, wechat_settings):
     server = WeChatServer(platform)
     monkeypatch.setattr(requests, "post", server.post)
     return server
+
+
+# Orders in each state (refunds, timeouts, receipts, admin): fixtures kept in their own module.
+from tests.pay.order_fixtures import course_coupon, paid_order, place_order, python  # noqa: E402, F401

@@ -1,6 +1,6 @@
-"""Time out unpaid orders (cron; safe on several hosts at once): coupons and 贝里 come back."""
+"""Time out unpaid orders (scheduled; safe on several hosts at once): coupons and 贝里 come back."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from pay.order_services import orders_cancel_expired
 
@@ -9,5 +9,7 @@ class Command(BaseCommand):
     help = "Cancel (status 5, 超时取消) unpaid orders older than ORDER_PAY_TIMEOUT seconds."
 
     def handle(self, *args, **options):
-        count = orders_cancel_expired()
-        self.stdout.write(f"timed out {count} order(s)")
+        done, failed = orders_cancel_expired()
+        self.stdout.write(f"timed out {done} order(s), {failed} failed")
+        if failed:
+            raise CommandError(f"{failed} order(s) could not be timed out (see the log)")

@@ -1,6 +1,6 @@
-"""Write 已过期 on unused coupon records past their end (cron; safe on several hosts at once)."""
+"""Write 已过期 on unused coupon records past their end (scheduled; safe on several hosts)."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from pay.services import coupons_expire
 
@@ -9,5 +9,7 @@ class Command(BaseCommand):
     help = "Mark unused coupon records past their effective end as 已过期 (status 2)."
 
     def handle(self, *args, **options):
-        count = coupons_expire()
-        self.stdout.write(f"expired {count} coupon record(s)")
+        done, failed = coupons_expire()
+        self.stdout.write(f"expired {done} coupon record(s), {failed} failed")
+        if failed:
+            raise CommandError(f"{failed} coupon record(s) could not be checked (see the log)")

@@ -1,6 +1,7 @@
 // 我的订单: status, lines, what was paid, in pages of 20 (`?page=`); 去支付 for an unpaid order
-// (its pay URL is signed only then: POST orders/<n>/pay/), 取消订单 where the server allows it
-// (coupons and 贝里 come back).
+// (with its deadline; its pay URL is signed only then: POST orders/<n>/pay/), 取消订单 where the
+// server allows it (coupons and 贝里 come back), 申请退费 on orders paid with money and where a
+// refund stands.
 
 import { api } from "../api.js";
 import { busy, h } from "../dom.js";
@@ -12,6 +13,8 @@ export async function ordersView(app, route) {
   const pageNumber = Math.max(1, Number.parseInt(route.query.get("page"), 10) || 1);
   const page = await api("GET", `orders/?page=${pageNumber}`);
   const orders = page.results;
+  // Reading the orders times out overdue ones on the server, giving their 贝里 back.
+  if (orders.some((order) => order.status === 5)) app.refreshAccount();
   const focus = route.query.get("order");
   const section = h("section", {}, h("h1", {}, "我的订单"));
   if (!orders.length) {
@@ -40,6 +43,8 @@ export function orderCard(app, order, focused = false) {
       h("span", { class: "muted" }, time(order.date)),
       h("span", { "data-testid": "order-status" }, badge(order.status_display, STATUS_KIND[order.status] || "muted")),
     ),
+    order.pay_deadline ? h("p", { class: "order-note", "data-testid": "pay-deadline" }, `请在 ${time(order.pay_deadline)} 前支付,逾期订单自动取消,优惠券和贝里退回`) : null,
+    refundNote(order, time),
     h(
       "ul",
       { class: "order-lines" },
@@ -65,6 +70,7 @@ export function orderCard(app, order, focused = false) {
           ? payButton(app, order, { class: "small primary" }, "去支付")
           : null,
       order.can_cancel ? cancelButton(app, order) : null,
+      order.can_refund ? refundButton(app, order) : null,
     ),
   );
 }
@@ -121,4 +127,43 @@ function cancelButton(app, order) {
     });
   });
   return button;
+}
+
+/** Where a refund stands: asked (with the reason), refunded (when), or refused (staff's memo). */
+function refundNote(order, time) {
+  if (order.status === 2) {
+    return h("p", { class: "order-note", "data-testid": "refund-status" }, `退费申请已提交(${time(order.refund_request_time)}),等待审核`, order.refund_reason ? ` · 原因:${order.refund_reason}` : "");
+  }
+  if (order.status === 3) {
+    return h("p", { class: "order-note", "data-testid": "refund-status" }, `已退费(${time(order.refund_time)}):¥${order.actual_amount} 原路退回,贝里和有效的优惠券已退回`);
+  }
+  if (order.refund_request_time && order.status === 0) {
+    return h("p", { class: "order-note", "data-testid": "refund-status" }, `退费申请未通过${order.refund_memo ? `:${order.refund_memo}` : ""}`);
+  }
+  return null;
+}
+
+/** 申请退费 opens a reason field in place, then asks the server. */
+function refundButton(app, order) {
+  const wrap = h("span", { class: "refund-ask" });
+  const open = h("button", { class: "small" }, "申请退费");
+  open.addEventListener("click", () => {
+    const reason = h("input", { type: "text", maxlength: "255", placeholder: "退费原因(选填)", "aria-label": "退费原因" });
+    const send = h("button", { class: "small danger" }, "提交退费申请");
+    send.addEventListener("click", () =>
+      busy(send, async () => {
+        try {
+          await api("POST", `orders/${encodeURIComponent(order.order_number)}/refund/`, { reason: reason.value });
+          app.navigate("orders", [], { order: order.order_number }, [`订单 ${order.order_number} 的退费申请已提交,等待审核`, "ok"]);
+        } catch (err) {
+          app.error(err);
+          app.render();
+        }
+      }),
+    );
+    wrap.replaceChildren(reason, send);
+    reason.focus();
+  });
+  wrap.append(open);
+  return wrap;
 }

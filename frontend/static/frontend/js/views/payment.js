@@ -90,15 +90,17 @@ function watch(app, section, order) {
       // A lost answer: ask again at the next tick (the deadline still ends the wait).
     }
     if (!section.isConnected) return;
+    // Past the deadline (the server times the order out when it is read: coupons and 贝里 go
+    // back) this screen stops asking.
+    if (now.status === 5 || (now.status === 1 && Date.now() >= deadline)) {
+      section.replaceChildren(...build(app, { ...now, status: 5, status_display: "支付已超时" }));
+      app.flash("订单已超过支付时限,请重新下单", "error");
+      app.refreshAccount();
+      return;
+    }
     if (now.status !== 1) {
       section.replaceChildren(...build(app, now));
       if (now.status === 0) app.flash(`订单 ${now.order_number} 已支付`, "ok");
-      return;
-    }
-    if (Date.now() >= deadline) {
-      // The server times the order out (coupons and 贝里 go back); this screen stops asking.
-      section.replaceChildren(...build(app, { ...now, status: 5, status_display: "支付已超时" }));
-      app.flash("订单已超过支付时限,请重新下单", "error");
       return;
     }
     setTimeout(tick, POLL_MS);
