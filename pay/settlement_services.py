@@ -5,7 +5,7 @@ guarded by WATCH (utils.redis.transact): a refused request changes neither cart 
 and two racing requests of one user cannot both land on the same state.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.conf import settings
@@ -14,7 +14,15 @@ from django.utils import timezone
 from course.models import Course
 from course.selectors import courses_with_policies
 from pay import settlement_store as store
-from pay.pricing import Line, Quote, Verdict, check_coupon, price_settlement
+from pay.pricing import (
+    Line,
+    Offer,
+    Quote,
+    Verdict,
+    best_choice,
+    check_coupon,
+    price_settlement,
+)
 from pay.selectors import HeldCoupon, settlement_coupons
 from pay.settlement_store import Settlement, SettlementLine, StoredCoupon
 from shopping import cart_store
@@ -173,19 +181,38 @@ def settlement_create(*, account_id: int, course_list) -> PricedSettlement:
             for cid in course_ids
         ]
         global_coupons = {held.id: StoredCoupon.from_held(held) for held in global_held}
+        lines, default_global = _with_best_choice(lines, global_coupons, today)
         dropped = [line for line in old.lines if line.course_id not in chosen_policy]
 
         pipe.multi()
         store.queue_clear_all(pipe, account_id, old.course_ids)
-        store.queue_write(pipe, account_id, lines, global_coupons)
+        store.queue_write(pipe, account_id, lines, global_coupons, default_global)
         cart_store.queue_remove(pipe, account_id, [cid for cid in course_ids if cid in cart])
         for line in dropped:
             cart_store.queue_put(pipe, account_id, _back_to_cart(line))
-        return Settlement(lines, global_coupons, None)
+        return Settlement(lines, global_coupons, default_global)
 
     watch = [*store.watch_keys(account_id), *cart_store.watch_keys(account_id, course_ids)]
     settlement = _run(watch, build)
     return settlement_price(settlement, today=today)
+
+
+def _with_best_choice(lines: list[SettlementLine], global_coupons, today):
+    """The lines with the best course coupons chosen, and the best global coupon (API.md: the
+    least payable; ties to fewer coupons, then to the coupons that end first)."""
+    best = best_choice(
+        [
+            Offer(line.course_id, line.price, tuple(c.terms for c in line.course_coupons.values()))
+            for line in lines
+        ],
+        [c.terms for c in global_coupons.values()],
+        today,
+    )
+    chosen = [
+        replace(line, default_course_coupon_id=best.course_coupons[line.course_id])
+        for line in lines
+    ]
+    return chosen, best.global_coupon
 
 
 def _run(watch, build):
