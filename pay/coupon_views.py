@@ -14,6 +14,7 @@ from pay.serializers import (
     claimable_payload,
     wallet_payload,
 )
+from pay.settlement_services import settlement_add_coupon
 from utils.request import body_of
 from utils.response import ok
 from utils.schema import envelope
@@ -54,5 +55,6 @@ class CouponClaimView(APIView):
         record = services.coupon_claim(
             account=request.user, coupon_id=body.validated_data["coupon_id"]
         )
+        settlement_add_coupon(request.user.pk, record)  # committed: joins an open settlement
         today = timezone.localdate()
         return ok(wallet_payload(held_coupon(record, today), today))

@@ -250,3 +250,22 @@ def queue_choices(pipe, user_id: int, course_choices: dict[int, int | None], glo
             pipe.hdel(global_key, DEFAULT_GLOBAL_FIELD)
         else:
             pipe.hset(global_key, DEFAULT_GLOBAL_FIELD, str(global_choice))
+
+
+def queue_add_coupon(pipe, user_id: int, coupon: StoredCoupon, line: SettlementLine | None = None):
+    """Offer one more coupon: to `line` (a course coupon; the line is rewritten with it) or, with
+    no line, to the global coupons. Choices are left as they are."""
+    _bump(pipe, user_id)
+    if line is None:
+        pipe.hset(
+            GLOBAL_COUPON_KEY % user_id,
+            str(coupon.id),
+            json.dumps(coupon.encode(), ensure_ascii=False),
+        )
+        return
+    coupons = {**line.course_coupons, coupon.id: coupon}
+    pipe.hset(
+        line_key(user_id, line.course_id),
+        "course_coupons",
+        json.dumps({str(k): c.encode() for k, c in coupons.items()}, ensure_ascii=False),
+    )
