@@ -1,7 +1,9 @@
 """Request parsers and response shapes for coupons (and the coupon object API.md defines)."""
 
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
@@ -353,13 +355,77 @@ class PaymentResultSerializer(serializers.Serializer):
     pay_url = serializers.CharField(allow_null=True)
 
 
+def _order_coupon(record) -> dict | None:
+    """A coupon an order was priced with, as the coupon object with its record's status now."""
+    if record is None:
+        return None
+    today = timezone.localdate()
+    return wallet_payload(held_coupon(record, today), today)
+
+
 class OrderDetailSerializer(serializers.Serializer):
+    """One order line: its price, the course coupon and the share of the global coupon on it
+    (null on orders made before these were kept), and what it charges (`price`)."""
+
     course_id = serializers.IntegerField(source="object_id")
     title = serializers.CharField(source="memo")
     original_price = serializers.DecimalField(max_digits=10, decimal_places=2)
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    course_coupon = serializers.SerializerMethodField(help_text="the course coupon used, or null")
+    course_discount = serializers.DecimalField(
+        max_digits=10, decimal_places=2, allow_null=True, help_text="what the course coupon took"
+    )
+    discounted_price = serializers.SerializerMethodField(
+        help_text="after the course coupon, as checkout's discounted_price"
+    )
+    global_discount = serializers.DecimalField(
+        max_digits=10, decimal_places=2, allow_null=True, help_text="this line's global share"
+    )
+    price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, help_text="what the line charges: after both coupons"
+    )
     valid_period = serializers.IntegerField()
     valid_period_display = serializers.CharField()
+
+    @extend_schema_field(WalletCouponSerializer(allow_null=True))
+    def get_course_coupon(self, detail) -> dict | None:
+        return _order_coupon(detail.course_coupon)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_discounted_price(self, detail) -> str | None:
+        if detail.course_discount is None:
+            return None
+        return money(detail.original_price - detail.course_discount)
+
+
+class OrderAmountSerializer(serializers.Serializer):
+    total_price = serializers.CharField()
+    course_discount = serializers.CharField(allow_null=True)
+    global_discount = serializers.CharField(allow_null=True)
+    payable = serializers.CharField(help_text="after coupons, before 贝里")
+    beili_used = serializers.IntegerField()
+    beili_money = serializers.CharField(help_text="the part of payable the 贝里 covered")
+    actual_amount = serializers.CharField(help_text="the money: payable - beili_money")
+
+
+def order_amount(order) -> dict:
+    """The order's amount block, the checkout's (total_price, course_discount, global_discount,
+    payable) then how it was paid (贝里 and money), from its lines: the same numbers checkout
+    showed. The discounts are null on orders made before they were kept."""
+    details = list(order.details.all())
+    total = sum((d.original_price for d in details), Decimal(0))
+    payable = sum((d.price for d in details), Decimal(0))
+    known = all(d.course_discount is not None for d in details)
+    course = sum((d.course_discount or 0 for d in details), Decimal(0))
+    global_ = sum((d.global_discount or 0 for d in details), Decimal(0))
+    return {
+        "total_price": money(total),
+        "course_discount": money(course) if known else None,
+        "global_discount": money(global_) if known else None,
+        "payable": money(payable),
+        "beili_used": order.beili_used,
+        "beili_money": money(payable - order.actual_amount),
+        "actual_amount": money(order.actual_amount),
+    }
 
 
 class OrderSerializer(serializers.Serializer):
@@ -375,8 +441,30 @@ class OrderSerializer(serializers.Serializer):
     cancel_time = serializers.DateTimeField(allow_null=True)
     can_cancel = serializers.BooleanField(help_text="POST .../cancel/ would succeed now")
     pay_url = serializers.SerializerMethodField(help_text="where to pay an unpaid order")
+    pay_deadline = serializers.SerializerMethodField(
+        help_text="until when an unpaid order can be paid; null once it no longer waits"
+    )
     details = OrderDetailSerializer(many=True)
+    amount = serializers.SerializerMethodField(
+        help_text="what checkout showed, and how it was paid"
+    )
+    global_coupon = serializers.SerializerMethodField(help_text="the global coupon used, or null")
     coupons = serializers.SerializerMethodField(help_text="the coupons this order used")
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_pay_deadline(self, order) -> str | None:
+        if order.status != order.STATUS_UNPAID:
+            return None
+        deadline = order.date + timedelta(seconds=settings.ORDER_PAY_TIMEOUT)
+        return serializers.DateTimeField().to_representation(deadline)
+
+    @extend_schema_field(OrderAmountSerializer)
+    def get_amount(self, order) -> dict:
+        return order_amount(order)
+
+    @extend_schema_field(WalletCouponSerializer(allow_null=True))
+    def get_global_coupon(self, order) -> dict | None:
+        return _order_coupon(order.global_coupon)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_pay_url(self, order) -> str | None:
