@@ -477,3 +477,35 @@ class OrderSerializer(serializers.Serializer):
             wallet_payload(held_coupon(record, today), today)
             for record in order.coupon_records.all()
         ]
+
+
+# --- 贝里 ledger -------------------------------------------------------------------------------
+
+
+class TransactionSerializer(serializers.Serializer):
+    """One row of the 贝里 history (TransactionRecord)."""
+
+    MODEL_FIELDS = (
+        "id",
+        "transaction_number",
+        "transaction_type",
+        "amount",
+        "balance",
+        "memo",
+        "date",
+        "order",
+    )
+
+    transaction_number = serializers.CharField()
+    transaction_type = serializers.IntegerField(help_text="0 收入, 1 支出, 2 退款, 3 提现")
+    transaction_type_display = serializers.CharField(source="get_transaction_type_display")
+    amount = serializers.IntegerField(
+        help_text="贝里 moved: always positive; the type says which way"
+    )
+    change = serializers.IntegerField(
+        source="signed_amount", help_text="the same with its sign: + 收入/退款, - 支出/提现"
+    )
+    balance = serializers.IntegerField(help_text="the balance after this row")
+    memo = serializers.CharField(allow_null=True)
+    order_number = serializers.CharField(source="order.order_number", allow_null=True, default=None)
+    date = serializers.DateTimeField()

@@ -1,8 +1,13 @@
 from django.urls import path
 
-from pay import coupon_views, payment_views, settlement_views
+from pay import coupon_views, ledger_views, payment_views, settlement_views
 
 urlpatterns = [
+    path(
+        "account/transactions/",
+        ledger_views.TransactionListView.as_view(),
+        name="account-transactions",
+    ),
     path("settlement/", settlement_views.SettlementView.as_view(), name="settlement"),
     path("coupons/", coupon_views.CouponWalletView.as_view(), name="coupon-wallet"),
     path("coupons/available/", coupon_views.CouponAvailableView.as_view(), name="coupon-available"),
