@@ -189,27 +189,36 @@ def split_payment(payable: Decimal, offered_beili: int, per_yuan: int) -> BeiliS
 # usable global coupon or none) that makes `payable` smallest; ties go to fewer coupons, then to
 # the coupons whose valid_end comes first. The order on choices, total and deterministic:
 #
-#   rank(choice) = (payable, number of coupons, valid_ends sorted ascending, record ids sorted)
+#   rank(choice) = (payable, number of coupons, sum of the chosen coupons' valid_end days,
+#                   record ids: the global coupon's, then each course's in the settlement's order)
 #
-# compared left to right, tuples lexicographically (a coupon without an end counts as never
-# ending). Smallest rank wins. Two different choices never share a rank: their sorted id tuples
-# differ (a record id is one coupon, and each coupon fits one course or the global slot).
+# compared left to right; the last item is a tuple compared lexicographically with 0 for "none"
+# (a coupon without an end counts as ending on date.max). Smallest rank wins. Two different
+# choices never share a rank: their id tuples differ.
 #
 # The search. For a global coupon g (or none), payable is f_g(S), S being the sum of the
 # discounted course prices: f_g is apply_coupon(g, S), non-decreasing in S, defined (g usable)
 # for S >= m_g (a 满减券's minimum_consume, else 0). Courses interact only through S. So:
-#   1. S* = the least reachable S >= m_g  (then the least payable with g is f_g(S*));
-#   2. every S with f_g(S) == f_g(S*) ties on payable; they form an interval [S*, hi];
-#   3. among choices with S in [S*, hi], the least (count, ends, ids).
-# Both are a dynamic programme over the courses keyed by partial sums in cents: a partial choice
-# matters to the rest only through its sum, and for (3) the better of two partial choices with
-# the same sum stays the better one whatever the remaining courses add (adding the same coupons
-# to two sorted tuples of equal length keeps their order). Partial sums that cannot end in the
-# window (given the least and the greatest the remaining courses can add) are dropped, and in (1)
-# a partial sum that reaches m_g even with the cheapest rest is finished at once. Cost per global
-# candidate: O(options x kept sums); kept sums are bounded by the distinct sums inside the window,
-# never by the product of all choices (tests/pay/test_best_choice.py checks it against brute
-# force and counts the states).
+#   1. S* = the least reachable S >= m_g (then the least payable with g is f_g(S*)): a set of
+#      reachable sums in cents, course by course (a bitset: one big integer);
+#   2. every S with f_g(S) == f_g(S*) ties on payable; they form an interval [S*, hi] (found by
+#      bisection on f_g itself, so it cannot disagree with the pricing);
+#   3. among choices with S in that interval, the least (count, end days, ids): a dynamic
+#      programme over the courses keyed by partial sums. Count and end days add up, so the
+#      better of two partial choices with the same sum stays the better one whatever is added;
+#      the ids are compared course by course, so equal keys go to the smaller id at the course
+#      that comes first (the programme runs from the last course to the first for that).
+#      Partial sums that cannot end inside the interval (given the least and the greatest the
+#      remaining courses can add) are never stored.
+# Cost per global candidate: (options of all courses) x (width, in cents, of the sums that can
+# still end in the interval), done as array operations (numpy); never the product of all choices.
+# When that width is very large (more than DENSE_LIMIT cents of possible course savings) the same
+# programme runs over the distinct partial sums instead (a dict), which are few in that case
+# (few, large coupons). tests/pay/test_best_choice.py checks both against brute force.
+
+DENSE_LIMIT = 1_000_000  # cents: 10 000 元 of possible course-coupon savings in one settlement
+_COUNT = 1 << 40  # one coupon outweighs any sum of end days (51 x date.max < 2**28)
+_INF = 1 << 62
 
 
 @dataclass(frozen=True)
@@ -229,120 +238,160 @@ class BestChoice:
     rank: tuple
 
 
-def _cents(amount: Decimal) -> int:
-    return int(to_cents(amount) * 100)
-
-
-def _end_key(coupon: CouponTerms) -> int:
-    return (coupon.valid_end or date.max).toordinal()
-
-
-def _merge(sorted_tuple: tuple, value) -> tuple:
-    """`sorted_tuple` with `value` inserted in order."""
-    i = 0
-    while i < len(sorted_tuple) and sorted_tuple[i] <= value:
-        i += 1
-    return (*sorted_tuple[:i], value, *sorted_tuple[i:])
-
-
 @dataclass(frozen=True)
 class _Option:
     coupon: CouponTerms | None
     cents: int  # the course's discounted price, in cents
+    cost: int  # 0 for none, else _COUNT + its end day: count and end days in one integer
+    id: int  # 0 for none, else the record id
+
+
+def _cents(amount: Decimal) -> int:
+    return int(to_cents(amount) * 100)
+
+
+def _end_day(coupon: CouponTerms) -> int:
+    return (coupon.valid_end or date.max).toordinal()
 
 
 def _options(offer: Offer, today: date | None) -> list[_Option]:
-    options = [_Option(None, _cents(offer.price))]
-    for coupon in offer.coupons:
+    """None first, then the usable coupons by record id."""
+    options = [_Option(None, _cents(offer.price), 0, 0)]
+    for coupon in sorted(offer.coupons, key=lambda c: c.id):
         if check_coupon(coupon, offer.price, today).usable:
-            options.append(_Option(coupon, _cents(apply_coupon(coupon, offer.price))))
+            cents = _cents(apply_coupon(coupon, offer.price))
+            options.append(_Option(coupon, cents, _COUNT + _end_day(coupon), coupon.id))
     return options
 
 
 def _least_sum_from(per_line: list[list[_Option]], minimum: int) -> int | None:
-    """The least reachable sum >= minimum (None if none is), without enumerating choices."""
-    rest_min, rest_max = [0], [0]
+    """The least reachable sum >= minimum, or None: reachable sums as bits of one integer (bit j
+    is the sum `floor + j`)."""
+    floor, bits = 0, 1
+    for options in per_line:
+        low = min(o.cents for o in options)
+        grown = 0
+        for cents in {o.cents for o in options}:
+            grown |= bits << (cents - low)
+        floor, bits = floor + low, grown
+    above = bits >> max(minimum - floor, 0)
+    if not above:
+        return None
+    return max(minimum, floor) + ((above & -above).bit_length() - 1)
+
+
+def _bounds(per_line):
+    """For each prefix length i: (least, greatest) sum of the lines from i on."""
+    rest = [(0, 0)]
     for options in reversed(per_line):
-        rest_min.insert(0, rest_min[0] + min(o.cents for o in options))
-        rest_max.insert(0, rest_max[0] + max(o.cents for o in options))
-    best = None
-    sums = {0}
-    for i, options in enumerate(per_line):
-        grown = set()
-        for s in sums:
-            for option in options:
-                t = s + option.cents
-                if t + rest_max[i + 1] < minimum:
-                    continue  # cannot reach the minimum any more
-                if t + rest_min[i + 1] >= minimum:  # reaches it even with the cheapest rest
-                    if best is None or t + rest_min[i + 1] < best:
-                        best = t + rest_min[i + 1]
-                    continue
-                grown.add(t)
-        sums = grown
-    if not per_line and minimum <= 0:
-        best = 0
+        least, greatest = rest[0]
+        rest.insert(
+            0, (least + min(o.cents for o in options), greatest + max(o.cents for o in options))
+        )
+    return rest
+
+
+def _best_in_window_dense(per_line: list[list[_Option]], low: int, high: int) -> list[_Option]:
+    """Step 3 over arrays: lines from the last to the first, so that a tie on (count, end days)
+    keeps the smaller option of the earliest line (options are in id order, none first)."""
+    import numpy as np
+
+    lines = per_line[::-1]
+    rest = _bounds(lines)
+    done_min = done_max = 0
+    start, key = 0, np.zeros(1, dtype=np.int64)  # sums start..start+len-1 of the lines so far
+    layers = []
+    for i, options in enumerate(lines):
+        done_min += min(o.cents for o in options)
+        done_max += max(o.cents for o in options)
+        new_start = max(done_min, low - rest[i + 1][1])
+        new_end = min(done_max, high - rest[i + 1][0])
+        new_key = np.full(new_end - new_start + 1, _INF, dtype=np.int64)
+        pick = np.zeros(new_end - new_start + 1, dtype=np.uint16)
+        for index, option in enumerate(options):
+            first = max(start + option.cents, new_start)
+            last = min(start + len(key) - 1 + option.cents, new_end)
+            if first > last:
+                continue
+            source = key[first - option.cents - start : last - option.cents - start + 1]
+            target = slice(first - new_start, last - new_start + 1)
+            candidate = source + option.cost
+            better = candidate < new_key[target]
+            new_key[target] = np.where(better, candidate, new_key[target])
+            pick[target] = np.where(better, index, pick[target])
+        layers.append((new_start, pick))
+        start, key = new_start, new_key
+
+    best, best_ids = None, None
+    for s in np.flatnonzero(key == key.min()).tolist():  # ties on (count, end days): by ids
+        chosen, total = [], start + s
+        for (layer_start, pick), options in zip(reversed(layers), reversed(lines), strict=True):
+            option = options[pick[total - layer_start]]
+            chosen.append(option)
+            total -= option.cents
+        ids = tuple(o.id for o in chosen)
+        if best_ids is None or ids < best_ids:
+            best, best_ids = chosen, ids
     return best
 
 
-def _best_in_window(per_line: list[list[_Option]], low: int, high: int):
-    """The least (count, ends, ids) choice whose sum lies in [low, high], as a list of options."""
-    rest_min, rest_max = [0], [0]
-    for options in reversed(per_line):
-        rest_min.insert(0, rest_min[0] + min(o.cents for o in options))
-        rest_max.insert(0, rest_max[0] + max(o.cents for o in options))
-    # sum -> (count, ends, ids, chosen options)
-    states: dict[int, tuple] = {0: (0, (), (), ())}
+def _best_in_window_sparse(per_line: list[list[_Option]], low: int, high: int) -> list[_Option]:
+    """Step 3 over the distinct partial sums (a dict), lines from the first to the last."""
+    rest = _bounds(per_line)
+    states: dict[int, tuple] = {0: (0, ())}  # sum -> (count and end days, chosen options)
     for i, options in enumerate(per_line):
         grown: dict[int, tuple] = {}
-        for s, (count, ends, ids, chosen) in states.items():
+        for s, (cost, chosen) in states.items():
             for option in options:
                 t = s + option.cents
-                if t + rest_min[i + 1] > high or t + rest_max[i + 1] < low:
+                if t + rest[i + 1][0] > high or t + rest[i + 1][1] < low:
                     continue
-                if option.coupon is None:
-                    state = (count, ends, ids, (*chosen, option))
-                else:
-                    state = (
-                        count + 1,
-                        _merge(ends, _end_key(option.coupon)),
-                        _merge(ids, option.coupon.id),
-                        (*chosen, option),
-                    )
+                state = (cost + option.cost, (*chosen, option))
                 kept = grown.get(t)
-                if kept is None or state[:3] < kept[:3]:
+                if kept is None or _state_key(state) < _state_key(kept):
                     grown[t] = state
         states = grown
-    return states
+    return min(states.values(), key=_state_key)[1]
+
+
+def _state_key(state):
+    cost, chosen = state
+    return cost, tuple(o.id for o in chosen)
 
 
 def _tie_window(coupon: CouponTerms, least: int) -> tuple[Decimal, int]:
     """payable with `coupon` at the least sum, and the greatest sum (cents) paying the same."""
     payable = apply_coupon(coupon, Decimal(least) / 100)
-    low, high = least, least
-    step = 1
-    while apply_coupon(coupon, Decimal(high + step) / 100) == payable:  # gallop, then bisect
-        low, high, step = high + step, high + step, step * 2
-        if high > 10**14:
-            break
-    lo, hi = low, low + step  # apply(lo) == payable, apply(hi) > payable (or unbounded)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
+    low, step = least, 1
+    while apply_coupon(coupon, Decimal(low + step) / 100) == payable and step < 1 << 50:
+        low, step = low + step, step * 2  # gallop, then bisect
+    high = low + step  # apply(low) == payable < apply(high)
+    while high - low > 1:
+        mid = (low + high) // 2
         if apply_coupon(coupon, Decimal(mid) / 100) == payable:
-            lo = mid
+            low = mid
         else:
-            hi = mid
-    return payable, lo
+            high = mid
+    return payable, low
 
 
 def best_choice(
-    offers: list[Offer], global_coupons: list[CouponTerms] = (), today: date | None = None
+    offers: list[Offer], global_coupons=(), today: date | None = None, *, dense: bool | None = None
 ) -> BestChoice:
-    """The choice of coupons with the least rank (see above): exact, deterministic."""
+    """The choice of coupons with the least rank (see above): exact and deterministic.
+
+    `dense` forces the array or the dict programme (tests); by default the width decides.
+    """
     per_line = [_options(offer, today) for offer in offers]
+    span = sum(
+        max(o.cents for o in options) - min(o.cents for o in options) for options in per_line
+    )
+    fits = all(len(options) <= 1 << 16 for options in per_line)  # option indexes are uint16
+    use_dense = (span <= DENSE_LIMIT and fits) if dense is None else dense
+    search = _best_in_window_dense if use_dense else _best_in_window_sparse
     candidates: list[CouponTerms | None] = [None]
-    for coupon in global_coupons:
-        if check_coupon(coupon, Decimal("Infinity"), today).usable:  # dates only here
+    for coupon in sorted(global_coupons, key=lambda c: c.id):
+        if check_coupon(coupon, Decimal("Infinity"), today).usable:  # its dates only, here
             candidates.append(coupon)
 
     best: BestChoice | None = None
@@ -355,15 +404,18 @@ def best_choice(
             payable, high = Decimal(least) / 100, least
         else:
             payable, high = _tie_window(g, least)
-        states = _best_in_window(per_line, least, high)
-        count, ends, ids, chosen = min(states.values(), key=lambda state: state[:3])
-        if g is not None:
-            count, ends, ids = count + 1, _merge(ends, _end_key(g)), _merge(ids, g.id)
-        rank = (to_cents(payable), count, ends, ids)
+        chosen = search(per_line, least, high)
+        used = [o.coupon for o in chosen if o.coupon is not None] + ([g] if g else [])
+        rank = (
+            to_cents(payable),
+            len(used),
+            sum(_end_day(c) for c in used),
+            (g.id if g else 0, *(o.id for o in chosen)),
+        )
         if best is None or rank < best.rank:
             best = BestChoice(
                 course_coupons={
-                    offer.course_id: option.coupon.id if option.coupon else None
+                    offer.course_id: option.id or None
                     for offer, option in zip(offers, chosen, strict=True)
                 },
                 global_coupon=g.id if g else None,
