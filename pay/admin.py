@@ -126,6 +126,9 @@ class OrderDetailInline(admin.TabularInline):
         "valid_period_display",
         "valid_period",
         "memo",
+        "course_coupon",
+        "course_discount",
+        "global_discount",
     )
 
     def has_add_permission(self, request, obj=None):
@@ -149,6 +152,7 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ("order_number", "payment_number", "account__username")
     list_select_related = ("account",)
     readonly_fields = ("order_number", "account", "actual_amount", "beili_used", "date")
+    readonly_fields += ("global_coupon",)  # the order's breakdown is what was paid
     inlines = [OrderDetailInline]
 
 

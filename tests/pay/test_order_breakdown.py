@@ -119,3 +119,16 @@ def test_orders_list_shows_the_breakdown_in_a_bounded_number_of_queries(
     with django_assert_max_num_queries(8):
         [listed] = auth_api.get("/api/orders/").json()["data"]
     assert listed["amount"]["payable"] == "268.00"
+
+
+def test_staff_see_the_breakdown_read_only_in_the_admin(bought, django_user_model):
+    from django.test import Client
+
+    _, order, _, _ = bought
+    staff = Client()
+    staff.force_login(django_user_model.objects.create_superuser("admin", "a@example.com", "pw"))
+    pk = Order.objects.get(order_number=order["order_number"]).pk
+    page = staff.get(f"/admin/pay/order/{pk}/change/").content.decode()
+    assert "20.00" in page and "7.16" in page
+    assert 'name="details-0-course_coupon"' not in page  # no editable select of every record
+    assert 'name="global_coupon"' not in page

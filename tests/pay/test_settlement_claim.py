@@ -134,3 +134,16 @@ def test_redis_failing_after_the_claim_keeps_the_claim_and_logs_it(
     assert body["code"] == 1000
     assert CouponRecord.objects.filter(account=account, coupon__name="kept").count() == 1
     assert "could not join the settlement" in caplog.text
+
+
+def test_a_claim_keeps_the_settlement_version_so_a_payment_in_flight_still_clears_it(
+    auth_api, account, settled, make_coupon
+):
+    from pay import payment_services
+
+    python, _ = settled
+    paying = settlement_read(account.pk)  # a payment read this state...
+    claim(auth_api, make_coupon(course=python))  # ...then a coupon joined it
+    assert settlement_read(account.pk).version == paying.version
+    payment_services._clear_settlement(account.pk, paying.version)  # ...then the payment ends
+    assert settlement_read(account.pk).lines == []
