@@ -189,7 +189,11 @@ def test_a_user_pays_the_rest_through_the_gateway_page(page, shot, demo, setting
     expect(page.get_by_test_id("payment-status")).to_contain_text("还需支付 ¥59.00")
     expect(page.get_by_test_id("beili-balance")).to_have_text("0")
     shot("waiting-for-payment")
-    page.get_by_test_id("pay-link").click()
+    # The orders screen shows the unpaid order with its pay deadline and 去支付
+    nav(page, "我的订单")
+    unpaid = page.locator("article.order").first
+    expect(unpaid.get_by_test_id("pay-deadline")).to_contain_text("前支付")
+    unpaid.get_by_role("link", name="去支付").click()
     expect(page.get_by_role("heading", name="开发支付网关 / development gateway")).to_be_visible()
     shot("gateway")
     page.get_by_role("button", name="确认支付 / pay").click()

@@ -66,6 +66,7 @@ export function orderCard(app, order, focused = false) {
       "footer",
       { class: "order-foot" },
       h("span", {}, `贝里 ${order.beili_used} · ${order.status === 1 ? "待付" : "实付"} `, h("strong", {}, `¥${order.actual_amount}`)),
+      order.pay_url && order.pay_deadline ? h("span", { class: "muted", "data-testid": "pay-deadline" }, `请于 ${time(order.pay_deadline)} 前支付`) : null,
       order.pay_url ? h("a", { class: "button small primary", href: order.pay_url }, "去支付") : null,
       order.can_cancel ? cancelButton(app, order) : null,
     ),
