@@ -213,8 +213,9 @@ def split_payment(payable: Decimal, offered_beili: int, per_yuan: int) -> BeiliS
 # Cost per global candidate: (options of all courses) x (width, in cents, of the sums that can
 # still end in the interval), done as array operations (numpy); never the product of all choices.
 # When that width is very large (more than DENSE_LIMIT cents of possible course savings) the same
-# programme runs over the distinct partial sums instead (a dict), which are few in that case
-# (few, large coupons). tests/pay/test_best_choice.py checks both against brute force.
+# programme runs over the distinct partial sums instead (a dict): memory bounded by the sums
+# actually reachable, not by the width (slow only if many large coupons make very many distinct
+# sums). tests/pay/test_best_choice.py checks both against brute force.
 
 DENSE_LIMIT = 1_000_000  # cents: 10 000 元 of possible course-coupon savings in one settlement
 _COUNT = 1 << 40  # one coupon outweighs any sum of end days (51 x date.max < 2**28)
