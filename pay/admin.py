@@ -417,6 +417,9 @@ class OrderDetailInline(admin.TabularInline):
         "original_price",
         "price",
         "valid_period_display",
+        "course_coupon",
+        "course_discount",
+        "global_discount",
     )
 
     def has_add_permission(self, request, obj=None):
@@ -465,6 +468,7 @@ class OrderAdmin(ReadOnlyAdmin):
                     "payment_number",
                     "actual_amount",
                     "beili_used",
+                    "global_coupon",
                     "code_url",
                 )
             },

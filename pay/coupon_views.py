@@ -16,6 +16,7 @@ from pay.serializers import (
     claimable_payload,
     wallet_payload,
 )
+from pay.settlement_services import settlement_add_coupon
 from utils.request import body_of
 from utils.response import ok
 from utils.schema import envelope
@@ -56,6 +57,7 @@ class CouponClaimView(APIView):
         body = ClaimSerializer(data=body_of(request))
         body.is_valid(raise_exception=True)
         record = services.coupon_claim(account=request.user, **body.validated_data)
+        settlement_add_coupon(request.user.pk, record)  # committed: joins an open settlement
         today = timezone.localdate()
         return ok(wallet_payload(held_coupon(record, today), today))
 
@@ -71,5 +73,6 @@ class CouponRedeemView(APIView):
         body = RedeemSerializer(data=body_of(request))
         body.is_valid(raise_exception=True)
         record = services.coupon_redeem(account=request.user, code=body.validated_data["code"])
+        settlement_add_coupon(request.user.pk, record)  # committed: joins an open settlement
         today = timezone.localdate()
         return ok(wallet_payload(held_coupon(record, today), today))

@@ -435,6 +435,15 @@ class Order(models.Model):
     refund_request_time = models.DateTimeField("退费申请时间", blank=True, null=True)
     refund_time = models.DateTimeField("退费时间", blank=True, null=True)
     refund_memo = models.CharField("退费处理备注", max_length=255, blank=True, default="")
+    # The global coupon this order was priced with (kept after a cancel gives it back).
+    global_coupon = models.ForeignKey(
+        "CouponRecord",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="全局优惠券",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "15. 订单表"
@@ -510,6 +519,18 @@ class OrderDetail(models.Model):
     valid_period_display = models.CharField("有效期显示", max_length=32)  # 在订单页显示
     valid_period = models.PositiveIntegerField("有效期(days)")  # 课程有效期
     memo = models.CharField(max_length=255, blank=True, null=True, verbose_name="备忘录")
+    # How `price` came from `original_price`, as checkout showed it (null on orders made before
+    # these were kept): original_price - course_discount - global_discount == price.
+    course_coupon = models.ForeignKey(
+        CouponRecord,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="课程优惠券",
+    )
+    course_discount = models.DecimalField("课程券优惠", null=True, blank=True, **MONEY)
+    global_discount = models.DecimalField("全局券分摊", null=True, blank=True, **MONEY)
 
     class Meta:
         verbose_name = verbose_name_plural = "16. 订单详细"

@@ -6,8 +6,10 @@ from pay.models import Order
 
 
 def orders_of(*, account_id: int) -> QuerySet[Order]:
-    return Order.objects.filter(account_id=account_id).prefetch_related(
-        "details", "coupon_records__coupon"
+    return (
+        Order.objects.filter(account_id=account_id)
+        .select_related("global_coupon__coupon")
+        .prefetch_related("details__course_coupon__coupon", "coupon_records__coupon")
     )
 
 

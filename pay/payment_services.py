@@ -179,6 +179,7 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
         status=Order.STATUS_PAID if paid else Order.STATUS_UNPAID,
         pay_time=now if paid else None,
         settlement_token=settlement.version,
+        global_coupon_id=priced.global_choice,
     )
     course_type = ContentType.objects.get_for_model(Course)
     OrderDetail.objects.bulk_create(
@@ -191,6 +192,9 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
             valid_period_display=policies[line_quote.course_id].get_valid_period_display(),
             valid_period=policies[line_quote.course_id].valid_period,
             memo=settlement.line(line_quote.course_id).title[:255],
+            course_coupon_id=chosen.get(line_quote.course_id),
+            course_discount=line_quote.price - line_quote.discounted_price,
+            global_discount=line_quote.global_share,
         )
         for line_quote in quote.lines
     )

@@ -181,3 +181,246 @@ def split_payment(payable: Decimal, offered_beili: int, per_yuan: int) -> BeiliS
     if offered_beili >= needed:
         return BeiliSplit(needed, ZERO)
     return BeiliSplit(offered_beili, payable - beili_value(offered_beili, per_yuan))
+
+
+# --- Best coupons by default ---------------------------------------------------------------
+#
+# API.md, POST /api/settlement/: pre-select the choice (one usable coupon or none per course, one
+# usable global coupon or none) that makes `payable` smallest; ties go to fewer coupons, then to
+# the coupons whose valid_end comes first. The order on choices, total and deterministic:
+#
+#   rank(choice) = (payable, number of coupons, sum of the chosen coupons' valid_end days,
+#                   record ids: the global coupon's, then each course's in the settlement's order)
+#
+# compared left to right; the last item is a tuple compared lexicographically with 0 for "none"
+# (a coupon without an end counts as ending on date.max). Smallest rank wins. Two different
+# choices never share a rank: their id tuples differ.
+#
+# The search. For a global coupon g (or none), payable is f_g(S), S being the sum of the
+# discounted course prices: f_g is apply_coupon(g, S), non-decreasing in S, defined (g usable)
+# for S >= m_g (a 满减券's minimum_consume, else 0). Courses interact only through S. So:
+#   1. S* = the least reachable S >= m_g (then the least payable with g is f_g(S*)): a set of
+#      reachable sums in cents, course by course (a bitset: one big integer);
+#   2. every S with f_g(S) == f_g(S*) ties on payable; they form an interval [S*, hi] (found by
+#      bisection on f_g itself, so it cannot disagree with the pricing);
+#   3. among choices with S in that interval, the least (count, end days, ids): a dynamic
+#      programme over the courses keyed by partial sums. Count and end days add up, so the
+#      better of two partial choices with the same sum stays the better one whatever is added;
+#      the ids are compared course by course, so equal keys go to the smaller id at the course
+#      that comes first (the programme runs from the last course to the first for that).
+#      Partial sums that cannot end inside the interval (given the least and the greatest the
+#      remaining courses can add) are never stored.
+# Cost per global candidate: (options of all courses) x (width, in cents, of the sums that can
+# still end in the interval), done as array operations (numpy); never the product of all choices.
+# When that width is very large (more than DENSE_LIMIT cents of possible course savings) the same
+# programme runs over the distinct partial sums instead (a dict): memory bounded by the sums
+# actually reachable, not by the width (slow only if many large coupons make very many distinct
+# sums). tests/pay/test_best_choice.py checks both against brute force.
+
+DENSE_LIMIT = 1_000_000  # cents: 10 000 元 of possible course-coupon savings in one settlement
+_COUNT = 1 << 40  # one coupon outweighs any sum of end days (51 x date.max < 2**28)
+_INF = 1 << 62
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A settlement line for the search: its price and the course coupons the user holds."""
+
+    course_id: int
+    price: Decimal
+    coupons: tuple[CouponTerms, ...] = ()
+
+
+@dataclass(frozen=True)
+class BestChoice:
+    course_coupons: dict[int, int | None]  # course id -> record id, or None
+    global_coupon: int | None
+    payable: Decimal
+    rank: tuple
+
+
+@dataclass(frozen=True)
+class _Option:
+    coupon: CouponTerms | None
+    cents: int  # the course's discounted price, in cents
+    cost: int  # 0 for none, else _COUNT + its end day: count and end days in one integer
+    id: int  # 0 for none, else the record id
+
+
+def _cents(amount: Decimal) -> int:
+    return int(to_cents(amount) * 100)
+
+
+def _end_day(coupon: CouponTerms) -> int:
+    return (coupon.valid_end or date.max).toordinal()
+
+
+def _options(offer: Offer, today: date | None) -> list[_Option]:
+    """None first, then the usable coupons by record id."""
+    options = [_Option(None, _cents(offer.price), 0, 0)]
+    for coupon in sorted(offer.coupons, key=lambda c: c.id):
+        if check_coupon(coupon, offer.price, today).usable:
+            cents = _cents(apply_coupon(coupon, offer.price))
+            options.append(_Option(coupon, cents, _COUNT + _end_day(coupon), coupon.id))
+    return options
+
+
+def _least_sum_from(per_line: list[list[_Option]], minimum: int) -> int | None:
+    """The least reachable sum >= minimum, or None: reachable sums as bits of one integer (bit j
+    is the sum `floor + j`)."""
+    floor, bits = 0, 1
+    for options in per_line:
+        low = min(o.cents for o in options)
+        grown = 0
+        for cents in {o.cents for o in options}:
+            grown |= bits << (cents - low)
+        floor, bits = floor + low, grown
+    above = bits >> max(minimum - floor, 0)
+    if not above:
+        return None
+    return max(minimum, floor) + ((above & -above).bit_length() - 1)
+
+
+def _bounds(per_line):
+    """For each prefix length i: (least, greatest) sum of the lines from i on."""
+    rest = [(0, 0)]
+    for options in reversed(per_line):
+        least, greatest = rest[0]
+        rest.insert(
+            0, (least + min(o.cents for o in options), greatest + max(o.cents for o in options))
+        )
+    return rest
+
+
+def _best_in_window_dense(per_line: list[list[_Option]], low: int, high: int) -> list[_Option]:
+    """Step 3 over arrays: lines from the last to the first, so that a tie on (count, end days)
+    keeps the smaller option of the earliest line (options are in id order, none first)."""
+    import numpy as np
+
+    lines = per_line[::-1]
+    rest = _bounds(lines)
+    done_min = done_max = 0
+    start, key = 0, np.zeros(1, dtype=np.int64)  # sums start..start+len-1 of the lines so far
+    layers = []
+    for i, options in enumerate(lines):
+        done_min += min(o.cents for o in options)
+        done_max += max(o.cents for o in options)
+        new_start = max(done_min, low - rest[i + 1][1])
+        new_end = min(done_max, high - rest[i + 1][0])
+        new_key = np.full(new_end - new_start + 1, _INF, dtype=np.int64)
+        pick = np.zeros(new_end - new_start + 1, dtype=np.uint16)
+        for index, option in enumerate(options):
+            first = max(start + option.cents, new_start)
+            last = min(start + len(key) - 1 + option.cents, new_end)
+            if first > last:
+                continue
+            source = key[first - option.cents - start : last - option.cents - start + 1]
+            target = slice(first - new_start, last - new_start + 1)
+            candidate = source + option.cost
+            better = candidate < new_key[target]
+            new_key[target] = np.where(better, candidate, new_key[target])
+            pick[target] = np.where(better, index, pick[target])
+        layers.append((new_start, pick))
+        start, key = new_start, new_key
+
+    best, best_ids = None, None
+    for s in np.flatnonzero(key == key.min()).tolist():  # ties on (count, end days): by ids
+        chosen, total = [], start + s
+        for (layer_start, pick), options in zip(reversed(layers), reversed(lines), strict=True):
+            option = options[pick[total - layer_start]]
+            chosen.append(option)
+            total -= option.cents
+        ids = tuple(o.id for o in chosen)
+        if best_ids is None or ids < best_ids:
+            best, best_ids = chosen, ids
+    return best
+
+
+def _best_in_window_sparse(per_line: list[list[_Option]], low: int, high: int) -> list[_Option]:
+    """Step 3 over the distinct partial sums (a dict), lines from the first to the last."""
+    rest = _bounds(per_line)
+    states: dict[int, tuple] = {0: (0, ())}  # sum -> (count and end days, chosen options)
+    for i, options in enumerate(per_line):
+        grown: dict[int, tuple] = {}
+        for s, (cost, chosen) in states.items():
+            for option in options:
+                t = s + option.cents
+                if t + rest[i + 1][0] > high or t + rest[i + 1][1] < low:
+                    continue
+                state = (cost + option.cost, (*chosen, option))
+                kept = grown.get(t)
+                if kept is None or _state_key(state) < _state_key(kept):
+                    grown[t] = state
+        states = grown
+    return min(states.values(), key=_state_key)[1]
+
+
+def _state_key(state):
+    cost, chosen = state
+    return cost, tuple(o.id for o in chosen)
+
+
+def _tie_window(coupon: CouponTerms, least: int) -> tuple[Decimal, int]:
+    """payable with `coupon` at the least sum, and the greatest sum (cents) paying the same."""
+    payable = apply_coupon(coupon, Decimal(least) / 100)
+    low, step = least, 1
+    while apply_coupon(coupon, Decimal(low + step) / 100) == payable and step < 1 << 50:
+        low, step = low + step, step * 2  # gallop, then bisect
+    high = low + step  # apply(low) == payable < apply(high)
+    while high - low > 1:
+        mid = (low + high) // 2
+        if apply_coupon(coupon, Decimal(mid) / 100) == payable:
+            low = mid
+        else:
+            high = mid
+    return payable, low
+
+
+def best_choice(
+    offers: list[Offer], global_coupons=(), today: date | None = None, *, dense: bool | None = None
+) -> BestChoice:
+    """The choice of coupons with the least rank (see above): exact and deterministic.
+
+    `dense` forces the array or the dict programme (tests); by default the width decides.
+    """
+    per_line = [_options(offer, today) for offer in offers]
+    span = sum(
+        max(o.cents for o in options) - min(o.cents for o in options) for options in per_line
+    )
+    fits = all(len(options) <= 1 << 16 for options in per_line)  # option indexes are uint16
+    use_dense = (span <= DENSE_LIMIT and fits) if dense is None else dense
+    search = _best_in_window_dense if use_dense else _best_in_window_sparse
+    candidates: list[CouponTerms | None] = [None]
+    for coupon in sorted(global_coupons, key=lambda c: c.id):
+        if check_coupon(coupon, Decimal("Infinity"), today).usable:  # its dates only, here
+            candidates.append(coupon)
+
+    best: BestChoice | None = None
+    for g in candidates:
+        minimum = _cents(g.minimum_consume) if g and g.coupon_type == THRESHOLD else 0
+        least = _least_sum_from(per_line, minimum)
+        if least is None:
+            continue
+        if g is None:
+            payable, high = Decimal(least) / 100, least
+        else:
+            payable, high = _tie_window(g, least)
+        chosen = search(per_line, least, high)
+        used = [o.coupon for o in chosen if o.coupon is not None] + ([g] if g else [])
+        rank = (
+            to_cents(payable),
+            len(used),
+            sum(_end_day(c) for c in used),
+            (g.id if g else 0, *(o.id for o in chosen)),
+        )
+        if best is None or rank < best.rank:
+            best = BestChoice(
+                course_coupons={
+                    offer.course_id: option.id or None
+                    for offer, option in zip(offers, chosen, strict=True)
+                },
+                global_coupon=g.id if g else None,
+                payable=to_cents(payable),
+                rank=rank,
+            )
+    return best

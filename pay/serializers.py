@@ -480,13 +480,77 @@ class PaymentResultSerializer(serializers.Serializer):
     )
 
 
+def _order_coupon(record) -> dict | None:
+    """A coupon an order was priced with, as the coupon object with its record's status now."""
+    if record is None:
+        return None
+    today = timezone.localdate()
+    return wallet_payload(held_coupon(record, today), today)
+
+
 class OrderDetailSerializer(serializers.Serializer):
+    """One order line: its price, the course coupon and the share of the global coupon on it
+    (null on orders made before these were kept), and what it charges (`price`)."""
+
     course_id = serializers.IntegerField(source="object_id")
     title = serializers.CharField(source="memo")
     original_price = serializers.DecimalField(max_digits=10, decimal_places=2)
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    course_coupon = serializers.SerializerMethodField(help_text="the course coupon used, or null")
+    course_discount = serializers.DecimalField(
+        max_digits=10, decimal_places=2, allow_null=True, help_text="what the course coupon took"
+    )
+    discounted_price = serializers.SerializerMethodField(
+        help_text="after the course coupon, as checkout's discounted_price"
+    )
+    global_discount = serializers.DecimalField(
+        max_digits=10, decimal_places=2, allow_null=True, help_text="this line's global share"
+    )
+    price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, help_text="what the line charges: after both coupons"
+    )
     valid_period = serializers.IntegerField()
     valid_period_display = serializers.CharField()
+
+    @extend_schema_field(WalletCouponSerializer(allow_null=True))
+    def get_course_coupon(self, detail) -> dict | None:
+        return _order_coupon(detail.course_coupon)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_discounted_price(self, detail) -> str | None:
+        if detail.course_discount is None:
+            return None
+        return money(detail.original_price - detail.course_discount)
+
+
+class OrderAmountSerializer(serializers.Serializer):
+    total_price = serializers.CharField()
+    course_discount = serializers.CharField(allow_null=True)
+    global_discount = serializers.CharField(allow_null=True)
+    payable = serializers.CharField(help_text="after coupons, before 贝里")
+    beili_used = serializers.IntegerField()
+    beili_money = serializers.CharField(help_text="the part of payable the 贝里 covered")
+    actual_amount = serializers.CharField(help_text="the money: payable - beili_money")
+
+
+def order_amount(order) -> dict:
+    """The order's amount block, the checkout's (total_price, course_discount, global_discount,
+    payable) then how it was paid (贝里 and money), from its lines: the same numbers checkout
+    showed. The discounts are null on orders made before they were kept."""
+    details = list(order.details.all())
+    total = sum((d.original_price for d in details), Decimal(0))
+    payable = sum((d.price for d in details), Decimal(0))
+    known = all(d.course_discount is not None for d in details)
+    course = sum((d.course_discount or 0 for d in details), Decimal(0))
+    global_ = sum((d.global_discount or 0 for d in details), Decimal(0))
+    return {
+        "total_price": money(total),
+        "course_discount": money(course) if known else None,
+        "global_discount": money(global_) if known else None,
+        "payable": money(payable),
+        "beili_used": order.beili_used,
+        "beili_money": money(payable - order.actual_amount),
+        "actual_amount": money(order.actual_amount),
+    }
 
 
 class OrderSerializer(serializers.Serializer):
@@ -516,6 +580,10 @@ class OrderSerializer(serializers.Serializer):
     refund_time = serializers.DateTimeField(allow_null=True)
     refund_memo = serializers.CharField(help_text="staff's note on the refund decision")
     details = OrderDetailSerializer(many=True)
+    amount = serializers.SerializerMethodField(
+        help_text="what checkout showed, and how it was paid"
+    )
+    global_coupon = serializers.SerializerMethodField(help_text="the global coupon used, or null")
     coupons = serializers.SerializerMethodField(help_text="the coupons this order used")
 
     @extend_schema_field(serializers.ChoiceField(choices=gateways.NAMES, allow_null=True))
@@ -527,6 +595,14 @@ class OrderSerializer(serializers.Serializer):
         if order.status != order.STATUS_UNPAID:
             return None
         return serializers.DateTimeField().to_representation(order.pay_deadline)
+
+    @extend_schema_field(OrderAmountSerializer)
+    def get_amount(self, order) -> dict:
+        return order_amount(order)
+
+    @extend_schema_field(WalletCouponSerializer(allow_null=True))
+    def get_global_coupon(self, order) -> dict | None:
+        return _order_coupon(order.global_coupon)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_code_url(self, order) -> str | None:
@@ -575,3 +651,35 @@ class OrderRefundSerializer(serializers.Serializer):
     reason = serializers.CharField(
         required=False, allow_blank=True, max_length=255, help_text="why the buyer wants it back"
     )
+
+
+# --- 贝里 ledger -------------------------------------------------------------------------------
+
+
+class TransactionSerializer(serializers.Serializer):
+    """One row of the 贝里 history (TransactionRecord)."""
+
+    MODEL_FIELDS = (
+        "id",
+        "transaction_number",
+        "transaction_type",
+        "amount",
+        "balance",
+        "memo",
+        "date",
+        "order",
+    )
+
+    transaction_number = serializers.CharField()
+    transaction_type = serializers.IntegerField(help_text="0 收入, 1 支出, 2 退款, 3 提现")
+    transaction_type_display = serializers.CharField(source="get_transaction_type_display")
+    amount = serializers.IntegerField(
+        help_text="贝里 moved: always positive; the type says which way"
+    )
+    change = serializers.IntegerField(
+        source="signed_amount", help_text="the same with its sign: + 收入/退款, - 支出/提现"
+    )
+    balance = serializers.IntegerField(help_text="the balance after this row")
+    memo = serializers.CharField(allow_null=True)
+    order_number = serializers.CharField(source="order.order_number", allow_null=True, default=None)
+    date = serializers.DateTimeField()

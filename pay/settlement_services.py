@@ -5,17 +5,27 @@ guarded by WATCH (utils.redis.transact): a refused request changes neither cart 
 and two racing requests of one user cannot both land on the same state.
 """
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import date
 
 from django.conf import settings
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from course.models import Course
 from course.selectors import courses_with_policies
 from pay import settlement_store as store
-from pay.pricing import Line, Quote, Verdict, check_coupon, price_settlement
-from pay.selectors import HeldCoupon, records_gone, settlement_coupons
+from pay.pricing import (
+    Line,
+    Offer,
+    Quote,
+    Verdict,
+    best_choice,
+    check_coupon,
+    price_settlement,
+)
+from pay.selectors import HeldCoupon, held_coupon, records_gone, settlement_coupons
 from pay.settlement_store import Settlement, SettlementLine, StoredCoupon
 from shopping import cart_store
 from shopping.cart_store import CartItem
@@ -23,6 +33,8 @@ from shopping.services import price_policy_dict
 from utils.errors import AppError, Codes
 from utils.ids import parse_id
 from utils.redis import ConcurrentUpdate, transact
+
+logger = logging.getLogger("settlement")
 
 UNSET = object()
 
@@ -208,6 +220,7 @@ def settlement_create(*, account_id: int, course_list) -> PricedSettlement:
             for cid in course_ids
         ]
         global_coupons = {held.id: StoredCoupon.from_held(held) for held in global_held}
+        lines, default_global = _with_best_choice(lines, global_coupons, today)
         dropped = [line for line in old.lines if line.course_id not in chosen_policy]
         _check_cart_room(
             account_id,
@@ -217,15 +230,33 @@ def settlement_create(*, account_id: int, course_list) -> PricedSettlement:
 
         pipe.multi()
         store.queue_clear_all(pipe, account_id, old.course_ids)
-        store.queue_write(pipe, account_id, lines, global_coupons)
+        store.queue_write(pipe, account_id, lines, global_coupons, default_global)
         cart_store.queue_remove(pipe, account_id, [cid for cid in course_ids if cid in cart])
         for line in dropped:
             cart_store.queue_put(pipe, account_id, _back_to_cart(line))
-        return Settlement(lines, global_coupons, None)
+        return Settlement(lines, global_coupons, default_global)
 
     watch = [*store.watch_keys(account_id), *cart_store.watch_keys(account_id, course_ids)]
     settlement = _run(watch, build)
     return settlement_price(settlement, today=today)
+
+
+def _with_best_choice(lines: list[SettlementLine], global_coupons, today):
+    """The lines with the best course coupons chosen, and the best global coupon (API.md: the
+    least payable; ties to fewer coupons, then to the coupons that end first)."""
+    best = best_choice(
+        [
+            Offer(line.course_id, line.price, tuple(c.terms for c in line.course_coupons.values()))
+            for line in lines
+        ],
+        [c.terms for c in global_coupons.values()],
+        today,
+    )
+    chosen = [
+        replace(line, default_course_coupon_id=best.course_coupons[line.course_id])
+        for line in lines
+    ]
+    return chosen, best.global_coupon
 
 
 def _run(watch, build):
@@ -329,6 +360,48 @@ def _with_choices(priced: PricedSettlement) -> Settlement:
         for line in settlement.lines
     ]
     return Settlement(lines, settlement.global_coupons, priced.global_choice)
+
+
+# --- A coupon claimed while a settlement is open -------------------------------------------
+
+
+def settlement_add_coupon(account_id: int, record) -> bool:
+    """Offer a just-claimed coupon record in the account's open settlement, at once (API.md).
+
+    A course coupon joins its course's line when that course is being settled; a global coupon
+    joins the global coupons when a settlement is open. The current choices stay as they are (the
+    user picks it with PATCH). One MULTI/EXEC on the settlement's version, retried on a race.
+    Call it after the claim has committed: a Redis failure here is logged and never fails the
+    claim (settling again offers the coupon anyway). Returns whether the coupon was added.
+    """
+    today = timezone.localdate()
+    held = held_coupon(record, today)
+    if not held.valid_begin <= today <= held.valid_end or held.status != 0:
+        return False  # not usable today: settling would not offer it either
+    coupon = StoredCoupon.from_held(held)
+
+    def build(pipe):
+        settlement = store.settlement_read(account_id)
+        line = settlement.line(held.course_id) if held.course_id is not None else None
+        if held.course_id is None:
+            joins = bool(settlement.lines) and coupon.id not in settlement.global_coupons
+        else:
+            joins = line is not None and coupon.id not in line.course_coupons
+        pipe.multi()
+        if joins:
+            store.queue_add_coupon(pipe, account_id, coupon, line)
+        return joins
+
+    try:
+        return transact(store.watch_keys(account_id), build)
+    except (ConcurrentUpdate, RedisError):
+        logger.warning(
+            "claimed coupon %s could not join the settlement of account %s",
+            record.pk,
+            account_id,
+            exc_info=True,
+        )
+    return False
 
 
 # --- DELETE: back to the cart ---------------------------------------------------------------

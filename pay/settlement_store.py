@@ -7,7 +7,8 @@
 - `global_coupon_<user>`: hash, one field per global CouponRecord id (JSON), and
   `default_coupon_id` when chosen.
 - `settlement_index_<user>`: set of the course ids in the settlement, so reading never scans.
-- `settlement_version_<user>`: a random token every write replaces; writers WATCH it, so two
+- `settlement_version_<user>`: a random token every write replaces (but offering one more
+  coupon, which changes nothing that would be paid); writers WATCH it, so two
   requests of one user that read, check and write cannot both land on the same state, and an
   order records the token it paid, so one settlement state is paid at most once.
 
@@ -243,3 +244,26 @@ def queue_choices(pipe, user_id: int, course_choices: dict[int, int | None], glo
             pipe.hdel(global_key, DEFAULT_GLOBAL_FIELD)
         else:
             pipe.hset(global_key, DEFAULT_GLOBAL_FIELD, str(global_choice))
+
+
+def queue_add_coupon(pipe, user_id: int, coupon: StoredCoupon, line: SettlementLine | None = None):
+    """Offer one more coupon: to `line` (a course coupon) or, with no line, to the global
+    coupons. Choices are left as they are.
+
+    The version is kept: an offer changes nothing that would be paid, so a payment already
+    running for this state still clears it afterwards (a new version would leave the paid courses
+    in the settlement, payable again). The caller still WATCHes the version, so this write lands
+    on the state it read; only POST rewrites the offers, and it reads the database afresh."""
+    if line is None:
+        pipe.hset(
+            keys.global_coupon(user_id),
+            str(coupon.id),
+            json.dumps(coupon.encode(), ensure_ascii=False),
+        )
+        return
+    coupons = {**line.course_coupons, coupon.id: coupon}
+    pipe.hset(
+        keys.settlement(user_id, line.course_id),
+        "course_coupons",
+        json.dumps({str(k): c.encode() for k, c in coupons.items()}, ensure_ascii=False),
+    )

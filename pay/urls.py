@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from pay import coupon_views, payment_views, settlement_views
+from pay import coupon_views, ledger_views, payment_views, settlement_views
 from pay.converters import OrderNumberConverter
 from utils.errors import Codes
 from utils.views import answer
@@ -8,6 +8,11 @@ from utils.views import answer
 register_converter(OrderNumberConverter, "order_number")
 
 urlpatterns = [
+    path(
+        "account/transactions/",
+        ledger_views.TransactionListView.as_view(),
+        name="account-transactions",
+    ),
     path("settlement/", settlement_views.SettlementView.as_view(), name="settlement"),
     path("coupons/", coupon_views.CouponWalletView.as_view(), name="coupon-wallet"),
     path("coupons/available/", coupon_views.CouponAvailableView.as_view(), name="coupon-available"),

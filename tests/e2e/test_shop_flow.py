@@ -50,6 +50,14 @@ def choose_coupon(page: Page, scope, coupon: str) -> None:
     expect(scope.locator(f'label[data-coupon="{coupon}"] input')).to_be_checked()
 
 
+def choose_no_coupon(page: Page, scope) -> None:
+    """Pick 不使用优惠券 and wait until the server's answer is painted."""
+    scope.locator("label.coupon-option.none").click()
+    expect(page.locator("section.settlement:not([data-pending])")).to_be_visible()
+    expect(page.get_by_test_id("flash-ok")).to_contain_text("已更新优惠券,价格已重新计算")
+    expect(scope.locator("label.coupon-option.none input")).to_be_checked()
+
+
 def nav(page: Page, screen: str) -> None:
     page.locator("#nav").get_by_role("link", name=screen).click()
 
@@ -81,7 +89,6 @@ def test_a_user_settles_two_courses_with_coupons_pays_with_beili_and_cancels(pag
     page.get_by_role("button", name="去结算").click()
 
     # Then the settlement shows each course's own coupons, and a global coupon greyed with its reason
-    expect(page.get_by_test_id("payable")).to_have_text("¥148.90")
     python_line = page.locator(f'section.course-line[data-course="{PYTHON}"]')
     redis_line = page.locator(f'section.course-line[data-course="{REDIS}"]')
     globals_ = page.get_by_test_id("global-coupons")
@@ -96,16 +103,24 @@ def test_a_user_settles_two_courses_with_coupons_pays_with_beili_and_cancels(pag
     expect(too_small.locator(".coupon-terms")).to_have_text("满200减50")
     expect(redis_line.locator(".coupon-terms")).to_have_text("8折")
     expect(python_line.locator(".coupon-terms")).to_have_text("立减20元")
+
+    # And the best coupons are already chosen by the server: ¥148.90 becomes ¥108.92
+    for scope, coupon in [
+        (python_line, "Python立减20元"),
+        (redis_line, "Redis课程8折"),
+        (globals_, "全场通用10元"),
+    ]:
+        expect(scope.locator(f'label[data-coupon="{coupon}"] input')).to_be_checked()
+    expect(page.get_by_test_id("payable")).to_have_text("¥108.92")
     shot("settlement")
 
-    # When a course coupon and a global coupon are chosen, the price follows the server's sums
+    # When a course coupon is taken off and chosen again, the price follows the server's sums
+    choose_no_coupon(page, python_line)
+    expect(page.get_by_test_id("course-discount")).to_have_text("-¥9.98")
+    expect(page.get_by_test_id("payable")).to_have_text("¥128.92")
     choose_coupon(page, python_line, "Python立减20元")
-    expect(page.get_by_test_id("course-discount")).to_have_text("-¥20.00")
-    expect(page.get_by_test_id("payable")).to_have_text("¥128.90")
-    choose_coupon(page, redis_line, "Redis课程8折")
+    expect(page.get_by_test_id("course-discount")).to_have_text("-¥29.98")
     expect(redis_line.get_by_test_id("discounted-price")).to_have_text("¥39.92")
-    expect(page.get_by_test_id("payable")).to_have_text("¥118.92")
-    choose_coupon(page, globals_, "全场通用10元")
     expect(page.get_by_test_id("global-discount")).to_have_text("-¥10.00")
     expect(page.get_by_test_id("payable")).to_have_text("¥108.92")
 
@@ -129,6 +144,10 @@ def test_a_user_settles_two_courses_with_coupons_pays_with_beili_and_cancels(pag
     nav(page, "我的订单")
     card = page.locator(f'article[data-order="{order.order_number}"]')
     expect(card.get_by_test_id("order-status")).to_have_text("交易成功")
+    # Its lines show what checkout showed: each course after its coupon, then the amount
+    expect(card.get_by_test_id("order-line-price")).to_have_text(["¥79.00", "¥39.92"])
+    expect(card.get_by_test_id("order-amount")).to_contain_text("全场通用10元 -¥10.00")
+    expect(card.get_by_test_id("order-amount")).to_contain_text("应付 ¥108.92")
     shot("orders")
     card.get_by_role("button", name="取消订单").click()
     card.get_by_role("button", name="确认取消").click()
@@ -159,7 +178,9 @@ def test_a_user_pays_the_rest_through_the_gateway_page(page, shot, demo, setting
     log_in(page, "wusir", "wusir-demo-123")
     add_to_cart(page, PYTHON, "1个月 · ¥99.00")
     settle(page)
-    choose_coupon(page, page.locator("section.course-line"), "Python立减20元")
+    # The server has chosen wusir's one coupon already
+    line = page.locator("section.course-line")
+    expect(line.locator('label[data-coupon="Python立减20元"] input')).to_be_checked()
     expect(page.get_by_test_id("payable")).to_have_text("¥79.00")
 
     # When wusir spends all 200 贝里 (¥20) and pays the other ¥59 through the gateway
@@ -239,7 +260,9 @@ def test_the_cart_changes_periods_removes_courses_and_takes_them_back(page, shot
 
     # Then the settlement holds Python at its new price, and 移回购物车 gives it back
     page.get_by_role("button", name="去结算").click()
-    expect(page.get_by_test_id("payable")).to_have_text("¥199.00")
+    expect(page.locator(".course-line .prices s")).to_have_text("¥199.00")
+    # less the best coupons, which the server chose: Python立减20元 and 全场通用10元
+    expect(page.get_by_test_id("payable")).to_have_text("¥169.00")
     expect(page.get_by_test_id("cart-count")).to_have_count(0)
     page.get_by_role("button", name="移回购物车").click()
     expect(page.get_by_text("结算中心是空的")).to_be_visible()
@@ -258,7 +281,7 @@ def test_a_refused_payment_is_explained_and_the_screen_catches_up(page, shot, de
     add_to_cart(page, PYTHON, "1个月 · ¥99.00")
     settle(page)
     page.get_by_label("使用贝里").fill("200")
-    expect(page.get_by_test_id("to-pay")).to_have_text("¥79.00")
+    expect(page.get_by_test_id("to-pay")).to_have_text("¥59.00")  # 99 - 20 (coupon) - 20 (贝里)
 
     # When 150 of them are spent elsewhere before wusir presses pay
     beili_change(
@@ -273,13 +296,16 @@ def test_a_refused_payment_is_explained_and_the_screen_catches_up(page, shot, de
     expect(page.get_by_test_id("flash-error")).to_contain_text("贝里余额不足 (1042)")
     expect(page.get_by_test_id("beili-balance")).to_have_text("50")
     expect(page.get_by_label("使用贝里")).to_have_value("50")
-    expect(page.get_by_test_id("to-pay")).to_have_text("¥94.00")
+    expect(page.get_by_test_id("to-pay")).to_have_text("¥74.00")
     shot("refused")
     assert not Order.objects.exists()
 
 
 def test_a_coupon_is_claimed_from_the_wallet_screen(page, shot, demo):
     log_in(page, "wusir", "wusir-demo-123")
+    add_to_cart(page, PYTHON, "1个月 · ¥99.00")
+    settle(page)  # an open settlement, before the claim
+    expect(page.get_by_test_id("payable")).to_have_text("¥79.00")
     nav(page, "我的优惠券")
     rule = page.locator('.coupon-card[data-coupon="全场满200减50"]').filter(
         has=page.get_by_role("button", name="领取")
@@ -296,6 +322,12 @@ def test_a_coupon_is_claimed_from_the_wallet_screen(page, shot, demo):
         )
     ).to_be_disabled()
     shot("claimed")
+
+    # And the claimed coupon is in the open settlement at once (greyed: 79.00 is under 200)
+    page.goto("/#/settlement")
+    claimed = page.get_by_test_id("global-coupons").locator('label[data-coupon="全场满200减50"]')
+    expect(claimed).to_be_visible()
+    expect(claimed.locator(".reason")).to_contain_text("200")
 
 
 def test_errors_are_shown_in_words_and_login_returns_to_the_screen_asked_for(page, shot, demo):

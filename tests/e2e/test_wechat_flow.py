@@ -30,10 +30,11 @@ def order_with_wechat(page):
     log_in(page, "wusir", "wusir-demo-123")
     add_to_cart(page, PYTHON, "1个月 · ¥99.00")
     settle(page)
-    expect(page.get_by_test_id("to-pay")).to_have_text("¥99.00")
+    # the server chose wusir's Python立减20元 already: ¥79 left
+    expect(page.get_by_test_id("to-pay")).to_have_text("¥79.00")
     page.locator('label[data-gateway="wechat"]').click()
     page.get_by_test_id("pay").click()
-    expect(page.get_by_test_id("payment-status")).to_contain_text("还需支付 ¥99.00")
+    expect(page.get_by_test_id("payment-status")).to_contain_text("还需支付 ¥79.00")
 
 
 def test_a_wechat_payment_in_another_tab_moves_the_payment_screen_on_by_itself(
@@ -50,7 +51,7 @@ def test_a_wechat_payment_in_another_tab_moves_the_payment_screen_on_by_itself(
         page.get_by_test_id("pay-link").click()
     wechat = opened.value
     expect(wechat.get_by_role("heading", name="微信支付(开发)")).to_be_visible()
-    expect(wechat.locator("p.amount")).to_contain_text("¥99.00")
+    expect(wechat.locator("p.amount")).to_contain_text("¥79.00")
     wechat.get_by_role("button", name="确认支付 / pay").click()
     wechat.close()
 

@@ -196,7 +196,8 @@ def test_the_seeds_frontend_reads_the_same_coupon_in_the_wallet_and_the_order(se
     wallet = seed.call("GET", "/api/coupons")["data"]
     [in_wallet] = [c for c in wallet if c["id"] == coupons["python_20"].pk]
 
-    seed.call("PATCH", "/api/settlement", {"course_id": python.pk, "coupon_id": in_wallet["id"]})
+    choice = {"course_id": python.pk, "coupon_id": in_wallet["id"], "global_coupon_id": None}
+    seed.call("PATCH", "/api/settlement", choice)
     paid = seed.call("POST", "/api/payment", {"balance": 5000, "price": "0.00"})["data"]
     order = seed.call("GET", f"/api/orders/{paid['order_number']}")["data"]
     [in_order] = order["coupons"]

@@ -38,6 +38,14 @@ def patch(api, **body):
     return api.patch("/api/settlement/", body, format="json").json()
 
 
+def settle_choosing_nothing(api, course_list):
+    """Settle, then clear the server's pre-selected coupons (to choose from a blank slate)."""
+    settle(api, course_list)
+    patch(api, global_coupon_id=None)
+    for course_id in course_list:
+        patch(api, course_id=course_id, coupon_id=None)
+
+
 def cart_ids(account):
     return sorted(item.course_id for item in cart_store.cart_items(account.pk))
 
@@ -226,7 +234,7 @@ def coupons(account, shop, make_coupon, give_coupon):
 
 
 def test_patch_chooses_a_course_coupon_and_the_price_updates(auth_api, shop, coupons):
-    settle(auth_api, [shop.python.pk, shop.django.pk])
+    settle_choosing_nothing(auth_api, [shop.python.pk, shop.django.pk])
     body = patch(auth_api, course_id=shop.python.pk, coupon_id=coupons.python_20.pk)
     assert body["code"] == 1000
     python_line = body["data"]["settlement_list"][0]
@@ -243,7 +251,7 @@ def test_patch_takes_ids_as_strings_too(auth_api, shop, coupons):
 
 
 def test_patch_chooses_the_global_coupon_alone(auth_api, shop, coupons):
-    settle(auth_api, [shop.python.pk, shop.django.pk])
+    settle_choosing_nothing(auth_api, [shop.python.pk, shop.django.pk])
     body = patch(auth_api, global_coupon_id=coupons.global_over_250.pk)
     assert body["code"] == 1000
     assert body["data"]["global_coupon_info"]["default_coupon_id"] == coupons.global_over_250.pk
@@ -493,3 +501,60 @@ def test_a_course_added_while_courses_return_cannot_overfill_the_cart(
     assert body["code"] == 1013
     assert cart_ids(account) == sorted([shop.django.pk, rust.pk])
     assert [line.course_id for line in settlement_read(account.pk).lines] == [shop.python.pk]
+
+
+# --- Best coupons by default (POST) ---------------------------------------------------------
+
+
+def test_post_pre_selects_the_coupons_that_make_payable_least(auth_api, shop, coupons):
+    # Python 99 / Django 199. Python's 20 off would bring the sum to 238.20, under the 满250减50
+    # global coupon; leaving it unused keeps 258.20 and pays 208.20, the least of all choices.
+    body = settle(auth_api, [shop.python.pk, shop.django.pk])
+    python_line, django_line = body["data"]["settlement_list"]
+    assert python_line["default_course_coupon_id"] is None
+    assert django_line["default_course_coupon_id"] == coupons.django_off.pk
+    assert body["data"]["global_coupon_info"]["default_coupon_id"] == coupons.global_over_250.pk
+    assert body["data"]["amount"] == {
+        "total_price": "298.00",
+        "course_discount": "39.80",
+        "global_discount": "50.00",
+        "payable": "208.20",
+    }
+    assert auth_api.get("/api/settlement/").json()["data"] == body["data"]
+
+
+def test_post_pre_selection_is_written_to_the_seeds_hashes(auth_api, account, shop, coupons):
+    settle(auth_api, [shop.python.pk, shop.django.pk])
+    stored = settlement_read(account.pk)
+    assert stored.line(shop.django.pk).default_course_coupon_id == coupons.django_off.pk
+    assert stored.default_global_coupon_id == coupons.global_over_250.pk
+
+
+def test_the_pre_selected_coupons_can_be_changed_with_patch(auth_api, shop, coupons):
+    settle(auth_api, [shop.python.pk, shop.django.pk])
+    body = patch(auth_api, global_coupon_id=coupons.global_10.pk)
+    assert body["code"] == 1000
+    assert body["data"]["global_coupon_info"]["default_coupon_id"] == coupons.global_10.pk
+    assert body["data"]["amount"]["payable"] == "248.20"
+
+
+def test_post_chooses_nothing_when_no_coupon_saves_money(
+    auth_api, shop, account, make_coupon, give_coupon
+):
+    from pay.models import Coupon
+
+    give_coupon(  # 满1000减100: out of reach for 298.00
+        account,
+        make_coupon(
+            coupon_type=Coupon.TYPE_THRESHOLD,
+            money_equivalent_value=Decimal("100"),
+            minimum_consume=Decimal("1000"),
+        ),
+    )
+    body = settle(auth_api, [shop.python.pk, shop.django.pk])
+    assert body["data"]["global_coupon_info"]["default_coupon_id"] is None
+    assert [line["default_course_coupon_id"] for line in body["data"]["settlement_list"]] == [
+        None,
+        None,
+    ]
+    assert body["data"]["amount"]["payable"] == "298.00"

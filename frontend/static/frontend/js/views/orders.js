@@ -48,17 +48,29 @@ export function orderCard(app, order, focused = false) {
     h(
       "ul",
       { class: "order-lines" },
-      order.details.map((d) =>
-        h(
+      order.details.map((d) => {
+        // What checkout showed: the course's price after its own coupon (discounted_price); the
+        // global coupon's share and the 贝里 are in the amount line below.
+        const shown = d.discounted_price ?? d.price;
+        return h(
           "li",
-          {},
-          h("span", { class: "grow" }, d.title),
+          { "data-testid": "order-line" },
+          h("span", { class: "grow" }, d.title, d.course_coupon ? h("small", { class: "muted" }, ` · ${d.course_coupon.name} -¥${d.course_discount}`) : null),
           h("span", { class: "muted" }, d.valid_period_display),
-          d.price !== d.original_price ? h("s", { class: "muted" }, `¥${d.original_price}`) : null,
-          h("span", { class: "price" }, `¥${d.price}`),
-        ),
-      ),
+          shown !== d.original_price ? h("s", { class: "muted" }, `¥${d.original_price}`) : null,
+          h("span", { class: "price", "data-testid": "order-line-price" }, `¥${shown}`),
+        );
+      }),
     ),
+    order.amount && order.amount.global_discount !== null
+      ? h(
+          "p",
+          { class: "muted order-amount", "data-testid": "order-amount" },
+          `合计 ¥${order.amount.total_price} · 课程券 -¥${order.amount.course_discount}`,
+          order.global_coupon ? ` · ${order.global_coupon.name} -¥${order.amount.global_discount}` : "",
+          ` · 应付 ¥${order.amount.payable} · 贝里抵扣 -¥${order.amount.beili_money}`,
+        )
+      : null,
     h(
       "footer",
       { class: "order-foot" },
