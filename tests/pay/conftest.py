@@ -94,6 +94,13 @@ def assert_ledgers_consistent():
 
 
 @pytest.fixture
+def ledgers_stay_consistent(db):
+    """After the test, every ledger still adds up (a module asks for it with usefixtures)."""
+    yield
+    assert_ledgers_consistent()
+
+
+@pytest.fixture
 def checkout(make_course):
     """Put courses into `api`'s cart and settle them; returns the settlement data."""
     from tests.conftest import add_to_cart

@@ -9,16 +9,9 @@ from django.utils import timezone
 
 from course.models import Account
 from pay.models import Coupon, CouponRecord, Order, TransactionRecord
-from tests.pay.conftest import assert_ledgers_consistent
 from tests.pay.order_fixtures import mark_paid
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _ledgers_stay_consistent(db):
-    yield
-    assert_ledgers_consistent()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledgers_stay_consistent")]
 
 
 @pytest.fixture

@@ -10,21 +10,9 @@ from pay import gateways
 from pay.gateways import dev
 from pay.models import Order, TransactionRecord
 from pay.settlement_store import settlement_read
-from tests.pay.conftest import assert_ledgers_consistent
 from utils.errors import AppError
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _ledgers_stay_consistent(db):
-    yield
-    assert_ledgers_consistent()
-
-
-@pytest.fixture
-def python(make_course):
-    return make_course("Python", prices=[("30", "99.00")])
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledgers_stay_consistent")]
 
 
 def pay(api, **body):

@@ -7,16 +7,9 @@ import pytest
 from django.utils import timezone
 
 from pay.models import CouponRecord, Order, TransactionRecord
-from tests.pay.conftest import assert_ledgers_consistent
 from tests.pay.order_fixtures import mark_paid
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _ledgers_stay_consistent(db):
-    yield
-    assert_ledgers_consistent()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledgers_stay_consistent")]
 
 
 @pytest.fixture

@@ -14,20 +14,8 @@ from pay.gateways import dev
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.order_services import order_mark_paid
 from pay.settlement_store import settlement_read
-from tests.pay.conftest import assert_ledgers_consistent
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _ledgers_stay_consistent(db):
-    yield
-    assert_ledgers_consistent()
-
-
-@pytest.fixture
-def python(make_course):
-    return make_course("Python", prices=[("30", "99.00")])
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledgers_stay_consistent")]
 
 
 @pytest.fixture

@@ -10,17 +10,10 @@ from django.utils import timezone
 from pay.gateways.dev import DevGateway
 from pay.models import CouponRecord, Order, TransactionRecord
 from pay.order_services import order_refund_approve, order_refund_reject
-from tests.pay.conftest import assert_ledgers_consistent
 from tests.pay.order_fixtures import mark_paid
 from utils.errors import AppError, Codes
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _ledgers_stay_consistent(db):
-    yield
-    assert_ledgers_consistent()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledgers_stay_consistent")]
 
 
 def ask(api, order, reason="不想学了"):

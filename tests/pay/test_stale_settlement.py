@@ -16,11 +16,6 @@ from utils import keys
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def python(make_course):
-    return make_course("Python", prices=[("30", "99.00")])
-
-
 def pay(api, price, balance=0):
     return api.post("/api/payment/", {"balance": balance, "price": price}, format="json").json()
 

@@ -20,11 +20,6 @@ NOTIFY = "/api/payment/wechat/notify/"
 CODE_URL = "weixin://wxpay/bizpayurl?pr=p4lpSuKzz"
 
 
-@pytest.fixture
-def python(make_course):
-    return make_course("Python", prices=[("30", "99.00")])
-
-
 def pay_wechat(api, *, price="99.00", balance=0, user_agent="", **extra):
     body = {"balance": balance, "price": price, "gateway": "wechat", **extra}
     return api.post("/api/payment/", body, format="json", HTTP_USER_AGENT=user_agent)
