@@ -85,6 +85,16 @@ def make_course(db):
     return make
 
 
+def redis_dump(client) -> dict:
+    """Every key in Redis with its DUMPed value, on one Redis or on every node of a Cluster (a
+    Cluster's KEYS asks one node unless told otherwise)."""
+    if hasattr(client, "get_nodes"):  # redis.cluster.RedisCluster
+        names = client.keys("*", target_nodes=client.ALL_NODES)
+    else:
+        names = client.keys("*")
+    return {key: client.dump(key) for key in sorted(names)}
+
+
 def policies_of(course: Course) -> list[PricePolicy]:
     return list(PricePolicy.objects.filter(object_id=course.pk).order_by("valid_period"))
 

@@ -6,6 +6,7 @@ from collections import Counter
 import pytest
 import redis
 from django.db import connection
+from redis.cluster import RedisCluster
 
 from pay.models import Coupon, CouponRecord, RedemptionCode
 from pay.services import coupon_claim, coupon_redeem, redemption_codes_generate
@@ -25,7 +26,11 @@ def _needs_postgres():
 def _redis_for_many_threads(redis_client, settings):
     """200 threads of one process share the client: redis-py's default pool refuses a 101st
     connection (MaxConnectionsError); a server process has a few threads, this test has 200."""
-    if settings.REDIS_URL:
+    if settings.REDIS_URL and settings.REDIS_CLUSTER:  # a Cluster client pools per node
+        set_redis(
+            RedisCluster.from_url(settings.REDIS_URL, max_connections=250, decode_responses=True)
+        )
+    elif settings.REDIS_URL:
         pool = redis.BlockingConnectionPool.from_url(
             settings.REDIS_URL, max_connections=250, timeout=30, decode_responses=True
         )

@@ -14,7 +14,7 @@ from redis.connection import AbstractConnection
 
 from course.models import Account
 from pay.models import CouponRecord, Order, TransactionRecord
-from tests.conftest import add_to_cart, policies_of
+from tests.conftest import add_to_cart, policies_of, redis_dump
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def redis_down_after(n: int):
 
 
 def redis_state(client) -> dict:
-    return {key: client.dump(key) for key in sorted(client.keys("*"))}
+    return redis_dump(client)
 
 
 def db_state() -> tuple:

@@ -8,7 +8,7 @@ import pytest
 from course.models import Course, PricePolicy
 from pay.settlement_store import settlement_read
 from shopping import cart_store
-from tests.conftest import add_to_cart, policies_of
+from tests.conftest import add_to_cart, policies_of, redis_dump
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ def cart_ids(account):
 
 def snapshot(account, redis_client):
     """Everything the user owns in Redis, to prove a refused request changed nothing."""
-    return {key: redis_client.dump(key) for key in sorted(redis_client.keys("*"))}
+    return redis_dump(redis_client)
 
 
 # --- POST --------------------------------------------------------------------------------

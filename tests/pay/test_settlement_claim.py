@@ -9,7 +9,7 @@ import redis
 from pay import settlement_store
 from pay.models import Coupon, CouponRecord
 from pay.settlement_store import settlement_read
-from tests.conftest import add_to_cart
+from tests.conftest import add_to_cart, redis_dump
 from utils import keys
 
 pytestmark = pytest.mark.django_db
@@ -100,8 +100,8 @@ def test_a_coupon_for_a_course_not_being_settled_changes_nothing(
 
     def settlement_keys():  # what the settlement keeps (the claim gate's counter aside)
         return {
-            key: redis_client.dump(key)
-            for key in redis_client.keys("*")
+            key: value
+            for key, value in redis_dump(redis_client).items()
             if not key.startswith("coupon_stock_")
         }
 

@@ -49,12 +49,12 @@ def test_watch_retries_and_exhaustion_are_counted(redis_client):
     exhausted = sample("settlement_redis_watch_exhausted_total")
 
     def build(pipe):
-        redis_client.incr("contended")  # another client changes the watched key every time
+        redis_client.incr("{metrics}contended")  # another client changes the watched key
         pipe.multi()
-        pipe.set("written", "1")
+        pipe.set("{metrics}written", "1")  # one hash tag: one slot on a Cluster too
 
     with pytest.raises(ConcurrentUpdate):
-        transact(["contended"], build, attempts=3)
+        transact(["{metrics}contended"], build, attempts=3)
     assert sample("settlement_redis_watch_retries_total") == retries + 3
     assert sample("settlement_redis_watch_exhausted_total") == exhausted + 1
 
