@@ -62,7 +62,7 @@ def _return_coupons_and_beili(order: Order, *, memo: str) -> None:
         )
 
 
-def order_pay(*, account_id: int, order_number: str) -> dict:
+def order_pay(*, account_id: int, order_number: str, client_ip: str | None = None) -> dict:
     """POST /api/orders/<n>/pay/: where the buyer pays their own unpaid order, asked of its
     gateway now (an Alipay URL is signed, a WeChat code is the one the order keeps).
 
@@ -75,6 +75,12 @@ def order_pay(*, account_id: int, order_number: str) -> dict:
     if order is None:
         raise AppError(Codes.ORDER_NOT_FOUND)
     action = gateways.pay_action(order) if order.can_pay else None
+    if action is None and order.can_pay and (name := gateways.name_of(order)):
+        # A WeChat H5 order keeps no link (WeChat's lives five minutes): ask for a fresh one,
+        # for the same trade (the order number), as the buyer pays on the phone again.
+        gateway = gateways.find(name)
+        if gateway is not None:
+            action = gateway.pay(order, channel=gateways.MOBILE, client_ip=client_ip)
     if action is None:
         raise AppError(Codes.ORDER_NOT_PAYABLE)
     return {

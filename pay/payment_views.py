@@ -222,7 +222,13 @@ class OrderPayView(APIView):
         responses={200: envelope("OrderPayEnvelope", OrderPaySerializer), 404: ERROR_ENVELOPE},
     )
     def post(self, request, order_number):
-        return ok(order_services.order_pay(account_id=request.user.pk, order_number=order_number))
+        return ok(
+            order_services.order_pay(
+                account_id=request.user.pk,
+                order_number=order_number,
+                client_ip=request.META.get("REMOTE_ADDR"),
+            )
+        )
 
 
 class OrderRefundView(APIView):

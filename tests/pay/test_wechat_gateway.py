@@ -98,6 +98,24 @@ def test_a_phone_gets_the_h5_page_with_the_way_back_to_the_shop(
     }
 
 
+def test_paying_an_h5_order_again_asks_wechat_for_a_fresh_page(
+    auth_api, python, checkout, wechat_server
+):
+    checkout(auth_api, python)
+    wechat_server.reply(200, {"h5_url": "https://wx.tenpay.com/checkmweb?prepay_id=wx1"})
+    iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148"
+    number = pay_wechat(auth_api, user_agent=iphone).json()["data"]["order_number"]
+    order = auth_api.get(f"/api/orders/{number}/").json()["data"]
+    assert (order["can_pay"], order["code_url"]) == (True, None)  # the five-minute link is not kept
+
+    wechat_server.reply(200, {"h5_url": "https://wx.tenpay.com/checkmweb?prepay_id=wx2"})
+    data = auth_api.post(f"/api/orders/{number}/pay/").json()["data"]
+
+    assert data["pay_url"].startswith("https://wx.tenpay.com/checkmweb?prepay_id=wx2")
+    assert [c["json"]["out_trade_no"] for c in wechat_server.calls] == [number, number]
+    assert wechat_server.calls[1]["url"].endswith("/v3/pay/transactions/h5")
+
+
 @pytest.mark.parametrize(
     "failure",
     [(400, {"code": "PARAM_ERROR", "message": "bad"}), requests.ConnectionError("down")],
