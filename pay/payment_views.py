@@ -240,8 +240,10 @@ class OrderRefundView(APIView):
     )
     def post(self, request, order_number):
         reason = body_of(request).get("reason", "")
-        if not isinstance(reason, str) or len(reason) > 255 or "\x00" in reason:
+        if not isinstance(reason, str) or len(reason) > 255:
             raise AppError(Codes.MALFORMED, "reason 须为255字以内的文字 / at most 255 characters")
+        if "\x00" in reason:
+            raise AppError(Codes.MALFORMED, "reason 不能含空字符 / no NUL character")
         order_services.order_refund_request(
             account_id=request.user.pk, order_number=order_number, reason=reason
         )

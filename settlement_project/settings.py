@@ -241,6 +241,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["utils.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["utils.parsers.BoundedJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "utils.negotiation.JSONFallbackNegotiation",
     "EXCEPTION_HANDLER": "utils.exception_handler.envelope_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
