@@ -82,18 +82,23 @@ _GONE_REASONS = {
 
 
 def records_gone(*, account_id: int, record_ids) -> dict[int, str]:
-    """Of these coupon records, those the account no longer holds unused (used by an order,
-    written 已过期, or no longer its own): record id -> why. One SQL query whatever their number.
+    """Of these coupon records, those the account can no longer use: used by an order, expired
+    (written 已过期, or past the end the rule gives it now: staff may have shortened a validity
+    after the settlement copied it), or no longer its own: record id -> why. One SQL query
+    whatever their number.
 
-    A settlement keeps copies of its coupons in Redis; this is what the database says now. (Dates
-    need no query: the copies carry them.)
+    A settlement keeps copies of its coupons in Redis; this is what the database says now.
     """
     ids = {int(record_id) for record_id in record_ids}
     if not ids:
         return {}
-    statuses = dict(
-        CouponRecord.objects.filter(pk__in=ids, account_id=account_id).values_list("pk", "status")
-    )
+    today = timezone.localdate()
+    statuses = {
+        record.pk: record.effective_status(today)
+        for record in CouponRecord.objects.filter(pk__in=ids, account_id=account_id).select_related(
+            "coupon"
+        )
+    }
     gone = {}
     for record_id in ids:
         if (reason := gone_reason(statuses.get(record_id))) is not None:

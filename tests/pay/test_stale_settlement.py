@@ -5,10 +5,13 @@ The payment commits first and clears the settlement in Redis afterwards; when th
 order used. Reading it re-checks its coupons in the database, and paying it never loops on 1043.
 """
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from pay import payment_services
-from pay.models import CouponRecord, Order
+from pay.models import Coupon, CouponRecord, Order
 from pay.settlement_store import settlement_read
 from tests.conftest import add_to_cart
 from utils import keys
@@ -43,6 +46,23 @@ def test_reading_a_settlement_shows_a_chosen_coupon_used_since_as_unusable_and_n
     assert (coupon["usable"], coupon["reason"]) == (False, "已使用 / used")
     assert data["global_coupon_info"]["default_coupon_id"] is None
     assert data["amount"]["payable"] == "99.00"
+
+
+def test_a_chosen_coupon_whose_rule_staff_ended_since_is_shown_expired_and_not_chosen(
+    auth_api, account, python, checkout, make_coupon, give_coupon
+):
+    record = give_coupon(account, make_coupon())
+    checkout(auth_api, python, global_coupon=record)
+    yesterday = timezone.localdate() - timedelta(days=1)
+    Coupon.objects.filter(pk=record.coupon_id).update(
+        valid_begin_date=yesterday - timedelta(days=30), valid_end_date=yesterday
+    )
+    data = auth_api.get("/api/settlement/").json()["data"]
+    coupon = data["global_coupon_info"][str(record.pk)]
+    assert (coupon["usable"], coupon["reason"]) == (False, "已过期 / expired")
+    assert data["global_coupon_info"]["default_coupon_id"] is None
+    assert data["amount"]["payable"] == "99.00"
+    assert pay(auth_api, "99.00")["code"] == 1000  # paying what reading shows goes through
 
 
 def test_a_course_coupon_used_elsewhere_is_shown_unusable_and_not_chosen(
