@@ -5,7 +5,9 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("accept", ["application/xml", "text/csv", "text/plain", "text/html"])
+@pytest.mark.parametrize(
+    "accept", ["application/xml", "text/csv", "text/plain", "application/vnd.api+json"]
+)
 def test_an_accept_header_the_service_cannot_serve_gets_the_json_envelope(api, accept):
     response = api.get("/api/courses/", HTTP_ACCEPT=accept)
     assert response.status_code == 200
