@@ -19,7 +19,6 @@ from pay.gateways.base import (
     Gateway,
     Notification,
     PayAction,
-    pay_deadline,
 )
 from pay.gateways.dev import DevGateway
 from pay.models import Order
@@ -83,7 +82,7 @@ def pay_action(order: Order, *, now=None) -> PayAction | None:
     """Where the buyer pays an order still waiting for money, without calling the gateway;
     None once paid, cancelled or past its pay deadline, or when its gateway is gone."""
     now = now or timezone.now()
-    if order.status != Order.STATUS_UNPAID or now >= pay_deadline(order):
+    if order.status != Order.STATUS_UNPAID or order.is_overdue(now):
         return None
     name = name_of(order)
     gateway = find(name) if name else None

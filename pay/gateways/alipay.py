@@ -179,7 +179,7 @@ class AlipayGateway:
             order_number=order.order_number,
             amount=order.actual_amount,
             subject=base.subject(order),
-            expires_at=base.pay_deadline(order),
+            expires_at=order.pay_deadline,
         )
         return base.PayAction(pay_url=url)
 

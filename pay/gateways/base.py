@@ -59,10 +59,5 @@ class Gateway(Protocol):
         failure (nothing refunded, try again)."""
 
 
-def pay_deadline(order):
-    """The moment an unpaid order times out (`Order.pay_deadline`, the one definition)."""
-    return order.pay_deadline
-
-
 def subject(order) -> str:
     return f"路飞学城订单 {order.order_number}"

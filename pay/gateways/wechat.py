@@ -137,7 +137,7 @@ class WeChatGateway:
             "out_trade_no": order.order_number,
             "amount": {"total": fen(order.actual_amount), "currency": "CNY"},
             # WeChat closes the trade when the order times out here, so nobody pays it later.
-            "time_expire": base.pay_deadline(order).astimezone(WECHAT_TZ).isoformat("T", "seconds"),
+            "time_expire": order.pay_deadline.astimezone(WECHAT_TZ).isoformat("T", "seconds"),
         }
         client = _client()
         if channel == base.MOBILE:

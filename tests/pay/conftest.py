@@ -94,6 +94,17 @@ def assert_ledgers_consistent():
 
 
 @pytest.fixture
+def staff(django_user_model):
+    """A superuser's admin session (a module may define its own, narrower staff)."""
+    from django.test import Client
+
+    user = django_user_model.objects.create_superuser("admin", "a@example.com", "admin-pass-1")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
 def ledgers_stay_consistent(db):
     """After the test, every ledger still adds up (a module asks for it with usefixtures)."""
     yield

@@ -1,19 +1,10 @@
 """The admin pages staff use for coupon rules, records, orders and the ledger."""
 
 import pytest
-from django.test import Client
 
 from pay.models import CouponRecord
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(django_user_model):
-    user = django_user_model.objects.create_superuser("admin", "a@example.com", "admin-pass-1")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize("page", ["coupon", "couponrecord", "order", "transactionrecord"])

@@ -5,20 +5,11 @@ import csv
 import io
 
 import pytest
-from django.test import Client
 
 from pay.models import RedemptionCode
 from pay.services import coupon_redeem, redemption_code_format, redemption_codes_generate
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(django_user_model):
-    user = django_user_model.objects.create_superuser("admin", "a@example.com", "admin-pass-1")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def csv_rows(response) -> list[dict]:
