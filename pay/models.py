@@ -22,6 +22,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from course.models import Account, Course
+from pay.pricing import Verdict, coupon_validity, coupon_verdict
 
 MONEY = {"max_digits": 10, "decimal_places": 2}
 PUBLIC_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,31}$")
@@ -272,20 +273,21 @@ class Coupon(models.Model):
             return {"object_id": "绑定的课程不存在 / no such course"}
         return {}
 
+    def validity_for(self, get_time) -> tuple[date, date]:
+        """The first and last day a record claimed at `get_time` can be used (pay.pricing)."""
+        return coupon_validity(
+            claim_day=timezone.localdate(get_time),
+            valid_begin_date=self.valid_begin_date,
+            valid_end_date=self.valid_end_date,
+            valid_days=self.coupon_valid_days,
+        )
+
     def valid_end_for(self, get_time) -> date:
         """The last day a record claimed at `get_time` can be used."""
-        if self.valid_end_date is not None:
-            return self.valid_end_date
-        start = timezone.localdate(get_time)
-        days = self.coupon_valid_days or 0
-        if days > (date.max - start).days:  # a row written before the bound: never valid past max
-            return date.max
-        return start + timedelta(days=days)
+        return self.validity_for(get_time)[1]
 
     def valid_begin_for(self, get_time) -> date:
-        if self.valid_begin_date is not None:
-            return self.valid_begin_date
-        return timezone.localdate(get_time)
+        return self.validity_for(get_time)[0]
 
 
 class CouponRecord(models.Model):
@@ -337,11 +339,14 @@ class CouponRecord(models.Model):
     def valid_end(self) -> date:
         return self.coupon.valid_end_for(self.get_time)
 
+    def verdict(self, today: date) -> Verdict:
+        """Whether the holder can use this record today (status and dates; pay.pricing)."""
+        begin, end = self.coupon.validity_for(self.get_time)
+        return coupon_verdict(status=self.status, valid_begin=begin, valid_end=end, today=today)
+
     def effective_status(self, today: date) -> int:
         """An unused record past its end shows as 已过期 even before expire_coupons writes it."""
-        if self.status == self.STATUS_UNUSED and today > self.valid_end:
-            return self.STATUS_EXPIRED
-        return self.status
+        return coupon_verdict(status=self.status, valid_end=self.valid_end, today=today).status
 
 
 class RedemptionCode(models.Model):

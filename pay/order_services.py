@@ -21,6 +21,7 @@ from pay.gateways import dev
 from pay.gateways.base import Gateway
 from pay.gateways.dev import DevGateway
 from pay.models import CouponRecord, Order, TransactionRecord
+from pay.pricing import coupon_verdict
 from pay.qr import qr_svg_data_uri
 from pay.services import beili_change
 from utils.errors import AppError, Codes
@@ -47,8 +48,10 @@ def _return_coupons_and_beili(order: Order, *, memo: str) -> None:
         .filter(order=order)
         .select_related("coupon")
     ):
-        expired = today > record.valid_end
-        record.status = CouponRecord.STATUS_EXPIRED if expired else CouponRecord.STATUS_UNUSED
+        back = coupon_verdict(
+            status=CouponRecord.STATUS_UNUSED, valid_end=record.valid_end, today=today
+        )
+        record.status = back.status
         record.used_time = None
         record.order = None
         record.save(update_fields=["status", "used_time", "order"])

@@ -27,7 +27,7 @@ from pay import gateways, receipts, settlement_store
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.pricing import Line, check_coupon, price_settlement, split_payment
 from pay.qr import qr_svg_data_uri
-from pay.selectors import gone_reason, held_coupon
+from pay.selectors import held_coupon, records_gone_among
 from pay.services import beili_change, new_serial
 from pay.settlement_services import settlement_price
 from pay.settlement_store import Settlement
@@ -126,11 +126,7 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
         .select_related("coupon")
     }
     today = timezone.localdate()
-    gone = {}
-    for rid in stored:
-        status = records[rid].effective_status(today) if rid in records else None
-        if (reason := gone_reason(status)) is not None:
-            gone[rid] = reason
+    gone = records_gone_among(records, stored, today)
     priced = settlement_price(settlement, gone=gone)
     chosen = {cid: rid for cid, rid in priced.course_choices.items() if rid is not None}
     chosen_ids = [*chosen.values(), *([priced.global_choice] if priced.global_choice else [])]

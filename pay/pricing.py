@@ -8,14 +8,20 @@ global coupon on the sum of the discounted course prices; then 贝里. Every com
 rounded half up to the cent once; a discount never makes a price negative.
 """
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 GENERAL, THRESHOLD, DISCOUNT = 0, 1, 2  # Coupon.coupon_type
+UNUSED, USED, EXPIRED = 0, 1, 2  # CouponRecord.status
+
+NOT_HELD = "优惠券已不存在 / no longer held"
+USED_REASON = "已使用 / used"
+EXPIRED_REASON = "已过期 / expired"
+NOT_USABLE = "不可用 / not usable"
 
 
 def to_cents(amount: Decimal) -> Decimal:
@@ -50,8 +56,12 @@ class CouponTerms:
 
 @dataclass(frozen=True)
 class Verdict:
+    """Whether a coupon can be used, and why not. `status` is the record's effective status
+    (已过期 once unused past its end); it takes no part in equality."""
+
     usable: bool
     reason: str | None = None
+    status: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -79,19 +89,75 @@ class Quote:
     payable: Decimal
 
 
-def check_coupon(coupon: CouponTerms, price: Decimal, today: date | None = None) -> Verdict:
-    """Whether `coupon` can be used on `price` (on `today`, when given), and why not."""
-    if today is not None:
-        if coupon.valid_begin is not None and today < coupon.valid_begin:
-            return Verdict(False, f"{coupon.valid_begin.isoformat()} 起可用 / not valid yet")
-        if coupon.valid_end is not None and today > coupon.valid_end:
-            return Verdict(False, "已过期 / expired")
-    if coupon.coupon_type == THRESHOLD and price < coupon.minimum_consume:
+# --- Is this coupon usable? (the one rule) -----------------------------------------------------
+
+
+def coupon_validity(
+    *,
+    claim_day: date,
+    valid_begin_date: date | None,
+    valid_end_date: date | None,
+    valid_days: int | None,
+) -> tuple[date, date]:
+    """The first and last day a record claimed on `claim_day` can be used: the rule's dates when
+    it has them, else `valid_days` from the claim day (never past date.max)."""
+    begin = valid_begin_date if valid_begin_date is not None else claim_day
+    if valid_end_date is not None:
+        return begin, valid_end_date
+    days = valid_days or 0
+    if days > (date.max - claim_day).days:  # a row written before the bound: never past max
+        return begin, date.max
+    return begin, claim_day + timedelta(days=days)
+
+
+def coupon_verdict(
+    *,
+    status: int | None = UNUSED,
+    valid_begin: date | None = None,
+    valid_end: date | None = None,
+    today: date | None = None,
+    coupon_type: int = GENERAL,
+    minimum_consume: Decimal = ZERO,
+    amount: Decimal | None = None,
+) -> Verdict:
+    """Whether a held coupon can be used, and why not: the one place this is decided.
+
+    In order: held at all (`status` None: not, or no longer, the account's), its record's status
+    (used; 已过期 written, or unused but past `valid_end` on `today`), not valid before
+    `valid_begin`, and a 满减券's threshold on `amount`. Dates are checked only when `today` is
+    given, the threshold only when `amount` is. The verdict carries the effective status.
+    """
+    if status is None:
+        return Verdict(False, NOT_HELD, None)
+    if status == UNUSED and today is not None and valid_end is not None and today > valid_end:
+        status = EXPIRED
+    if status == USED:
+        return Verdict(False, USED_REASON, status)
+    if status == EXPIRED:
+        return Verdict(False, EXPIRED_REASON, status)
+    if status != UNUSED:
+        return Verdict(False, NOT_USABLE, status)
+    if today is not None and valid_begin is not None and today < valid_begin:
+        return Verdict(False, f"{valid_begin.isoformat()} 起可用 / not valid yet", status)
+    if amount is not None and coupon_type == THRESHOLD and amount < minimum_consume:
         return Verdict(
             False,
-            f"未满{coupon.minimum_consume:.2f}元 / under the minimum of {coupon.minimum_consume:.2f}",
+            f"未满{minimum_consume:.2f}元 / under the minimum of {minimum_consume:.2f}",
+            status,
         )
-    return Verdict(True)
+    return Verdict(True, None, status)
+
+
+def check_coupon(coupon: CouponTerms, price: Decimal, today: date | None = None) -> Verdict:
+    """Whether the terms of an unused coupon can be used on `price` (on `today`, when given)."""
+    return coupon_verdict(
+        valid_begin=coupon.valid_begin,
+        valid_end=coupon.valid_end,
+        today=today,
+        coupon_type=coupon.coupon_type,
+        minimum_consume=coupon.minimum_consume,
+        amount=price,
+    )
 
 
 def apply_coupon(coupon: CouponTerms | None, price: Decimal) -> Decimal:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from course.models import Course
 from pay.models import Coupon, CouponRecord
+from pay.pricing import Verdict, coupon_verdict
 from pay.settlement_store import StoredCoupon
 
 
@@ -26,6 +27,7 @@ class HeldCoupon(StoredCoupon):
 def held_coupon(record: CouponRecord, today: date | None = None) -> HeldCoupon:
     rule = record.coupon
     today = today or timezone.localdate()
+    begin, end = rule.validity_for(record.get_time)
     return HeldCoupon(
         id=record.pk,
         coupon_id=rule.pk,
@@ -36,12 +38,19 @@ def held_coupon(record: CouponRecord, today: date | None = None) -> HeldCoupon:
         money_equivalent_value=rule.money_equivalent_value,
         off_percent=rule.off_percent,
         minimum_consume=rule.minimum_consume,
-        valid_begin=rule.valid_begin_for(record.get_time),
-        valid_end=rule.valid_end_for(record.get_time),
+        valid_begin=begin,
+        valid_end=end,
         course_id=rule.object_id,
-        status=record.effective_status(today),
+        status=coupon_verdict(status=record.status, valid_end=end, today=today).status,
         get_time=record.get_time,
         used_time=record.used_time,
+    )
+
+
+def held_verdict(held: HeldCoupon, today: date) -> Verdict:
+    """Whether a held coupon can be used today, whatever the amount (status and dates)."""
+    return coupon_verdict(
+        status=held.status, valid_begin=held.valid_begin, valid_end=held.valid_end, today=today
     )
 
 
@@ -75,44 +84,46 @@ def claimable_rules(*, account_id: int, today: date | None = None) -> list[dict]
     return [{"rule": rule, "held": rule.held} for rule in rules]
 
 
-_GONE_REASONS = {
-    CouponRecord.STATUS_USED: "已使用 / used",
-    CouponRecord.STATUS_EXPIRED: "已过期 / expired",
-}
-
-
 def records_gone(*, account_id: int, record_ids) -> dict[int, str]:
     """Of these coupon records, those the account can no longer use: used by an order, expired
     (written 已过期, or past the end the rule gives it now: staff may have shortened a validity
     after the settlement copied it), or no longer its own: record id -> why. One SQL query
     whatever their number.
 
-    A settlement keeps copies of its coupons in Redis; this is what the database says now.
+    A settlement keeps copies of its coupons in Redis; this is what the database says now
+    (status and end: the settlement checks the rest with its copies).
     """
     ids = {int(record_id) for record_id in record_ids}
     if not ids:
         return {}
-    today = timezone.localdate()
-    statuses = {
-        record.pk: record.effective_status(today)
-        for record in CouponRecord.objects.filter(pk__in=ids, account_id=account_id).select_related(
-            "coupon"
-        )
-    }
+    records = CouponRecord.objects.filter(pk__in=ids, account_id=account_id).select_related(
+        "coupon"
+    )
+    return records_gone_among({record.pk: record for record in records}, ids)
+
+
+def records_gone_among(records: dict[int, CouponRecord], ids, today: date | None = None):
+    """`records_gone` over records already read (id -> record; an id missing is not held)."""
+    today = today or timezone.localdate()
     gone = {}
     for record_id in ids:
-        if (reason := gone_reason(statuses.get(record_id))) is not None:
-            gone[record_id] = reason
+        record = records.get(record_id)
+        verdict = (
+            coupon_verdict(status=record.status, valid_end=record.valid_end, today=today)
+            if record is not None
+            else coupon_verdict(status=None)
+        )
+        if not verdict.usable:
+            gone[record_id] = verdict.reason
     return gone
 
 
-def gone_reason(status: int | None) -> str | None:
-    """Why a held coupon of this status (None: not held) can no longer be used; None if unused."""
-    if status is None:
-        return "优惠券已不存在 / no longer held"
-    if status != CouponRecord.STATUS_UNUSED:
-        return _GONE_REASONS.get(status, "不可用 / not usable")
-    return None
+def past_end_q(today: date) -> Q:
+    """Unused records whose rule's dates ended before `today`: in the database, what
+    `coupon_verdict` calls 已过期 for rules with dates (a validity in days runs from each
+    record's claim day and is checked record by record; tests/pay/test_coupon_verdict.py holds
+    the two together)."""
+    return Q(status=CouponRecord.STATUS_UNUSED, coupon__valid_end_date__lt=today)
 
 
 def usable_record_query(*, account_id: int) -> QuerySet[CouponRecord]:
@@ -143,7 +154,7 @@ def settlement_coupons(
     global_coupons: list[HeldCoupon] = []
     for record in records.order_by("id"):
         held = held_coupon(record, today)
-        if not held.valid_begin <= today <= held.valid_end:
+        if not held_verdict(held, today).usable:
             continue
         if held.course_id is None:
             global_coupons.append(held)

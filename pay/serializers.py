@@ -11,7 +11,7 @@ from rest_framework import serializers
 from pay import gateways
 from pay.models import Coupon, Order
 from pay.qr import qr_svg_data_uri
-from pay.selectors import HeldCoupon, held_coupon
+from pay.selectors import HeldCoupon, held_coupon, held_verdict
 from utils.ids import IdField
 
 
@@ -48,14 +48,11 @@ def coupon_payload(coupon, *, object_id: int | None, usable: bool, reason: str |
 
 def wallet_payload(held: HeldCoupon, today) -> dict:
     """A held coupon with its record's status (the wallet, a claim's answer, an order's coupons)."""
-    if held.status != 0:
-        usable, reason = False, "已使用 / used" if held.status == 1 else "已过期 / expired"
-    elif today < held.valid_begin:
-        usable, reason = False, f"{held.valid_begin.isoformat()} 起可用 / not valid yet"
-    else:
-        usable, reason = True, None
+    verdict = held_verdict(held, today)
     return {
-        **coupon_payload(held, object_id=held.course_id, usable=usable, reason=reason),
+        **coupon_payload(
+            held, object_id=held.course_id, usable=verdict.usable, reason=verdict.reason
+        ),
         "status": held.status,
         "get_time": held.get_time.isoformat(),
         "used_time": held.used_time.isoformat() if held.used_time else None,

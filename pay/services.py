@@ -20,6 +20,8 @@ from pay.models import (
     TransactionRecord,
     normalize_public_code,
 )
+from pay.pricing import coupon_verdict
+from pay.selectors import past_end_q
 from utils.errors import AppError, Codes
 
 logger = logging.getLogger("settlement.jobs")
@@ -362,9 +364,7 @@ def coupons_expire(*, today: date | None = None, batch_size: int = 1000) -> tupl
     touched. A record whose end cannot be computed (bad data) is logged, counted and skipped."""
     today = today or timezone.localdate()
     expired = failed = 0
-    by_dates = CouponRecord.objects.filter(
-        status=CouponRecord.STATUS_UNUSED, coupon__valid_end_date__lt=today
-    )
+    by_dates = CouponRecord.objects.filter(past_end_q(today))
     expired += by_dates.update(status=CouponRecord.STATUS_EXPIRED)
 
     candidates = (
@@ -374,12 +374,20 @@ def coupons_expire(*, today: date | None = None, batch_size: int = 1000) -> tupl
             coupon__coupon_valid_days__isnull=False,
         )
         .select_related("coupon")
-        .only("id", "get_time", "coupon__coupon_valid_days", "coupon__valid_end_date")
+        .only(
+            "id",
+            "status",
+            "get_time",
+            "coupon__coupon_valid_days",
+            "coupon__valid_begin_date",
+            "coupon__valid_end_date",
+        )
     )
     batch: list[int] = []
     for record in candidates.iterator(chunk_size=batch_size):
         try:
-            past_end = record.valid_end < today
+            verdict = coupon_verdict(status=record.status, valid_end=record.valid_end, today=today)
+            past_end = verdict.status == CouponRecord.STATUS_EXPIRED
         except Exception:
             failed += 1
             logger.exception("could not check coupon record %s", record.pk)

@@ -25,7 +25,13 @@ from pay.pricing import (
     check_coupon,
     price_settlement,
 )
-from pay.selectors import HeldCoupon, held_coupon, records_gone, settlement_coupons
+from pay.selectors import (
+    HeldCoupon,
+    held_coupon,
+    held_verdict,
+    records_gone,
+    settlement_coupons,
+)
 from pay.settlement_store import Settlement, SettlementLine, StoredCoupon
 from shopping import cart_store
 from shopping.cart_store import CartItem
@@ -376,7 +382,7 @@ def settlement_add_coupon(account_id: int, record) -> bool:
     """
     today = timezone.localdate()
     held = held_coupon(record, today)
-    if not held.valid_begin <= today <= held.valid_end or held.status != 0:
+    if not held_verdict(held, today).usable:
         return False  # not usable today: settling would not offer it either
     coupon = StoredCoupon.from_held(held)
 
