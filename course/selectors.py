@@ -2,7 +2,8 @@
 itself is course/catalogue.py)."""
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import OuterRef, Prefetch, Subquery
 
 from course.models import Account, Course, PricePolicy
 
@@ -23,3 +24,66 @@ def courses_with_policies(course_ids) -> dict[int, Course]:
         Prefetch("price_policy", queryset=PricePolicy.objects.order_by("valid_period", "id"))
     )
     return {course.pk: course for course in courses}
+
+
+# --- "Course on sale with this policy" (the one rule; cart, settlement and payment ask it) ------
+
+OFF_SALE = "course"  # no such course, or not on sale
+POLICY_GONE = "policy"  # the course does not offer this policy
+
+
+def sale_problem(*, course_status: int | None, policy_course_id: int | None, course_id: int):
+    """Why a course cannot be sold with a policy, or None when it can: the course exists and is
+    on sale (`course_status`, None when there is no such course), and the policy is one of that
+    course's (`policy_course_id`, the course the policy belongs to; None when no such policy)."""
+    if course_status != Course.STATUS_ON_SALE:
+        return OFF_SALE
+    if policy_course_id != course_id:
+        return POLICY_GONE
+    return None
+
+
+def course_on_sale_with(
+    course: Course | None, policy_id: int
+) -> tuple[PricePolicy | None, str | None]:
+    """A course read by `courses_with_policies` (or None) and a policy id: (the policy, None)
+    when it can be sold so, else (None, OFF_SALE or POLICY_GONE)."""
+    policy = None
+    if course is not None:
+        policy = next((p for p in course.price_policy.all() if p.pk == policy_id), None)
+    problem = sale_problem(
+        course_status=course.status if course is not None else None,
+        policy_course_id=course.pk if policy is not None else None,
+        course_id=course.pk if course is not None else -1,
+    )
+    return (policy if problem is None else None), problem
+
+
+def policies_on_sale(choices: dict[int, int]) -> dict[int, PricePolicy | None]:
+    """Course id -> its chosen policy (`choices`: course id -> policy id) when the course is on
+    sale with it, else None. One SQL query whatever their number: the policies with their
+    course's status (what payment needs; the cart and the settlement also show every policy, so
+    they read `courses_with_policies` and ask `course_on_sale_with`)."""
+    if not choices:
+        return {}
+    course_type = ContentType.objects.get_for_model(Course)  # cached after the first call
+    policies = {
+        policy.pk: policy
+        for policy in PricePolicy.objects.filter(
+            pk__in=list(choices.values()), content_type=course_type
+        ).annotate(
+            course_status=Subquery(
+                Course.objects.filter(pk=OuterRef("object_id")).order_by().values("status")[:1]
+            )
+        )
+    }
+    found: dict[int, PricePolicy | None] = {}
+    for course_id, policy_id in choices.items():
+        policy = policies.get(policy_id)
+        problem = sale_problem(
+            course_status=policy.course_status if policy is not None else None,
+            policy_course_id=policy.object_id if policy is not None else None,
+            course_id=course_id,
+        )
+        found[course_id] = policy if problem is None else None
+    return found

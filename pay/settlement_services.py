@@ -14,7 +14,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from course.models import Course
-from course.selectors import courses_with_policies
+from course.selectors import OFF_SALE, course_on_sale_with, courses_with_policies
 from pay import settlement_store as store
 from pay.pricing import (
     Line,
@@ -205,10 +205,10 @@ def settlement_create(*, account_id: int, course_list) -> PricedSettlement:
 
         courses = courses_with_policies(course_ids)
         for course_id in course_ids:
-            course = courses.get(course_id)
-            if course is None or course.status != Course.STATUS_ON_SALE:
+            _, problem = course_on_sale_with(courses.get(course_id), chosen_policy[course_id])
+            if problem == OFF_SALE:
                 raise AppError(Codes.SETTLEMENT_OFF_SALE, f"课程 {course_id} 已下线 / off sale")
-            if chosen_policy[course_id] not in {p.pk for p in course.price_policy.all()}:
+            if problem is not None:
                 raise AppError(
                     Codes.SETTLEMENT_OFF_SALE, f"课程 {course_id} 的价格策略已失效 / policy gone"
                 )

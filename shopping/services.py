@@ -9,8 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
-from course.models import Course
-from course.selectors import courses_with_policies
+from course.selectors import OFF_SALE, course_on_sale_with, courses_with_policies
 from shopping import cart_store
 from shopping.cart_store import CartItem
 from utils.errors import AppError, Codes
@@ -39,11 +38,12 @@ def cart_item_build(*, course_id: int, price_policy_id: int) -> CartItem:
     queries). 1010 if the course does not exist or is not on sale; 1011 if the policy is not one of
     the course's."""
     course = courses_with_policies([course_id]).get(course_id)
-    if course is None or course.status != Course.STATUS_ON_SALE:
+    _, problem = course_on_sale_with(course, price_policy_id)
+    if problem == OFF_SALE:
         raise AppError(Codes.CART_COURSE_INVALID)
-    policies = list(course.price_policy.all())
-    if price_policy_id not in {policy.pk for policy in policies}:
+    if problem is not None:
         raise AppError(Codes.CART_POLICY_INVALID)
+    policies = list(course.price_policy.all())
     return CartItem(
         course_id=course.pk,
         title=course.name,
