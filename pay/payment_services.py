@@ -12,25 +12,27 @@ import json
 import logging
 import re
 import uuid
-from dataclasses import dataclass
-from datetime import timedelta
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from course.models import Account, Course
-from course.selectors import courses_with_policies
+from course.models import Account, Course, PricePolicy
+from course.selectors import policies_on_sale
 from pay import gateways, receipts, settlement_store
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
-from pay.pricing import Line, check_coupon, price_settlement, split_payment
+from pay.pricing import BeiliSplit, split_payment
 from pay.qr import qr_svg_data_uri
 from pay.selectors import held_coupon, records_gone_among
 from pay.services import beili_change, new_serial
-from pay.settlement_services import settlement_price
-from pay.settlement_store import Settlement
+from pay.settlement_services import PricedSettlement, settlement_price
+from pay.settlement_store import Settlement, StoredCoupon
 from utils.errors import AppError, Codes
 from utils.redis import UNAVAILABLE, ConcurrentUpdate, transact
 
@@ -105,71 +107,175 @@ class _AlreadyPaid(Exception):
 
 
 def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -> Order:
-    locked = Account.objects.select_for_update().get(pk=account.pk)
-    # Under the account lock: a settlement state already paid is gone, whatever else changed.
-    # (The unique order_one_per_settlement_state constraint backs this up.)
-    if Order.objects.filter(account=locked, settlement_token=settlement.version).exists():
+    """The payment's steps, in the caller's transaction: at most 8 SQL statements whatever the
+    number of courses (the caller's BEGIN and COMMIT make 10; tests/pay/test_payment_sql.py).
+
+    :raises _AlreadyPaid: this settlement state has an order.
+    :raises AppError: 1042, 1040, 1043, 1041 (see each step).
+    """
+    locked = _lock_account(account=account, settlement=settlement, request=request)
+    policies = _policies_on_sale(settlement)
+    records = _lock_chosen_coupons(account=locked, settlement=settlement)
+    today, now = timezone.localdate(), timezone.now()
+    priced, gone = _price(settlement, policies=policies, records=records, today=today)
+    split = _split(priced, request=request, gone=gone)
+    order = _create_order(
+        locked, settlement=settlement, priced=priced, split=split, request=request, now=now
+    )
+    _create_order_lines(order, settlement=settlement, priced=priced, policies=policies)
+    _use_coupons(order, priced=priced, now=now)
+    _spend_beili(locked, order=order, split=split)
+    if order.status == Order.STATUS_PAID:
+        receipts.receipt_on_commit(order.pk, receipts.PAID)
+    return order
+
+
+def _lock_account(*, account: Account, settlement: Settlement, request: PaymentRequest) -> Account:
+    """The account row, locked for this transaction (racing payments of one account wait here),
+    read with whether this settlement state already has an order: one statement.
+
+    :raises _AlreadyPaid: an order holds this settlement state (the unique
+        order_one_per_settlement_state constraint backs this up).
+    :raises AppError: 1042 when the account holds fewer 贝里 than offered.
+    """
+    already_paid = Order.objects.filter(
+        account_id=OuterRef("pk"), settlement_token=settlement.version
+    )
+    locked = (
+        Account.objects.select_for_update(of=("self",))
+        .annotate(already_paid=Exists(already_paid))
+        .get(pk=account.pk)
+    )
+    if locked.already_paid:
         raise _AlreadyPaid
     if request.beili > locked.balance:
         raise AppError(Codes.PAYMENT_NOT_ENOUGH_BEILI, data={"balance": locked.balance})
+    return locked
 
-    course_ids = settlement.course_ids
-    courses = courses_with_policies(course_ids)
-    # The coupons the settlement names as chosen, locked (of=self: the records are the payment's;
-    # their rule's row is shared by every holder). One no longer unused is priced as not chosen,
-    # as reading the settlement shows it.
-    stored = _stored_choices(settlement)
-    records = {
-        r.pk: r
-        for r in CouponRecord.objects.select_for_update(of=("self",))
-        .filter(pk__in=stored, account=locked)
+
+def _policies_on_sale(settlement: Settlement) -> dict[int, PricePolicy]:
+    """Each settled course's policy as the database has it now: one statement.
+
+    :raises AppError: 1040 when a course is no longer on sale with its policy.
+    """
+    policies = policies_on_sale({line.course_id: line.price_policy_id for line in settlement.lines})
+    for line in settlement.lines:
+        if policies.get(line.course_id) is None:
+            raise AppError(Codes.SETTLEMENT_OFF_SALE, f"课程 {line.course_id} 已下线")
+    return {course_id: policy for course_id, policy in policies.items() if policy is not None}
+
+
+def _lock_chosen_coupons(*, account: Account, settlement: Settlement) -> dict[int, CouponRecord]:
+    """The coupon records the settlement names as chosen, locked, with their rules: one
+    statement (of=self: the records are the payment's; their rule's row is shared by every
+    holder, and other accounts' payments with it go on)."""
+    return {
+        record.pk: record
+        for record in CouponRecord.objects.select_for_update(of=("self",))
+        .filter(pk__in=_stored_choices(settlement), account=account)
         .select_related("coupon")
     }
-    today = timezone.localdate()
-    gone = records_gone_among(records, stored, today)
-    priced = settlement_price(settlement, gone=gone)
-    chosen = {cid: rid for cid, rid in priced.course_choices.items() if rid is not None}
-    chosen_ids = [*chosen.values(), *([priced.global_choice] if priced.global_choice else [])]
 
-    policies, lines = {}, []
-    for settled in settlement.lines:
-        course = courses.get(settled.course_id)
-        policy = None
-        if course is not None and course.status == Course.STATUS_ON_SALE:
-            policy = next(
-                (p for p in course.price_policy.all() if p.pk == settled.price_policy_id), None
-            )
-        if policy is None:
-            raise AppError(Codes.SETTLEMENT_OFF_SALE, f"课程 {settled.course_id} 已下线")
-        policies[settled.course_id] = policy
-        rid = chosen.get(settled.course_id)
-        coupon = held_coupon(records[rid], today).terms if rid else None
-        if coupon and not check_coupon(coupon, policy.price, today).usable:
-            raise AppError(Codes.PAYMENT_COUPON_GONE)
-        lines.append(Line(settled.course_id, policy.price, coupon))
 
-    global_coupon = None
-    if priced.global_choice:
-        global_coupon = held_coupon(records[priced.global_choice], today).terms
-        subtotal = price_settlement(lines).payable
-        if not check_coupon(global_coupon, subtotal, today).usable:
-            raise AppError(Codes.PAYMENT_COUPON_GONE)
-    quote = price_settlement(lines, global_coupon)
+def _price(
+    settlement: Settlement,
+    *,
+    policies: dict[int, PricePolicy],
+    records: dict[int, CouponRecord],
+    today: date,
+) -> tuple[PricedSettlement, dict[int, str]]:
+    """The settlement priced as GET and PATCH price it (`settlement_price`), twice: first as
+    the buyer saw it (a chosen coupon the database says is used or expired is priced as not
+    chosen, as reading the settlement shows it), then with the database's prices and coupon
+    terms for those same choices. Returns the second, and the coupons gone.
 
-    split = split_payment(quote.payable, request.beili, settings.BEILI_PER_YUAN)
+    :raises AppError: 1043 when a coupon chosen and usable as seen cannot be used with what
+        the database says now (its terms or the course's price changed).
+    """
+    gone = records_gone_among(records, _stored_choices(settlement), today)
+    seen = settlement_price(settlement, today=today, gone=gone)
+    current = settlement_price(
+        _as_in_database(settlement, policies=policies, records=records, today=today),
+        today=today,
+        course_choices=seen.course_choices,
+        global_choice=seen.global_choice,
+        gone=gone,
+    )
+    if (current.course_choices, current.global_choice) != (
+        seen.course_choices,
+        seen.global_choice,
+    ):
+        raise AppError(Codes.PAYMENT_COUPON_GONE)
+    return current, gone
+
+
+def _as_in_database(
+    settlement: Settlement,
+    *,
+    policies: dict[int, PricePolicy],
+    records: dict[int, CouponRecord],
+    today: date,
+) -> Settlement:
+    """The settlement with each course's policy price and each locked coupon's terms as the
+    database has them now (staff may have changed either since it was settled)."""
+
+    def fresh(coupons: dict[int, StoredCoupon]) -> dict[int, StoredCoupon]:
+        return {
+            rid: StoredCoupon.from_held(held_coupon(records[rid], today)) if rid in records else c
+            for rid, c in coupons.items()
+        }
+
+    lines = [
+        replace(
+            line,
+            price=policies[line.course_id].price,
+            course_coupons=fresh(line.course_coupons),
+        )
+        for line in settlement.lines
+    ]
+    return replace(settlement, lines=lines, global_coupons=fresh(settlement.global_coupons))
+
+
+def _split(
+    priced: PricedSettlement, *, request: PaymentRequest, gone: dict[int, str]
+) -> BeiliSplit:
+    """What 贝里 pay and what money is left, which must be the price the client expects.
+
+    :raises AppError: 1043 when it is not and a coupon the settlement still names as chosen was
+        used or expired in the database (the client priced with it; reading the settlement shows
+        it dropped, and paying that price goes through: no 1043 loop); 1041 otherwise.
+    """
+    split = split_payment(priced.quote.payable, request.beili, settings.BEILI_PER_YUAN)
     if split.money != request.price:
-        # A coupon the settlement still names as chosen was used or expired in the database:
-        # 1043 (the client priced with it). Reading the settlement shows it dropped, and paying
-        # that price goes through: no 1043 loop.
-        error = Codes.PAYMENT_COUPON_GONE if gone else None
-        raise AppError(error or Codes.PAYMENT_PRICE_MISMATCH, data={"price": f"{split.money:.2f}"})
+        error = Codes.PAYMENT_COUPON_GONE if gone else Codes.PAYMENT_PRICE_MISMATCH
+        raise AppError(error, data={"price": f"{split.money:.2f}"})
+    return split
 
-    now = timezone.now()
+
+def _chosen_ids(priced: PricedSettlement) -> list[int]:
+    chosen = [rid for rid in priced.course_choices.values() if rid is not None]
+    return [*chosen, *([priced.global_choice] if priced.global_choice else [])]
+
+
+def _create_order(
+    account: Account,
+    *,
+    settlement: Settlement,
+    priced: PricedSettlement,
+    split: BeiliSplit,
+    request: PaymentRequest,
+    now: datetime,
+) -> Order:
+    """The order, paid when nothing is left for a gateway: one statement.
+
+    :raises AppError: 1047 when money is left and the gateway is not available.
+    :raises IntegrityError: this settlement state was paid by a racing request meanwhile.
+    """
     paid = split.money == 0
-    order = Order.objects.create(
-        payment_type=_payment_type(split, request=request, coupons_used=bool(chosen_ids)),
+    return Order.objects.create(
+        payment_type=_payment_type(split, request=request, coupons_used=bool(_chosen_ids(priced))),
         order_number=new_serial("O"),
-        account=locked,
+        account=account,
         actual_amount=split.money,
         beili_used=split.beili,
         status=Order.STATUS_PAID if paid else Order.STATUS_UNPAID,
@@ -177,7 +283,17 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
         settlement_token=settlement.version,
         global_coupon_id=priced.global_choice,
     )
-    course_type = ContentType.objects.get_for_model(Course)
+
+
+def _create_order_lines(
+    order: Order,
+    *,
+    settlement: Settlement,
+    priced: PricedSettlement,
+    policies: dict[int, PricePolicy],
+) -> None:
+    """One line a course, with its coupon and its part of the global discount: one statement."""
+    course_type = ContentType.objects.get_for_model(Course)  # cached after the first call
     OrderDetail.objects.bulk_create(
         OrderDetail(
             order=order,
@@ -188,27 +304,35 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
             valid_period_display=policies[line_quote.course_id].get_valid_period_display(),
             valid_period=policies[line_quote.course_id].valid_period,
             memo=settlement.line(line_quote.course_id).title[:255],
-            course_coupon_id=chosen.get(line_quote.course_id),
+            course_coupon_id=priced.course_choices.get(line_quote.course_id),
             course_discount=line_quote.price - line_quote.discounted_price,
             global_discount=line_quote.global_share,
         )
-        for line_quote in quote.lines
+        for line_quote in priced.quote.lines
     )
-    CouponRecord.objects.filter(pk__in=chosen_ids).update(
-        status=CouponRecord.STATUS_USED, used_time=now, order=order
-    )
+
+
+def _use_coupons(order: Order, *, priced: PricedSettlement, now: datetime) -> None:
+    """The chosen coupon records (locked by `_lock_chosen_coupons`) used by the order: one
+    statement, none when no coupon is chosen."""
+    if chosen := _chosen_ids(priced):
+        CouponRecord.objects.filter(pk__in=chosen).update(
+            status=CouponRecord.STATUS_USED, used_time=now, order=order
+        )
+
+
+def _spend_beili(account: Account, *, order: Order, split: BeiliSplit) -> None:
+    """The 贝里 spent, with their ledger row: two statements, none without 贝里. The account is
+    locked by `_lock_account`, so no second lock and no savepoint."""
     if split.beili:
         beili_change(
-            account=locked,
+            account=account,
             amount=split.beili,
             transaction_type=TransactionRecord.TYPE_SPEND,
             memo=f"订单 {order.order_number}",
             order=order,
             account_locked=True,
         )
-    if paid:
-        receipts.receipt_on_commit(order.pk, receipts.PAID)
-    return order
 
 
 def _payment_type(split, *, request: PaymentRequest, coupons_used: bool) -> int:
@@ -294,7 +418,11 @@ def _take_key(
     now = timezone.now()
     owner = uuid.uuid4().hex
     try:
-        with transaction.atomic():
+        # Outside a transaction (a request) the INSERT commits on its own: no BEGIN and COMMIT
+        # around it. Inside one, a savepoint keeps a duplicate key from breaking it.
+        with (
+            transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
+        ):
             entry = IdempotencyKey.objects.create(
                 account=account, key=key, fingerprint=digest, owner=owner, lease_until=_lease(now)
             )

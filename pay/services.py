@@ -52,26 +52,47 @@ def beili_change(
     """
     if amount <= 0:
         raise ValueError("amount must be positive")
-    with transaction.atomic():
-        if account_locked:
-            locked = account
-        else:
-            locked = Account.objects.select_for_update().only("id", "balance").get(pk=account.pk)
-        delta = amount if transaction_type in TransactionRecord.CREDITS else -amount
-        if locked.balance + delta < 0:
-            raise AppError(Codes.PAYMENT_NOT_ENOUGH_BEILI)
-        Account.objects.filter(pk=locked.pk).update(balance=F("balance") + delta)
-        new_balance = locked.balance + delta
-        account.balance = new_balance
-        return TransactionRecord.objects.create(
-            account_id=locked.pk,
-            amount=amount,
-            balance=new_balance,
-            transaction_type=transaction_type,
-            transaction_number=new_serial("T"),
-            order=order,
-            memo=memo[:128] or None,
+    if account_locked:
+        # Locked in the caller's transaction: that transaction makes the two writes one, so no
+        # savepoint and no second lock (a payment's statements, bench/README.md).
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("account_locked needs the caller's transaction")
+        return _ledger_write(
+            account, account, amount, transaction_type=transaction_type, memo=memo, order=order
         )
+    with transaction.atomic():
+        locked = Account.objects.select_for_update().only("id", "balance").get(pk=account.pk)
+        return _ledger_write(
+            account, locked, amount, transaction_type=transaction_type, memo=memo, order=order
+        )
+
+
+def _ledger_write(
+    account: Account,
+    locked: Account,
+    amount: int,
+    *,
+    transaction_type: int,
+    memo: str,
+    order: Order | None,
+) -> TransactionRecord:
+    """The balance moved and its ledger row (two statements), `locked` holding the current
+    balance. 1042 below zero, before anything is written."""
+    delta = amount if transaction_type in TransactionRecord.CREDITS else -amount
+    if locked.balance + delta < 0:
+        raise AppError(Codes.PAYMENT_NOT_ENOUGH_BEILI)
+    Account.objects.filter(pk=locked.pk).update(balance=F("balance") + delta)
+    new_balance = locked.balance + delta
+    account.balance = new_balance
+    return TransactionRecord.objects.create(
+        account_id=locked.pk,
+        amount=amount,
+        balance=new_balance,
+        transaction_type=transaction_type,
+        transaction_number=new_serial("T"),
+        order=order,
+        memo=memo[:128] or None,
+    )
 
 
 # The largest balance an account may hold (the column is a 32-bit integer).
