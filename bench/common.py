@@ -156,8 +156,8 @@ def make_accounts(count: int, prefix: str, beili: int = RICH):
     """`count` accounts (no usable password: the benchmarks use tokens), each given `beili`
     through the ledger (a 收入 row), as the product does."""
     from course.models import Account
+    from pay.ledger import beili_change
     from pay.models import TransactionRecord
-    from pay.services import beili_change
 
     accounts = Account.objects.bulk_create(
         [Account(username=f"{prefix}-{i}", password="!") for i in range(count)]
@@ -210,7 +210,7 @@ def give_records(rule, accounts, per_account: int = 1):
     from django.utils import timezone
 
     from pay.models import CouponRecord
-    from pay.services import new_serial
+    from pay.serials import new_serial
 
     held = dict(
         CouponRecord.objects.filter(coupon=rule, account__in=accounts)

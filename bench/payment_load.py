@@ -230,8 +230,8 @@ def prepare():
     for name, (count, _) in GROUPS.items():
         if name == "poor":
             accounts[name] = common.make_accounts(count, name, beili=0)
+            from pay.ledger import beili_change
             from pay.models import TransactionRecord
-            from pay.services import beili_change
 
             for account in accounts[name]:
                 beili = rng.randint(0, 2000)

@@ -5,7 +5,7 @@ from django.contrib.contenttypes.admin import GenericTabularInline
 from django.shortcuts import render
 
 from course.models import Account, Course, PricePolicy
-from pay.services import MAX_BALANCE, beili_adjust
+from pay.ledger import MAX_BALANCE, beili_adjust
 from utils.errors import AppError
 
 

@@ -7,13 +7,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from course.models import Account, Course, PricePolicy
+from pay.ledger import beili_change
 from pay.models import Coupon, CouponRecord, TransactionRecord
-from pay.services import (
-    beili_change,
-    new_serial,
-    redemption_code_format,
-    redemption_codes_generate,
-)
+from pay.redemption_codes import redemption_code_format, redemption_codes_generate
+from pay.serials import new_serial
 
 DEMO_COURSES = [
     # name, brief, [(valid_period, price)]

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from course.models import Account, Course
 from pay import order_services
+from pay.coupon_records import coupon_issue
 from pay.models import (
     Coupon,
     CouponRecord,
@@ -30,9 +31,8 @@ from pay.models import (
     RedemptionCode,
     TransactionRecord,
 )
-from pay.services import (
+from pay.redemption_codes import (
     REDEMPTION_MAX_BATCH,
-    coupon_issue,
     redemption_code_format,
     redemption_codes_generate,
 )
@@ -355,7 +355,7 @@ class RedemptionCodeAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         # what staff read off paper: XXXX-XXXX-XXXX-XXXX, in any case
-        from pay.services import redemption_code_normalize
+        from pay.redemption_codes import redemption_code_normalize
 
         normalized = redemption_code_normalize(search_term)
         queryset, duplicates = super().get_search_results(request, queryset, search_term)

@@ -11,7 +11,7 @@ One hash per rule, `coupon_stock_<rule id>` (the name is built by `utils.keys.co
 A claim first reserves here with one Lua script: it answers "sold out" or "limit reached" with a
 single read (no write, no database), or takes one from `remaining` and one for the account. The
 database stays the truth: the claim's transaction then takes the coupon with a conditional UPDATE
-(pay.services), and a claim that fails there gives its reservation back (`release`).
+(pay.coupon_records), and a claim that fails there gives its reservation back (`release`).
 
 The hash is a cache of the database. It is rebuilt from the database when missing (`_rebuild`),
 forgotten when staff change the rule or hand out coupons (`forget`), and expires after

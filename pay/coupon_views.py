@@ -4,8 +4,10 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
-from pay import order_services, selectors, services
+from pay import order_services, selectors
+from pay.coupon_records import coupon_claim
 from pay.coupon_throttle import RedeemGuessThrottle
+from pay.redemption_codes import coupon_redeem
 from pay.selectors import held_coupon
 from pay.serializers import (
     ClaimableRuleSerializer,
@@ -56,7 +58,7 @@ class CouponClaimView(APIView):
     def post(self, request):
         body = ClaimSerializer(data=body_of(request))
         body.is_valid(raise_exception=True)
-        record = services.coupon_claim(account=request.user, **body.validated_data)
+        record = coupon_claim(account=request.user, **body.validated_data)
         settlement_add_coupon(request.user.pk, record)  # committed: joins an open settlement
         today = timezone.localdate()
         return ok(wallet_payload(held_coupon(record, today), today))
@@ -72,7 +74,7 @@ class CouponRedeemView(APIView):
     def post(self, request):
         body = RedeemSerializer(data=body_of(request))
         body.is_valid(raise_exception=True)
-        record = services.coupon_redeem(account=request.user, code=body.validated_data["code"])
+        record = coupon_redeem(account=request.user, code=body.validated_data["code"])
         settlement_add_coupon(request.user.pk, record)  # committed: joins an open settlement
         today = timezone.localdate()
         return ok(wallet_payload(held_coupon(record, today), today))

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from django.db import close_old_connections, connection
 
+from pay.coupon_expiry import coupons_expire
 from pay.order_services import orders_cancel_expired
 from pay.payment_services import idempotency_keys_clear
-from pay.services import coupons_expire
 
 logger = logging.getLogger("settlement.jobs")
 

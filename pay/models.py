@@ -114,7 +114,7 @@ class Coupon(models.Model):
         unique=True,
         help_text="公开的领取码,如 PYTHON2026(不区分大小写,字母数字与 - _);不填则只能按id领取",
     )
-    # Counters written only by pay/services.py with conditional UPDATEs (never by a form's save):
+    # Counters written only by pay/coupon_records.py and pay/redemption_codes.py with conditional UPDATEs (never by a form's save):
     # records issued so far, and redemption codes generated but not yet redeemed. Together they
     # never pass total_quantity; the database decides it in one UPDATE ... WHERE.
     issued_count = models.PositiveIntegerField("已发出", default=0, editable=False)
@@ -351,7 +351,7 @@ class CouponRecord(models.Model):
 
 class RedemptionCode(models.Model):
     """兑换码: a one-time code staff generated for a rule, redeemed once by any account into a
-    CouponRecord. Codes are stored without separators (see pay.services.redemption_code_format)."""
+    CouponRecord. Codes are stored without separators (see pay.redemption_codes.redemption_code_format)."""
 
     code = models.CharField("兑换码", max_length=32, unique=True)
     coupon = models.ForeignKey(

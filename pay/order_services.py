@@ -20,10 +20,10 @@ from pay import gateways, receipts
 from pay.gateways import dev
 from pay.gateways.base import Gateway
 from pay.gateways.dev import DevGateway
+from pay.ledger import beili_change
 from pay.models import CouponRecord, Order, TransactionRecord
 from pay.pricing import coupon_verdict
 from pay.qr import qr_svg_data_uri
-from pay.services import beili_change
 from utils.errors import AppError, Codes
 
 logger = logging.getLogger("settlement.orders")

@@ -26,11 +26,12 @@ from django.utils import timezone
 from course.models import Account, Course, PricePolicy
 from course.selectors import policies_on_sale
 from pay import gateways, receipts, settlement_store
+from pay.ledger import beili_change
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.pricing import BeiliSplit, split_payment
 from pay.qr import qr_svg_data_uri
 from pay.selectors import held_coupon, records_gone_among
-from pay.services import beili_change, new_serial
+from pay.serials import new_serial
 from pay.settlement_services import PricedSettlement, settlement_price
 from pay.settlement_store import Settlement, StoredCoupon
 from utils.errors import AppError, Codes

@@ -9,8 +9,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from course.models import Account
+from pay.coupon_records import coupon_claim
 from pay.models import Coupon, CouponRecord, RedemptionCode
-from pay.services import coupon_claim, redemption_code_format
+from pay.redemption_codes import redemption_code_format
 from tests.e2e.test_shop_flow import demo, log_in, nav  # noqa: F401 - `demo` is a fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

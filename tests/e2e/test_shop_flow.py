@@ -10,8 +10,8 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from course.models import Account
+from pay.ledger import beili_change
 from pay.models import CouponRecord, Order, TransactionRecord
-from pay.services import beili_change
 from utils import keys
 from utils.redis import get_redis
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from course.models import Course
 from pay.gateways import wechat
 from pay.models import Coupon, CouponRecord
-from pay.services import new_serial
+from pay.serials import new_serial
 from tests.pay import wechat_fakes as fakes
 
 
@@ -67,8 +67,8 @@ def give_coupon(db):
 @pytest.fixture
 def fund(db):
     """Give an account 贝里 the way the product does: through the ledger."""
+    from pay.ledger import beili_change
     from pay.models import TransactionRecord
-    from pay.services import beili_change
 
     def fund(account, beili: int):
         beili_change(account=account, amount=beili, transaction_type=TransactionRecord.TYPE_INCOME)

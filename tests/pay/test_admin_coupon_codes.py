@@ -7,7 +7,7 @@ import io
 import pytest
 
 from pay.models import RedemptionCode
-from pay.services import coupon_redeem, redemption_code_format, redemption_codes_generate
+from pay.redemption_codes import coupon_redeem, redemption_code_format, redemption_codes_generate
 
 pytestmark = pytest.mark.django_db
 

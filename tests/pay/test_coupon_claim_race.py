@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.db import connection
 
+from pay.coupon_records import coupon_claim
 from pay.models import CouponRecord
-from pay.services import coupon_claim
 from utils.errors import AppError
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -8,8 +8,9 @@ import redis
 from django.db import connection
 from redis.cluster import RedisCluster
 
+from pay.coupon_records import coupon_claim
 from pay.models import Coupon, CouponRecord, RedemptionCode
-from pay.services import coupon_claim, coupon_redeem, redemption_codes_generate
+from pay.redemption_codes import coupon_redeem, redemption_codes_generate
 from utils.errors import AppError
 from utils.redis import set_redis
 

@@ -7,6 +7,7 @@ from decimal import Decimal as D
 import pytest
 from django.utils import timezone
 
+from pay.coupon_expiry import coupons_expire
 from pay.models import CouponRecord
 from pay.pricing import (
     DISCOUNT,
@@ -19,7 +20,6 @@ from pay.pricing import (
     coupon_verdict,
 )
 from pay.selectors import past_end_q
-from pay.services import coupons_expire
 
 BEGIN, END = date(2026, 3, 1), date(2026, 3, 31)
 BEFORE, FIRST, INSIDE, LAST, AFTER = (

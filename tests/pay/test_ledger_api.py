@@ -2,8 +2,8 @@
 
 import pytest
 
+from pay.ledger import beili_change
 from pay.models import TransactionRecord
-from pay.services import beili_change
 
 pytestmark = pytest.mark.django_db
 

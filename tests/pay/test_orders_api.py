@@ -10,7 +10,7 @@ from pay import gateways
 from pay.gateways import alipay as alipay_gateway
 from pay.gateways import dev
 from pay.models import Order
-from pay.services import new_serial
+from pay.serials import new_serial
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 from pay import order_services, payment_services
+from pay.ledger import beili_change
 from pay.models import CouponRecord, IdempotencyKey, Order, TransactionRecord
-from pay.services import beili_change
 from pay.settlement_store import settlement_read
 from tests.pay.conftest import assert_ledgers_consistent
 from utils.errors import AppError

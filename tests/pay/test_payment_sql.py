@@ -20,7 +20,9 @@ def settled(auth_api, account, make_course, make_coupon, give_coupon, checkout, 
     def settle(n: int):
         courses = [make_course(f"sql-{n}-{i}", prices=[("30", "100.00")]) for i in range(n)]
         course_coupon = give_coupon(account, make_coupon(course=courses[0], name="c"))
-        global_coupon = give_coupon(account, make_coupon(name="g", money_equivalent_value=Decimal("1.00")))
+        global_coupon = give_coupon(
+            account, make_coupon(name="g", money_equivalent_value=Decimal("1.00"))
+        )
         fund(account, 100_000)
         data = checkout(
             auth_api,

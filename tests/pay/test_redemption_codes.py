@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from pay.models import CouponRecord, RedemptionCode
-from pay.services import (
+from pay.redemption_codes import (
     REDEMPTION_ALPHABET,
     redemption_code_format,
     redemption_codes_generate,

@@ -10,8 +10,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from pay import jobs
+from pay.ledger import beili_change
 from pay.models import Coupon, CouponRecord, IdempotencyKey, Order, TransactionRecord
-from pay.services import beili_change
 
 pytestmark = pytest.mark.django_db
 

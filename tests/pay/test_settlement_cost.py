@@ -82,8 +82,8 @@ def test_get_takes_the_same_round_trips_with_0_or_100000_unrelated_keys(
 
 
 def test_payment_costs_the_same_for_1_or_10_courses(auth_api, account, fill_cart, settings):
+    from pay.ledger import beili_change
     from pay.models import TransactionRecord
-    from pay.services import beili_change
 
     beili_change(account=account, amount=100_000, transaction_type=TransactionRecord.TYPE_INCOME)
     costs = []

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from pay.services import coupons_expire
+from pay.coupon_expiry import coupons_expire
 
 
 class Command(BaseCommand):
