@@ -11,6 +11,7 @@ from django.utils import timezone
 from course.models import Account
 from pay import coupon_stock
 from pay.models import Coupon, CouponRecord, normalize_public_code
+from pay.pricing import coupon_verdict
 from pay.serials import new_serial
 from utils.errors import AppError, Codes
 
@@ -67,8 +68,14 @@ def _claim_window_check(coupon: Coupon, today: date) -> None:
     validity_check(coupon, today)
 
 
+def rule_ended(coupon: Coupon, today: date) -> bool:
+    """The rule's dates ended before `today`: any record of it would be 已过期 (pay.pricing)."""
+    verdict = coupon_verdict(valid_end=coupon.valid_end_date, today=today)
+    return verdict.status == CouponRecord.STATUS_EXPIRED
+
+
 def validity_check(coupon: Coupon, today: date) -> None:
-    if coupon.valid_end_date is not None and coupon.valid_end_date < today:
+    if rule_ended(coupon, today):
         raise AppError(Codes.COUPON_NOT_CLAIMABLE, "优惠券已过有效期 / coupon already expired")
 
 
@@ -143,7 +150,7 @@ def coupon_issue(
     validity has already ended."""
     today = today or timezone.localdate()
     result = IssueResult()
-    ended = coupon.valid_end_date is not None and coupon.valid_end_date < today
+    ended = rule_ended(coupon, today)
     with transaction.atomic():
         eligible = []
         for account in accounts:

@@ -77,7 +77,7 @@ def claimable_rules(*, account_id: int, today: date | None = None) -> list[dict]
     today = today or timezone.localdate()
     rules = (
         Coupon.objects.filter(open_date__lte=today, close_date__gte=today)
-        .filter(Q(valid_end_date__isnull=True) | Q(valid_end_date__gte=today))
+        .filter(rule_running_q(today))
         .annotate(held=Count("couponrecord", filter=Q(couponrecord__account_id=account_id)))
         .order_by("close_date", "id")
     )
@@ -116,6 +116,12 @@ def records_gone_among(records: dict[int, CouponRecord], ids, today: date | None
         if not verdict.usable:
             gone[record_id] = verdict.reason
     return gone
+
+
+def rule_running_q(today: date) -> Q:
+    """Rules whose dates have not ended before `today` (or that count days from each claim): in
+    the database, the rules `pay.coupon_records.rule_ended` does not call ended."""
+    return Q(valid_end_date__isnull=True) | Q(valid_end_date__gte=today)
 
 
 def past_end_q(today: date) -> Q:

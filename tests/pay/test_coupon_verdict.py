@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from pay.coupon_expiry import coupons_expire
-from pay.models import CouponRecord
+from pay.coupon_records import rule_ended
+from pay.models import Coupon, CouponRecord
 from pay.pricing import (
     DISCOUNT,
     EXPIRED,
@@ -19,7 +20,7 @@ from pay.pricing import (
     coupon_validity,
     coupon_verdict,
 )
-from pay.selectors import past_end_q
+from pay.selectors import past_end_q, rule_running_q
 
 BEGIN, END = date(2026, 3, 1), date(2026, 3, 31)
 BEFORE, FIRST, INSIDE, LAST, AFTER = (
@@ -182,3 +183,17 @@ def test_a_rule_with_days_gives_each_record_its_own_end(make_coupon, give_coupon
     record = give_coupon(account, rule, days_ago=2)
 
     assert record.valid_end == timezone.localdate(record.get_time) + timedelta(days=3)
+
+
+def test_the_running_rules_filter_is_the_verdict_on_the_rules_end(make_coupon, today):
+    rules = [
+        make_coupon(
+            valid_begin_date=today - timedelta(days=10), valid_end_date=today + timedelta(days=d)
+        )
+        for d in (-2, -1, 0, 1)
+    ] + [make_coupon(valid_begin_date=None, valid_end_date=None, coupon_valid_days=1)]
+
+    running = set(Coupon.objects.filter(rule_running_q(today)).values_list("pk", flat=True))
+
+    assert running == {rule.pk for rule in rules if not rule_ended(rule, today)}
+    assert len(running) == 3
