@@ -32,7 +32,9 @@ OFF_SALE = "course"  # no such course, or not on sale
 POLICY_GONE = "policy"  # the course does not offer this policy
 
 
-def sale_problem(*, course_status: int | None, policy_course_id: int | None, course_id: int):
+def sale_problem(
+    *, course_status: int | None, policy_course_id: int | None, course_id: int
+) -> str | None:
     """Why a course cannot be sold with a policy, or None when it can: the course exists and is
     on sale (`course_status`, None when there is no such course), and the policy is one of that
     course's (`policy_course_id`, the course the policy belongs to; None when no such policy)."""
@@ -48,13 +50,13 @@ def course_on_sale_with(
 ) -> tuple[PricePolicy | None, str | None]:
     """A course read by `courses_with_policies` (or None) and a policy id: (the policy, None)
     when it can be sold so, else (None, OFF_SALE or POLICY_GONE)."""
-    policy = None
-    if course is not None:
-        policy = next((p for p in course.price_policy.all() if p.pk == policy_id), None)
+    if course is None:
+        return None, OFF_SALE
+    policy = next((p for p in course.price_policy.all() if p.pk == policy_id), None)
     problem = sale_problem(
-        course_status=course.status if course is not None else None,
+        course_status=course.status,
         policy_course_id=course.pk if policy is not None else None,
-        course_id=course.pk if course is not None else -1,
+        course_id=course.pk,
     )
     return (policy if problem is None else None), problem
 

@@ -346,7 +346,9 @@ class CouponRecord(models.Model):
 
     def effective_status(self, today: date) -> int:
         """An unused record past its end shows as 已过期 even before expire_coupons writes it."""
-        return coupon_verdict(status=self.status, valid_end=self.valid_end, today=today).status
+        status = coupon_verdict(status=self.status, valid_end=self.valid_end, today=today).status
+        assert status is not None  # a held record always has one
+        return status
 
 
 class RedemptionCode(models.Model):

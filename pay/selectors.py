@@ -41,7 +41,7 @@ def held_coupon(record: CouponRecord, today: date | None = None) -> HeldCoupon:
         valid_begin=begin,
         valid_end=end,
         course_id=rule.object_id,
-        status=coupon_verdict(status=record.status, valid_end=end, today=today).status,
+        status=record.effective_status(today),
         get_time=record.get_time,
         used_time=record.used_time,
     )
@@ -102,10 +102,12 @@ def records_gone(*, account_id: int, record_ids) -> dict[int, str]:
     return records_gone_among({record.pk: record for record in records}, ids)
 
 
-def records_gone_among(records: dict[int, CouponRecord], ids, today: date | None = None):
+def records_gone_among(
+    records: dict[int, CouponRecord], ids, today: date | None = None
+) -> dict[int, str]:
     """`records_gone` over records already read (id -> record; an id missing is not held)."""
     today = today or timezone.localdate()
-    gone = {}
+    gone: dict[int, str] = {}
     for record_id in ids:
         record = records.get(record_id)
         verdict = (
@@ -113,7 +115,7 @@ def records_gone_among(records: dict[int, CouponRecord], ids, today: date | None
             if record is not None
             else coupon_verdict(status=None)
         )
-        if not verdict.usable:
+        if not verdict.usable and verdict.reason is not None:
             gone[record_id] = verdict.reason
     return gone
 
