@@ -1,6 +1,8 @@
 """Reads of courses with their price policies and of the logged-in account (the public catalogue
 itself is course/catalogue.py)."""
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import OuterRef, Prefetch, Subquery
@@ -66,24 +68,32 @@ def policies_on_sale(choices: dict[int, int]) -> dict[int, PricePolicy | None]:
     sale with it, else None. One SQL query whatever their number: the policies with their
     course's status (what payment needs; the cart and the settlement also show every policy, so
     they read `courses_with_policies` and ask `course_on_sale_with`)."""
-    if not choices:
+    return on_sale_among(choices, policies_with_course_status(choices.values()))
+
+
+def policies_with_course_status(policy_ids, **annotations: Any) -> dict[int, PricePolicy]:
+    """Course policies by id, each with its course's status (`course_status`, None when the
+    course is gone) and the caller's `annotations`: one SQL query (none without ids)."""
+    ids = list(policy_ids)
+    if not ids:
         return {}
     course_type = ContentType.objects.get_for_model(Course)  # cached after the first call
-    policies = {
-        policy.pk: policy
-        for policy in PricePolicy.objects.filter(
-            pk__in=list(choices.values()), content_type=course_type
-        ).annotate(
-            course_status=Subquery(
-                Course.objects.filter(pk=OuterRef("object_id")).order_by().values("status")[:1]
-            )
-        )
-    }
+    status = Course.objects.filter(pk=OuterRef("object_id")).order_by().values("status")[:1]
+    rows = PricePolicy.objects.filter(pk__in=ids, content_type=course_type).annotate(
+        course_status=Subquery(status), **annotations
+    )
+    return {policy.pk: policy for policy in rows}
+
+
+def on_sale_among(
+    choices: dict[int, int], policies: dict[int, PricePolicy]
+) -> dict[int, PricePolicy | None]:
+    """`policies_on_sale` over rows read by `policies_with_course_status`."""
     found: dict[int, PricePolicy | None] = {}
     for course_id, policy_id in choices.items():
         policy = policies.get(policy_id)
         problem = sale_problem(
-            course_status=policy.course_status if policy is not None else None,
+            course_status=getattr(policy, "course_status", None),
             policy_course_id=policy.object_id if policy is not None else None,
             course_id=course_id,
         )

@@ -20,11 +20,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists
 from django.utils import timezone
 
 from course.models import Account, Course, PricePolicy
-from course.selectors import policies_on_sale
+from course.selectors import on_sale_among, policies_with_course_status
 from pay import gateways, receipts, settlement_store
 from pay.ledger import beili_change
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
@@ -114,8 +114,10 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
     :raises _AlreadyPaid: this settlement state has an order.
     :raises AppError: 1042, 1040, 1043, 1041 (see each step).
     """
-    locked = _lock_account(account=account, settlement=settlement, request=request)
-    policies = _policies_on_sale(settlement)
+    locked = _lock_account(account)
+    rows, already_paid = _read_policies_and_paid(settlement, account=locked)
+    _check_payable(locked, already_paid=already_paid, request=request)
+    policies = _policies_on_sale(settlement, rows=rows)
     records = _lock_chosen_coupons(account=locked, settlement=settlement)
     today, now = timezone.localdate(), timezone.now()
     priced, gone = _price(settlement, policies=policies, records=records, today=today)
@@ -131,35 +133,48 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
     return order
 
 
-def _lock_account(*, account: Account, settlement: Settlement, request: PaymentRequest) -> Account:
-    """The account row, locked for this transaction (racing payments of one account wait here),
-    read with whether this settlement state already has an order: one statement.
+def _lock_account(account: Account) -> Account:
+    """The account row, locked for this transaction: racing payments of one account wait here,
+    and its balance is current. One statement."""
+    return Account.objects.select_for_update().get(pk=account.pk)
 
-    :raises _AlreadyPaid: an order holds this settlement state (the unique
+
+def _read_policies_and_paid(
+    settlement: Settlement, *, account: Account
+) -> tuple[dict[int, PricePolicy], bool]:
+    """The settled courses' policies with their course's status, and whether this settlement
+    state already has an order: one statement. It comes after the lock on purpose: in READ
+    COMMITTED each statement reads what was committed when it starts, so it sees the order of a
+    racing payment that held the lock (a subquery in the locking SELECT would not: that one
+    reads as of before its wait)."""
+    already_paid = Order.objects.filter(account_id=account.pk, settlement_token=settlement.version)
+    rows = policies_with_course_status(
+        [line.price_policy_id for line in settlement.lines], already_paid=Exists(already_paid)
+    )
+    if rows:
+        return rows, next(iter(rows.values())).already_paid
+    return rows, already_paid.exists()  # no policy left at all (then 1040): asked apart
+
+
+def _check_payable(account: Account, *, already_paid: bool, request: PaymentRequest) -> None:
+    """:raises _AlreadyPaid: an order holds this settlement state (the unique
         order_one_per_settlement_state constraint backs this up).
-    :raises AppError: 1042 when the account holds fewer 贝里 than offered.
-    """
-    already_paid = Order.objects.filter(
-        account_id=OuterRef("pk"), settlement_token=settlement.version
-    )
-    locked = (
-        Account.objects.select_for_update(of=("self",))
-        .annotate(already_paid=Exists(already_paid))
-        .get(pk=account.pk)
-    )
-    if locked.already_paid:
+    :raises AppError: 1042 when the account holds fewer 贝里 than offered."""
+    if already_paid:
         raise _AlreadyPaid
-    if request.beili > locked.balance:
-        raise AppError(Codes.PAYMENT_NOT_ENOUGH_BEILI, data={"balance": locked.balance})
-    return locked
+    if request.beili > account.balance:
+        raise AppError(Codes.PAYMENT_NOT_ENOUGH_BEILI, data={"balance": account.balance})
 
 
-def _policies_on_sale(settlement: Settlement) -> dict[int, PricePolicy]:
-    """Each settled course's policy as the database has it now: one statement.
+def _policies_on_sale(
+    settlement: Settlement, *, rows: dict[int, PricePolicy]
+) -> dict[int, PricePolicy]:
+    """Each settled course's policy as the database has it now.
 
     :raises AppError: 1040 when a course is no longer on sale with its policy.
     """
-    policies = policies_on_sale({line.course_id: line.price_policy_id for line in settlement.lines})
+    choices = {line.course_id: line.price_policy_id for line in settlement.lines}
+    policies = on_sale_among(choices, rows)
     for line in settlement.lines:
         if policies.get(line.course_id) is None:
             raise AppError(Codes.SETTLEMENT_OFF_SALE, f"课程 {line.course_id} 已下线")

@@ -230,3 +230,54 @@ def test_retries_racing_for_a_dead_lease_run_the_request_once(account):
     assert len(runs) == 1
     assert set(outcomes) <= {"ok", 1046}
     assert IdempotencyKey.objects.get(key="k-1").response == {"by": runs[0]}
+
+
+def test_a_payment_that_waited_for_the_winners_lock_sees_its_order_and_answers_1040(
+    auth_api, account, make_course, checkout, fund, make_coupon, give_coupon
+):
+    # Given a settlement with a coupon, paid all in 贝里, read by two payments before either pays
+    fund(account, 2_000)
+    python = make_course("Python", prices=[("30", "99.00")])
+    record = give_coupon(account, make_coupon(course=python))
+    checkout(auth_api, python, course_coupons={python: record})
+    settlement = settlement_read(account.pk)
+    request = payment_services.PaymentRequest(beili=890, price=Decimal("0.00"))
+    holding, release = threading.Event(), threading.Event()
+    outcomes = {}
+
+    def winner_pays_and_holds_its_transaction_open():
+        try:
+            with payment_services.transaction.atomic():
+                payment_services._pay(account=account, settlement=settlement, request=request)
+                holding.set()
+                release.wait(20)
+        finally:
+            holding.set()
+            connection.close()
+
+    def loser_pays_the_same_state():
+        try:
+            with payment_services.transaction.atomic():
+                payment_services._pay(account=account, settlement=settlement, request=request)
+            outcomes["loser"] = "ok"
+        except payment_services._AlreadyPaid:
+            outcomes["loser"] = "already paid"
+        except AppError as error:
+            outcomes["loser"] = error.error.code
+        finally:
+            connection.close()
+
+    winner = threading.Thread(target=winner_pays_and_holds_its_transaction_open)
+    winner.start()
+    assert holding.wait(20)
+    # When the loser asks for the account's lock while the winner holds it, and the winner commits
+    loser = threading.Thread(target=loser_pays_the_same_state)
+    loser.start()
+    time.sleep(0.5)  # the loser is waiting on the account row by now
+    release.set()
+    winner.join(30)
+    loser.join(30)
+
+    # Then the loser sees the winner's order (not its used coupon, 1043, nor its spent 贝里, 1042)
+    assert outcomes == {"loser": "already paid"}
+    assert Order.objects.filter(account=account).count() == 1
