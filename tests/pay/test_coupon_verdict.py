@@ -6,6 +6,8 @@ from decimal import Decimal as D
 
 import pytest
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pay.coupon_expiry import coupons_expire
 from pay.coupon_records import rule_ended
@@ -83,6 +85,32 @@ def test_the_verdict_weighs_status_then_dates_then_threshold(
     )
 
     assert (verdict.usable, verdict.reason, verdict.status) == (usable, reason, effective)
+
+
+@given(
+    status=st.sampled_from([None, UNUSED, USED, EXPIRED]),
+    today=st.dates(date(2026, 1, 1), date(2026, 6, 1)),
+    coupon_type=st.sampled_from([GENERAL, THRESHOLD, DISCOUNT]),
+    amount=st.decimals(0, 300, places=2),
+)
+def test_a_coupon_is_usable_exactly_when_held_unused_in_its_dates_and_over_its_threshold(
+    status, today, coupon_type, amount
+):
+    verdict = coupon_verdict(
+        status=status,
+        valid_begin=BEGIN,
+        valid_end=END,
+        today=today,
+        coupon_type=coupon_type,
+        minimum_consume=D("100"),
+        amount=amount,
+    )
+
+    reaches = coupon_type != THRESHOLD or amount >= D("100")
+    assert verdict.usable == (status == UNUSED and BEGIN <= today <= END and reaches)
+    assert (verdict.reason is None) == verdict.usable
+    past_end = status == UNUSED and today > END
+    assert verdict.status == (EXPIRED if past_end else status)
 
 
 def test_validity_by_dates_ignores_the_claim_day():
