@@ -48,9 +48,11 @@ test: install
 e2e: install
 	E2E_REQUIRED=1 $(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
+# mypy reads its configuration (files, strictness, the django and DRF plugins) in pyproject.toml.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff check --fix .

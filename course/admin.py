@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.shortcuts import render
@@ -31,7 +32,7 @@ class AccountAdmin(UserAdmin):
     # 贝里 changes only through the ledger (pay app), so the balance is shown, not edited;
     # staff credit or debit it with the action below (a ledger row each time).
     readonly_fields = ("balance",)
-    fieldsets = (*UserAdmin.fieldsets, ("贝里", {"fields": ("balance",)}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("贝里", {"fields": ("balance",)}))
     actions = ["adjust_beili"]
 
     @admin.action(description="调整贝里(增加或扣减,记入流水)", permissions=["change"])
@@ -64,7 +65,7 @@ class AccountAdmin(UserAdmin):
                 "action": "adjust_beili",
                 "submit": "调整",
                 "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
 

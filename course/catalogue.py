@@ -15,6 +15,7 @@ compares the two on the same rows.
 """
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -40,7 +41,7 @@ def build_catalogue() -> list[dict]:
             "id", "name", "course_img", "brief"
         )
     )
-    by_id = {course["id"]: {**course, "price_policy": []} for course in courses}
+    by_id: dict[int, dict[str, Any]] = {c["id"]: {**c, "price_policy": []} for c in courses}
     policies = (
         PricePolicy.objects.filter(
             content_type=ContentType.objects.get_for_model(Course), object_id__in=list(by_id)

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
@@ -98,7 +99,8 @@ class CouponAdminForm(forms.ModelForm):
             self.initial.setdefault("course", self.instance.object_id)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns (the stub allows None)
         course = cleaned.get("course")
         self.instance.content_type = (
             ContentType.objects.get_for_model(Course) if course is not None else None
@@ -298,7 +300,7 @@ class CouponAdmin(admin.ModelAdmin):
                 "coupons": queryset,
                 "form": form,
                 "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
 
@@ -335,7 +337,7 @@ class CouponAdmin(admin.ModelAdmin):
                 "form": form,
                 "media": self.media + form.media,
                 "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
 
@@ -569,7 +571,7 @@ class OrderAdmin(ReadOnlyAdmin):
                 "action": "reject_refund",
                 "submit": "驳回",
                 "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
 

@@ -10,6 +10,7 @@ snake case, ASCII, plural-free, as most DBAs expect.
 
 import re
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -23,7 +24,8 @@ from django.utils import timezone
 
 from course.models import Account, Course
 
-MONEY = {"max_digits": 10, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 10, "decimal_places": 2}
+Day = date  # in the class bodies below, a field named `date` hides the type
 PUBLIC_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,31}$")
 
 
@@ -272,7 +274,7 @@ class Coupon(models.Model):
             return {"object_id": "绑定的课程不存在 / no such course"}
         return {}
 
-    def valid_end_for(self, get_time) -> date:
+    def valid_end_for(self, get_time) -> Day:
         """The last day a record claimed at `get_time` can be used."""
         if self.valid_end_date is not None:
             return self.valid_end_date
@@ -282,7 +284,7 @@ class Coupon(models.Model):
             return date.max
         return start + timedelta(days=days)
 
-    def valid_begin_for(self, get_time) -> date:
+    def valid_begin_for(self, get_time) -> Day:
         if self.valid_begin_date is not None:
             return self.valid_begin_date
         return timezone.localdate(get_time)

@@ -146,8 +146,8 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
         if policy is None:
             raise AppError(Codes.SETTLEMENT_OFF_SALE, f"课程 {settled.course_id} 已下线")
         policies[settled.course_id] = policy
-        rid = chosen.get(settled.course_id)
-        coupon = held_coupon(records[rid], today).terms if rid else None
+        chosen_id = chosen.get(settled.course_id)
+        coupon = held_coupon(records[chosen_id], today).terms if chosen_id else None
         if coupon and not check_coupon(coupon, policy.price, today).usable:
             raise AppError(Codes.PAYMENT_COUPON_GONE)
         lines.append(Line(settled.course_id, policy.price, coupon))
@@ -182,6 +182,7 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
         global_coupon_id=priced.global_choice,
     )
     course_type = ContentType.objects.get_for_model(Course)
+    titles = {line.course_id: line.title for line in settlement.lines}
     OrderDetail.objects.bulk_create(
         OrderDetail(
             order=order,
@@ -191,7 +192,7 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
             price=line_quote.payable,
             valid_period_display=policies[line_quote.course_id].get_valid_period_display(),
             valid_period=policies[line_quote.course_id].valid_period,
-            memo=settlement.line(line_quote.course_id).title[:255],
+            memo=titles[line_quote.course_id][:255],
             course_coupon_id=chosen.get(line_quote.course_id),
             course_discount=line_quote.price - line_quote.discounted_price,
             global_discount=line_quote.global_share,

@@ -540,8 +540,8 @@ def order_amount(order) -> dict:
     total = sum((d.original_price for d in details), Decimal(0))
     payable = sum((d.price for d in details), Decimal(0))
     known = all(d.course_discount is not None for d in details)
-    course = sum((d.course_discount or 0 for d in details), Decimal(0))
-    global_ = sum((d.global_discount or 0 for d in details), Decimal(0))
+    course = sum((d.course_discount or Decimal(0) for d in details), Decimal(0))
+    global_ = sum((d.global_discount or Decimal(0) for d in details), Decimal(0))
     return {
         "total_price": money(total),
         "course_discount": money(course) if known else None,

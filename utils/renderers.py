@@ -21,7 +21,8 @@ _LINE_SEPARATORS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029")
 
 def decimal_string(value: Decimal) -> str:
     """Two decimals when that is exact, else every decimal the value has (never rounded)."""
-    if value.is_finite() and value.as_tuple().exponent >= -2:
+    exponent = value.as_tuple().exponent  # an int when finite; "n", "N" or "F" when not
+    if isinstance(exponent, int) and exponent >= -2:
         return f"{value:.2f}"
     return str(value)
 

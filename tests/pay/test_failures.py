@@ -32,11 +32,11 @@ def redis_down_after(n: int):
             sent[0] += 1
         return original(self, command, check_health)
 
-    AbstractConnection.send_packed_command = failing
+    AbstractConnection.send_packed_command = failing  # type: ignore[method-assign]  # fault injection
     try:
         yield
     finally:
-        AbstractConnection.send_packed_command = original
+        AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
 
 
 def redis_state(client) -> dict:

@@ -145,8 +145,12 @@ def test_the_wechat_stand_in_page_looks_like_wechat(api, wechat_dev_order):
         lambda number: f"/api/payment/dev_gateway/{number}/",
         lambda number: f"/api/payment/dev_gateway/{number}/?sign=",
         lambda number: f"/api/payment/dev_gateway/{number}/?sign=forged",
-        lambda number: f"/api/payment/dev_gateway/{number}/?sign={dev.signature(number, 1)}",
-        lambda number: f"/api/payment/dev_gateway/{number}/?sign={dev.signature('O1', 99)}",
+        lambda number: (
+            f"/api/payment/dev_gateway/{number}/?sign={dev.signature(number, Decimal(1))}"
+        ),
+        lambda number: (
+            f"/api/payment/dev_gateway/{number}/?sign={dev.signature('O1', Decimal(99))}"
+        ),
     ],
     ids=["no-signature", "empty", "forged", "another-amount", "another-order"],
 )

@@ -1,5 +1,7 @@
 """Cart fixtures: the endpoint, cart items without a database, and API helpers."""
 
+from typing import Any
+
 import pytest
 
 from course.models import Course, PricePolicy
@@ -27,7 +29,7 @@ def make_item(course_id: int = 1, policies: int = 2, default_index: int = 0, **f
         }
         for n in range(policies)
     }
-    values = {
+    values: dict[str, Any] = {
         "course_id": course_id,
         "title": f"课程 {course_id}",
         "img_src": f"img/{course_id}.png",
