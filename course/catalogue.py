@@ -23,7 +23,7 @@ from django.core.cache import cache
 from django_redis.exceptions import ConnectionInterrupted
 
 from course.models import Course, PricePolicy
-from pay.serializers import money
+from utils.money import money
 from utils.redis import UNAVAILABLE
 
 logger = logging.getLogger("settlement")

@@ -13,11 +13,7 @@ from pay.models import Coupon, Order
 from pay.qr import qr_svg_data_uri
 from pay.selectors import HeldCoupon, held_coupon
 from utils.ids import IdField
-
-
-def money(value: Decimal | None) -> str | None:
-    """Money on the wire: a string with two decimals."""
-    return None if value is None else f"{value:.2f}"
+from utils.money import money
 
 
 def coupon_payload(coupon, *, object_id: int | None, usable: bool, reason: str | None) -> dict:

@@ -5,7 +5,7 @@ writes is the same bytes DRF's JSONRenderer writes (compact, UTF-8, U+2028/U+202
 one deliberate difference: a `Decimal` is written as an exact string with two decimals
 (`Decimal("78.5")` → `"78.50"`; one with more places keeps them all, never rounded), where DRF's
 encoder would write a lossy float. Money is normally rendered as strings before it gets here
-(`pay.serializers.money`); this keeps a stray Decimal exact too.
+(`utils.money.money`); this keeps a stray Decimal exact too.
 """
 
 from decimal import Decimal
