@@ -16,7 +16,7 @@ from django.conf import settings
 from redis.sentinel import Sentinel
 from rest_framework.test import APIClient
 
-from tests.conftest import policies_of
+from tests.helpers import policies_of
 
 pytestmark = [
     pytest.mark.sentinel,

@@ -6,8 +6,7 @@ import pytest
 
 from course.models import Course, PricePolicy
 from shopping.cart_store import CartItem
-
-CART_URL = "/api/shopping_car/"
+from tests.helpers import CART_URL, post_to_cart
 
 
 def policy_ids(course: Course) -> list[int]:
@@ -61,9 +60,7 @@ def add_to_cart(auth_api):
     """POST a course to the signed-in account's cart with one of its policies."""
 
     def add(course: Course, policy_index: int = 0, client=None):
-        client = client or auth_api
-        body = {"course_id": course.pk, "price_policy_id": policy_ids(course)[policy_index]}
-        return client.post(CART_URL, body, format="json")
+        return post_to_cart(client or auth_api, course, policy_index)
 
     return add
 
