@@ -65,4 +65,4 @@ fuzz: install
 	scripts/fuzz_api.sh
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache test-results
+	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache .mypy_cache test-results
