@@ -36,6 +36,14 @@ def add_to_cart(api, course: Course, policy_index: int = 0) -> PricePolicy:
     return policies_of(course)[policy_index]
 
 
+# --- coupons ----------------------------------------------------------------------------------
+
+
+def claim_coupon(api, **body) -> dict:
+    """POST /api/coupons/claim/ (`coupon_id` or `code`); the envelope."""
+    return api.post("/api/coupons/claim/", body, format="json").json()
+
+
 # --- settlement -------------------------------------------------------------------------------
 
 

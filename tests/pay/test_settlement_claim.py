@@ -9,7 +9,7 @@ import redis
 from pay import settlement_store
 from pay.models import Coupon, CouponRecord
 from pay.settlement_store import settlement_read
-from tests.helpers import add_to_cart, redis_dump, settle
+from tests.helpers import add_to_cart, claim_coupon, redis_dump, settle
 from tests.helpers import read_settlement as settlement
 from utils import keys
 
@@ -29,7 +29,7 @@ def settled(auth_api, make_course):
 
 
 def claim(api, rule):
-    return api.post("/api/coupons/claim/", {"coupon_id": rule.pk}, format="json").json()
+    return claim_coupon(api, coupon_id=rule.pk)
 
 
 def test_a_claimed_course_coupon_joins_its_course_in_the_open_settlement(
