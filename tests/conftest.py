@@ -15,9 +15,13 @@ from utils.token_store import token_create
 
 
 def pytest_collection_modifyitems(config, items):
+    skip_postgres_tests(items, engine=django_settings.DATABASES["default"]["ENGINE"])
+
+
+def skip_postgres_tests(items, *, engine: str) -> None:
     """`@pytest.mark.postgres` (or `postgres("why")`): the test needs PostgreSQL (row locks,
     threads sharing the test database) and is skipped, with its reason, on any other database."""
-    if django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    if engine.endswith("postgresql"):
         return
     for item in items:
         marker = item.get_closest_marker("postgres")
