@@ -41,7 +41,7 @@ class Server:
 
     def __init__(self, port: int):
         self.base = f"http://127.0.0.1:{port}"
-        self.token = None
+        self.token: str | None = None
 
     def call(self, method: str, path: str, body=None) -> dict:
         headers = {"Content-Type": "application/json"}
