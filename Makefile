@@ -48,9 +48,11 @@ test: install
 e2e: install
 	E2E_REQUIRED=1 $(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
+# mypy reads its configuration (files, strictness, the django and DRF plugins) in pyproject.toml.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff check --fix .
@@ -63,4 +65,4 @@ fuzz: install
 	scripts/fuzz_api.sh
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache test-results
+	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache .mypy_cache test-results

@@ -1,72 +1,12 @@
+"""Admin of the catalogue: courses and their price policies. Accounts are administered with their
+贝里 in pay/admin.py (a balance changes only through the ledger).
+"""
+
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin
+from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
-from django.shortcuts import render
 
-from course.models import Account, Course, PricePolicy
-from pay.ledger import MAX_BALANCE, beili_adjust
-from utils.errors import AppError
-
-
-class BeiliAdjustForm(forms.Form):
-    amount = forms.IntegerField(
-        label="贝里数量",
-        min_value=-MAX_BALANCE,
-        max_value=MAX_BALANCE,
-        help_text="正数增加,负数扣减;余额不会变为负数",
-    )
-    memo = forms.CharField(label="备注", max_length=100, help_text="记入贝里交易记录")
-
-    def clean_amount(self):
-        amount = self.cleaned_data["amount"]
-        if amount == 0:
-            raise forms.ValidationError("数量不能为0")
-        return amount
-
-
-@admin.register(Account)
-class AccountAdmin(UserAdmin):
-    list_display = ("username", "email", "balance", "is_staff", "is_active", "date_joined")
-    # 贝里 changes only through the ledger (pay app), so the balance is shown, not edited;
-    # staff credit or debit it with the action below (a ledger row each time).
-    readonly_fields = ("balance",)
-    fieldsets = (*UserAdmin.fieldsets, ("贝里", {"fields": ("balance",)}))
-    actions = ["adjust_beili"]
-
-    @admin.action(description="调整贝里(增加或扣减,记入流水)", permissions=["change"])
-    def adjust_beili(self, request, queryset):
-        form = BeiliAdjustForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            amount, memo = form.cleaned_data["amount"], form.cleaned_data["memo"]
-            for account in queryset.order_by("username"):
-                try:
-                    row = beili_adjust(account_id=account.pk, amount=amount, memo=memo)
-                except AppError as error:
-                    self.message_user(
-                        request, f"{account.username}: 未调整: {error.detail}", messages.ERROR
-                    )
-                else:
-                    self.message_user(
-                        request,
-                        f"{account.username}: {amount:+d} 贝里,余额 {row.balance}",
-                        messages.SUCCESS,
-                    )
-            return None
-        return render(
-            request,
-            "admin/pay/action_form.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "调整贝里",
-                "objects": queryset,
-                "form": form,
-                "action": "adjust_beili",
-                "submit": "调整",
-                "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            },
-        )
+from course.models import Course, PricePolicy
 
 
 class PricePolicyInline(GenericTabularInline):

@@ -15,6 +15,7 @@ compares the two on the same rows.
 """
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -22,7 +23,7 @@ from django.core.cache import cache
 from django_redis.exceptions import ConnectionInterrupted
 
 from course.models import Course, PricePolicy
-from pay.serializers import money
+from utils.money import money
 from utils.redis import UNAVAILABLE
 
 logger = logging.getLogger("settlement")
@@ -40,7 +41,7 @@ def build_catalogue() -> list[dict]:
             "id", "name", "course_img", "brief"
         )
     )
-    by_id = {course["id"]: {**course, "price_policy": []} for course in courses}
+    by_id: dict[int, dict[str, Any]] = {c["id"]: {**c, "price_policy": []} for c in courses}
     policies = (
         PricePolicy.objects.filter(
             content_type=ContentType.objects.get_for_model(Course), object_id__in=list(by_id)

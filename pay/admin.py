@@ -2,7 +2,7 @@
 
 Orders, order lines, coupon records and the ledger are read-only: no form can change a status or
 a money field. What staff may do to them is an action that calls the same service the API calls
-(cancel an order, approve or reject a refund, issue coupons, credit or debit 贝里 in course/admin).
+(cancel an order, approve or reject a refund, issue coupons, credit or debit an account's 贝里).
 """
 
 import csv
@@ -11,7 +11,9 @@ from types import SimpleNamespace
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.contrib.auth.admin import UserAdmin
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
@@ -23,6 +25,7 @@ from django.utils import timezone
 from course.models import Account, Course
 from pay import order_services
 from pay.coupon_records import coupon_issue
+from pay.ledger import MAX_BALANCE, beili_adjust
 from pay.models import (
     Coupon,
     CouponRecord,
@@ -98,7 +101,8 @@ class CouponAdminForm(forms.ModelForm):
             self.initial.setdefault("course", self.instance.object_id)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns (the stub allows None)
         course = cleaned.get("course")
         self.instance.content_type = (
             ContentType.objects.get_for_model(Course) if course is not None else None
@@ -298,7 +302,7 @@ class CouponAdmin(admin.ModelAdmin):
                 "coupons": queryset,
                 "form": form,
                 "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
 
@@ -335,7 +339,7 @@ class CouponAdmin(admin.ModelAdmin):
                 "form": form,
                 "media": self.media + form.media,
                 "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
 
@@ -569,7 +573,7 @@ class OrderAdmin(ReadOnlyAdmin):
                 "action": "reject_refund",
                 "submit": "驳回",
                 "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
 
@@ -592,3 +596,66 @@ class TransactionRecordAdmin(ReadOnlyAdmin):
     search_fields = ("transaction_number", "account__username", "order__order_number", "memo")
     list_select_related = ("account", "order")
     date_hierarchy = "date"
+
+
+# --- Accounts: 贝里 credited or debited by staff, a ledger row each time -----------------------
+
+
+class BeiliAdjustForm(forms.Form):
+    amount = forms.IntegerField(
+        label="贝里数量",
+        min_value=-MAX_BALANCE,
+        max_value=MAX_BALANCE,
+        help_text="正数增加,负数扣减;余额不会变为负数",
+    )
+    memo = forms.CharField(label="备注", max_length=100, help_text="记入贝里交易记录")
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError("数量不能为0")
+        return amount
+
+
+@admin.register(Account)
+class AccountAdmin(UserAdmin):
+    list_display = ("username", "email", "balance", "is_staff", "is_active", "date_joined")
+    # 贝里 changes only through the ledger (pay app), so the balance is shown, not edited;
+    # staff credit or debit it with the action below (a ledger row each time).
+    readonly_fields = ("balance",)
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("贝里", {"fields": ("balance",)}))
+    actions = ["adjust_beili"]
+
+    @admin.action(description="调整贝里(增加或扣减,记入流水)", permissions=["change"])
+    def adjust_beili(self, request, queryset):
+        form = BeiliAdjustForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            amount, memo = form.cleaned_data["amount"], form.cleaned_data["memo"]
+            for account in queryset.order_by("username"):
+                try:
+                    row = beili_adjust(account_id=account.pk, amount=amount, memo=memo)
+                except AppError as error:
+                    self.message_user(
+                        request, f"{account.username}: 未调整: {error.detail}", messages.ERROR
+                    )
+                else:
+                    self.message_user(
+                        request,
+                        f"{account.username}: {amount:+d} 贝里,余额 {row.balance}",
+                        messages.SUCCESS,
+                    )
+            return None
+        return render(
+            request,
+            "admin/pay/action_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "调整贝里",
+                "objects": queryset,
+                "form": form,
+                "action": "adjust_beili",
+                "submit": "调整",
+                "opts": self.model._meta,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )

@@ -16,7 +16,9 @@ def _key(account_id: int) -> str:
 
 
 def _rate() -> tuple[int, int]:
-    num, duration = SimpleRateThrottle.parse_rate(None, settings.REDEEM_THROTTLE_RATE)
+    # DRF's parser of "10/hour" reads nothing from its instance, hence None for self
+    num, duration = SimpleRateThrottle.parse_rate(None, settings.REDEEM_THROTTLE_RATE)  # type: ignore[arg-type]
+    assert num is not None and duration is not None  # only a None rate parses to (None, None)
     return num, duration
 
 
@@ -44,5 +46,7 @@ class RedeemGuessThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         ttl = getattr(cache, "ttl", None)  # django-redis: seconds left in the window
+        if self.account_id is None:  # never refused (allow_request lets anonymous through)
+            return None
         seconds = ttl(_key(self.account_id)) if ttl else None
         return float(seconds) if seconds and seconds > 0 else None

@@ -52,9 +52,10 @@ class TransactionListView(APIView):
     )
     def get(self, request):
         paginator = self.pagination()
-        rows = paginator.paginate_queryset(
+        rows: list[TransactionRecord] | None = paginator.paginate_queryset(
             account_transactions(account_id=request.user.pk), request, view=self
         )
+        assert paginator.page is not None  # set by paginate_queryset: page_size has a default
         return ok(
             {
                 "count": paginator.page.paginator.count,

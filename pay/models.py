@@ -10,6 +10,7 @@ snake case, ASCII, plural-free, as most DBAs expect.
 
 import re
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -24,7 +25,8 @@ from django.utils import timezone
 from course.models import Account, Course
 from pay.pricing import Verdict, coupon_validity, coupon_verdict
 
-MONEY = {"max_digits": 10, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 10, "decimal_places": 2}
+Day = date  # in the class bodies below, a field named `date` hides the type
 PUBLIC_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,31}$")
 
 
@@ -273,7 +275,7 @@ class Coupon(models.Model):
             return {"object_id": "绑定的课程不存在 / no such course"}
         return {}
 
-    def validity_for(self, get_time) -> tuple[date, date]:
+    def validity_for(self, get_time) -> tuple[Day, Day]:
         """The first and last day a record claimed at `get_time` can be used (pay.pricing)."""
         return coupon_validity(
             claim_day=timezone.localdate(get_time),
@@ -282,11 +284,11 @@ class Coupon(models.Model):
             valid_days=self.coupon_valid_days,
         )
 
-    def valid_end_for(self, get_time) -> date:
+    def valid_end_for(self, get_time) -> Day:
         """The last day a record claimed at `get_time` can be used."""
         return self.validity_for(get_time)[1]
 
-    def valid_begin_for(self, get_time) -> date:
+    def valid_begin_for(self, get_time) -> Day:
         return self.validity_for(get_time)[0]
 
 

@@ -51,6 +51,7 @@ def _return_coupons_and_beili(order: Order, *, memo: str) -> None:
         back = coupon_verdict(
             status=CouponRecord.STATUS_UNUSED, valid_end=record.valid_end, today=today
         )
+        assert back.status is not None  # a held status in, a held status out
         record.status = back.status
         record.used_time = None
         record.order = None

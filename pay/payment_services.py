@@ -152,7 +152,7 @@ def _read_policies_and_paid(
         [line.price_policy_id for line in settlement.lines], already_paid=Exists(already_paid)
     )
     if rows:
-        return rows, next(iter(rows.values())).already_paid
+        return rows, next(iter(rows.values())).already_paid  # type: ignore[attr-defined]  # annotated
     return rows, already_paid.exists()  # no policy left at all (then 1040): asked apart
 
 
@@ -310,6 +310,7 @@ def _create_order_lines(
 ) -> None:
     """One line a course, with its coupon and its part of the global discount: one statement."""
     course_type = ContentType.objects.get_for_model(Course)  # cached after the first call
+    titles = {line.course_id: line.title for line in settlement.lines}
     OrderDetail.objects.bulk_create(
         OrderDetail(
             order=order,
@@ -319,7 +320,7 @@ def _create_order_lines(
             price=line_quote.payable,
             valid_period_display=policies[line_quote.course_id].get_valid_period_display(),
             valid_period=policies[line_quote.course_id].valid_period,
-            memo=settlement.line(line_quote.course_id).title[:255],
+            memo=titles[line_quote.course_id][:255],
             course_coupon_id=priced.course_choices.get(line_quote.course_id),
             course_discount=line_quote.price - line_quote.discounted_price,
             global_discount=line_quote.global_share,

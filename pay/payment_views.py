@@ -187,6 +187,7 @@ class OrderListView(APIView):
         orders = paginator.paginate_queryset(
             order_selectors.orders_of(account_id=request.user.pk), request, view=self
         )
+        assert paginator.page is not None  # set by paginate_queryset: page_size has a default
         return ok(
             {
                 "count": paginator.page.paginator.count,

@@ -399,6 +399,7 @@ def _best_in_window_dense(per_line: list[list[_Option]], low: int, high: int) ->
         ids = tuple(o.id for o in chosen)
         if best_ids is None or ids < best_ids:
             best, best_ids = chosen, ids
+    assert best is not None  # key.min() is reached by at least one sum: the loop chose one
     return best
 
 
@@ -489,4 +490,5 @@ def best_choice(
                 payable=to_cents(payable),
                 rank=rank,
             )
+    assert best is not None  # the no-global candidate (minimum 0) always reaches a sum
     return best

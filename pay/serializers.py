@@ -13,11 +13,7 @@ from pay.models import Coupon, Order
 from pay.qr import qr_svg_data_uri
 from pay.selectors import HeldCoupon, held_coupon, held_verdict
 from utils.ids import IdField
-
-
-def money(value: Decimal | None) -> str | None:
-    """Money on the wire: a string with two decimals."""
-    return None if value is None else f"{value:.2f}"
+from utils.money import money
 
 
 def coupon_payload(coupon, *, object_id: int | None, usable: bool, reason: str | None) -> dict:
@@ -537,8 +533,8 @@ def order_amount(order) -> dict:
     total = sum((d.original_price for d in details), Decimal(0))
     payable = sum((d.price for d in details), Decimal(0))
     known = all(d.course_discount is not None for d in details)
-    course = sum((d.course_discount or 0 for d in details), Decimal(0))
-    global_ = sum((d.global_discount or 0 for d in details), Decimal(0))
+    course = sum((d.course_discount or Decimal(0) for d in details), Decimal(0))
+    global_ = sum((d.global_discount or Decimal(0) for d in details), Decimal(0))
     return {
         "total_price": money(total),
         "course_discount": money(course) if known else None,

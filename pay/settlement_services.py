@@ -92,7 +92,7 @@ def settlement_price(
         rid = chosen.get(line.course_id)
         usable = rid in line.course_coupons and verdicts[line.course_id][rid].usable
         effective[line.course_id] = rid if usable else None
-        coupon = line.course_coupons[rid].terms if usable else None
+        coupon = line.course_coupons[rid].terms if usable and rid is not None else None
         lines.append(Line(line.course_id, line.price, coupon))
 
     subtotal = price_settlement(lines).payable
@@ -101,7 +101,11 @@ def settlement_price(
     }
     global_id = settlement.default_global_coupon_id if global_choice is UNSET else global_choice
     global_usable = global_id in global_verdicts and global_verdicts[global_id].usable
-    global_terms = settlement.global_coupons[global_id].terms if global_usable else None
+    global_terms = (
+        settlement.global_coupons[global_id].terms
+        if global_usable and global_id is not None
+        else None
+    )
     return PricedSettlement(
         settlement=settlement,
         quote=price_settlement(lines, global_terms),
@@ -132,9 +136,10 @@ def parse_course_list(raw) -> list[int]:
     if not isinstance(raw, list) or not raw or len(raw) > settings.SHOPPING_CAR_LIMIT:
         raise AppError(Codes.SETTLEMENT_COURSE_LIST)
     ids = [parse_id(value) for value in raw]
-    if any(course_id is None for course_id in ids):
+    valid = [course_id for course_id in ids if course_id is not None]
+    if len(valid) != len(ids):
         raise AppError(Codes.SETTLEMENT_COURSE_LIST)
-    return list(dict.fromkeys(ids))
+    return list(dict.fromkeys(valid))
 
 
 def _line_from(
@@ -323,7 +328,7 @@ def settlement_choose(*, account_id: int, body: dict) -> PricedSettlement:
                 verdict = _verdict(coupon, line.price, today, gone)
                 if not verdict.usable:
                     raise AppError(Codes.SETTLEMENT_COURSE_COUPON, verdict.reason)
-            course_choices[course_id] = coupon_choice
+            course_choices[line.course_id] = coupon_choice
 
         new_global = (
             settlement.default_global_coupon_id if global_choice is UNSET else global_choice
@@ -447,6 +452,7 @@ def settlement_clear(*, account_id: int, course_id=UNSET) -> PricedSettlement:
 
         pipe.multi()
         if staying:
+            assert priced is not None  # priced above whenever a line stays
             store.queue_clear(pipe, account_id, [line.course_id for line in leaving])
             if priced.global_choice != settlement.default_global_coupon_id:
                 store.queue_choices(pipe, account_id, {}, priced.global_choice)
@@ -454,7 +460,7 @@ def settlement_clear(*, account_id: int, course_id=UNSET) -> PricedSettlement:
             store.queue_clear_all(pipe, account_id, settlement.course_ids)
         for line in leaving:
             cart_store.queue_put(pipe, account_id, _back_to_cart(line))
-        if not staying:
+        if not staying or priced is None:
             return settlement_price(Settlement([], {}, None))
         # priced once, above: the settlement as written carries its effective global choice
         return replace(

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "shopping",
     "pay",
     "frontend",
+    "demo",  # demo data (manage.py load_demo), above the apps it fills
 ]
 
 MIDDLEWARE = [
@@ -236,10 +237,13 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # --- DRF ------------------------------------------------------------------------------------
+_RENDERERS = ["utils.renderers.ORJSONRenderer"]
+if DEBUG:
+    _RENDERERS.append("rest_framework.renderers.BrowsableAPIRenderer")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["utils.authentication.RedisTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["utils.renderers.ORJSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": _RENDERERS,
     "DEFAULT_PARSER_CLASSES": ["utils.parsers.BoundedJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "utils.negotiation.JSONFallbackNegotiation",
     "EXCEPTION_HANDLER": "utils.exception_handler.envelope_exception_handler",
@@ -249,10 +253,6 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_METADATA_CLASS": "utils.metadata.EnvelopeMetadata",
 }
-if DEBUG:
-    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
-        "rest_framework.renderers.BrowsableAPIRenderer"
-    )
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Settlement center API (结算中心)",

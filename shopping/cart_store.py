@@ -19,9 +19,10 @@ WATCH, so that it stops counting against the cart's limit.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from redis.client import Pipeline
 from redis.exceptions import WatchError
@@ -186,7 +187,8 @@ def cart_items(user_id: int) -> list[CartItem]:
     skipped (and cleaned up: a few more round trips, only when there is something broken).
     """
     redis = get_redis()
-    members = redis.smembers(keys.cart_index(user_id))
+    # the stores' client decodes responses: members are str
+    members: Collection[str] = cast(set[str], redis.smembers(keys.cart_index(user_id)))
     if not members:
         return []
     members = sorted(members, key=_member_order)
@@ -273,7 +275,8 @@ def queue_put(pipe: Pipeline, user_id: int, item: CartItem) -> None:
     """
     key = keys.cart(user_id, item.course_id)
     pipe.delete(key)  # no stale field survives a replacement
-    pipe.hset(key, mapping=_encode(item))
+    # redis-py's stub types `mapping` with an invariant key union that refuses any dict[str, str]
+    pipe.hset(key, mapping=_encode(item))  # type: ignore[arg-type]
     pipe.sadd(keys.cart_index(user_id), str(item.course_id))
 
 

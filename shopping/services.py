@@ -43,6 +43,7 @@ def cart_item_build(*, course_id: int, price_policy_id: int) -> CartItem:
         raise AppError(Codes.CART_COURSE_INVALID)
     if problem is not None:
         raise AppError(Codes.CART_POLICY_INVALID)
+    assert course is not None  # no problem: the course exists
     policies = list(course.price_policy.all())
     return CartItem(
         course_id=course.pk,

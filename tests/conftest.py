@@ -1,14 +1,33 @@
-"""Shared fixtures: a clean Redis per test, accounts, clients with tokens, catalogue factories."""
+"""Shared fixtures: a clean Redis per test, accounts, clients with tokens, catalogue factories;
+the `postgres` marker's skip. The shared steps (cart, settlement, payment, snapshots) are plain
+functions in tests/helpers.py."""
 
 from decimal import Decimal
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.contenttypes.models import ContentType
 from rest_framework.test import APIClient
 
 from course.models import Account, Course, PricePolicy
 from utils.redis import get_redis, set_redis
 from utils.token_store import token_create
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_postgres_tests(items, engine=django_settings.DATABASES["default"]["ENGINE"])
+
+
+def skip_postgres_tests(items, *, engine: str) -> None:
+    """`@pytest.mark.postgres` (or `postgres("why")`): the test needs PostgreSQL (row locks,
+    threads sharing the test database) and is skipped, with its reason, on any other database."""
+    if engine.endswith("postgresql"):
+        return
+    for item in items:
+        marker = item.get_closest_marker("postgres")
+        if marker is not None:
+            why = marker.args[0] if marker.args else "row locks and concurrent transactions"
+            item.add_marker(pytest.mark.skip(reason=f"needs PostgreSQL: {why}"))
 
 
 @pytest.fixture(autouse=True)
@@ -83,30 +102,6 @@ def make_course(db):
         return course
 
     return make
-
-
-def redis_dump(client) -> dict:
-    """Every key in Redis with its DUMPed value, on one Redis or on every node of a Cluster (a
-    Cluster's KEYS asks one node unless told otherwise)."""
-    if hasattr(client, "get_nodes"):  # redis.cluster.RedisCluster
-        names = client.keys("*", target_nodes=client.ALL_NODES)
-    else:
-        names = client.keys("*")
-    return {key: client.dump(key) for key in sorted(names)}
-
-
-def policies_of(course: Course) -> list[PricePolicy]:
-    return list(PricePolicy.objects.filter(object_id=course.pk).order_by("valid_period"))
-
-
-def add_to_cart(api, course: Course, policy_index: int = 0) -> PricePolicy:
-    """Put `course` with its n-th policy (by period) into `api`'s cart; asserts it was taken."""
-    policy = policies_of(course)[policy_index]
-    body = api.post(
-        "/api/shopping_car/", {"course_id": course.pk, "price_policy_id": policy.pk}, format="json"
-    ).json()
-    assert body["code"] == 1000, body
-    return policy
 
 
 @pytest.fixture(autouse=True)

@@ -8,13 +8,13 @@ from django.http import Http404
 from django_redis.exceptions import ConnectionInterrupted
 from rest_framework import exceptions
 
-from utils.errors import AppError, Codes
+from utils.errors import AppError, Codes, ErrorCode
 from utils.redis import UNAVAILABLE
 from utils.response import fail
 
 logger = logging.getLogger("settlement")
 
-_DRF_CODES = [
+_DRF_CODES: list[tuple[type[exceptions.APIException], ErrorCode]] = [
     (exceptions.NotAuthenticated, Codes.NOT_AUTHENTICATED),
     (exceptions.AuthenticationFailed, Codes.NOT_AUTHENTICATED),
     (exceptions.Throttled, Codes.THROTTLED),
@@ -48,8 +48,10 @@ def envelope_exception_handler(exc, context):
     for drf_type, code in _DRF_CODES:
         if isinstance(exc, drf_type):
             headers = {}
-            if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-                headers["Retry-After"] = str(int(exc.wait) + 1)
+            # DRF sets Throttled.wait (seconds or None); djangorestframework-stubs omit it
+            wait = exc.wait if isinstance(exc, exceptions.Throttled) else None  # type: ignore[attr-defined]
+            if wait is not None:
+                headers["Retry-After"] = str(int(wait) + 1)
             if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
                 headers["WWW-Authenticate"] = "Token"
             detail = f"{code.message}: {_first_message(exc.detail)}"

@@ -1,5 +1,8 @@
 """The one JSON parser of the API (REST_FRAMEWORK's DEFAULT_PARSER_CLASSES)."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
@@ -13,6 +16,7 @@ def nesting_exceeds(value, limit: int) -> bool:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

@@ -30,9 +30,11 @@ from utils import metrics
 
 _lock = threading.RLock()
 _fake_server: fakeredis.FakeServer | None = None
-_client: redis.Redis | None = None
-_override: redis.Redis | None = None
-_cache_client: redis.Redis | None = None
+# A client of any deployment: the stores use only commands that both kinds answer.
+Client = redis.Redis | RedisCluster
+_client: Client | None = None
+_override: Client | None = None
+_cache_client: Client | None = None
 
 
 class NotReplicated(redis.exceptions.RedisError):
@@ -126,7 +128,7 @@ def _host_port(address: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def build_client(*, decode_responses: bool = True) -> redis.Redis:
+def build_client(*, decode_responses: bool = True) -> Client:
     """A new client for the configured deployment (see the module docstring)."""
     timeouts = {
         "socket_connect_timeout": settings.REDIS_SOCKET_TIMEOUT,
@@ -171,7 +173,7 @@ def describe() -> str:
     return settings.REDIS_URL or "in-process fakeredis (REDIS_URL not set)"
 
 
-def get_redis() -> redis.Redis:
+def get_redis() -> Client:
     """The stores' process-wide client (or the one a test put in its place)."""
     global _client
     if _override is not None:
@@ -183,7 +185,7 @@ def get_redis() -> redis.Redis:
     return _client
 
 
-def set_redis(client: redis.Redis | None) -> None:
+def set_redis(client: Client | None) -> None:
     """Put another client in place of the configured one (tests: a client that cannot connect);
     None puts the configured one back."""
     global _override
@@ -191,7 +193,7 @@ def set_redis(client: redis.Redis | None) -> None:
         _override = client
 
 
-def get_cache_redis() -> redis.Redis:
+def get_cache_redis() -> Client:
     """The cache's process-wide client (values are bytes)."""
     global _cache_client
     if _cache_client is None:
@@ -205,7 +207,7 @@ class CacheConnectionFactory(ConnectionFactory):
     """django-redis's connection factory, answered by this module (OPTIONS["CONNECTION_FACTORY"]):
     the cache's LOCATION is ignored and the client follows the configured deployment."""
 
-    def connect(self, url: str) -> redis.Redis:
+    def connect(self, url: str) -> Client:
         return get_cache_redis()
 
     def disconnect(self, connection) -> None:

@@ -21,6 +21,7 @@ class RedisTokenScheme(OpenApiAuthenticationExtension):
 
 def envelope(name: str, data=None, many: bool = False) -> OpenApiResponse:
     """The envelope `{code, data, error}` with `data` of the given serializer (or null)."""
+    data_field: serializers.Field
     if data is None:
         data_field = serializers.JSONField(allow_null=True, required=False)
     elif isinstance(data, serializers.Field):

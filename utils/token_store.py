@@ -37,7 +37,9 @@ def token_lookup(token: str) -> tuple[int, str] | None:
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     value = get_redis().get(keys.auth_token(token))
-    account_id, _, stamp = (value or "").partition(":")
+    if not isinstance(value, str):  # None: unknown or expired (the client decodes responses)
+        return None
+    account_id, _, stamp = value.partition(":")
     if not account_id.isdigit() or not stamp:
         return None
     return int(account_id), stamp

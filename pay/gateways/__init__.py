@@ -7,6 +7,8 @@ refused with 1047 before anything is written.
 """
 
 import logging
+from collections.abc import Callable
+from types import ModuleType
 
 from django.conf import settings
 from django.utils import timezone
@@ -31,7 +33,9 @@ NAMES = (ALIPAY, WECHAT)
 DEFAULT = ALIPAY
 logger = logging.getLogger("settlement")
 
-_REAL = {  # name: (its module, which says whether it is configured; its gateway)
+_REAL: dict[
+    str, tuple[ModuleType, Callable[[], Gateway]]
+] = {  # name: (its module, which says whether it is configured; its gateway)
     ALIPAY: (alipay, lambda: alipay.AlipayGateway(Order.PAY_ALIPAY)),
     WECHAT: (wechat, lambda: wechat.WeChatGateway(Order.PAY_WECHAT)),
 }

@@ -103,7 +103,7 @@ def _invalid(detail: str) -> AppError:
     return AppError(Codes.PAYMENT_NOTIFY_INVALID, f"支付通知验证失败 / {detail}")
 
 
-def verify_notification(data: Mapping[str, str]) -> Notification:
+def verify_notification(data: Mapping[str, object]) -> Notification:
     """Check an asynchronous notification's RSA2 signature and app id, and parse it.
 
     Any failure, whatever the input, is AppError 1045. Comparing the amount with the order is

@@ -11,7 +11,7 @@ from course.selectors import (
     courses_with_policies,
     policies_on_sale,
 )
-from tests.conftest import policies_of
+from tests.helpers import policies_of
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,9 @@ import pytest
 import redis
 from django.conf import settings
 from redis.sentinel import Sentinel
+from rest_framework.test import APIClient
 
-from tests.conftest import policies_of
+from tests.helpers import policies_of
 
 pytestmark = [
     pytest.mark.sentinel,
@@ -31,7 +32,7 @@ class Shopper:
     """One user's client and what the answers said about each course: in the cart, in the
     settlement, or unknown (its last request was answered 1003: it may or may not have landed)."""
 
-    api: object
+    api: APIClient
     courses: list
     state: dict = field(default_factory=dict)
 
@@ -48,7 +49,7 @@ def sentinel() -> Sentinel:
 
 def role(address) -> str:
     try:
-        return redis.Redis(*address, socket_timeout=1).role()[0].decode()
+        return redis.Redis(host=address[0], port=address[1], socket_timeout=1).role()[0].decode()
     except redis.exceptions.RedisError:
         return "down"
 

@@ -12,6 +12,7 @@ from course.models import Course
 from pay.gateways import wechat
 from pay.models import Coupon, CouponRecord
 from pay.serials import new_serial
+from tests.helpers import add_to_cart, patch_settlement, settle
 from tests.pay import wechat_fakes as fakes
 
 
@@ -114,24 +115,17 @@ def ledgers_stay_consistent(db):
 @pytest.fixture
 def checkout(make_course):
     """Put courses into `api`'s cart and settle them; returns the settlement data."""
-    from tests.conftest import add_to_cart
 
     def checkout(api, *courses, global_coupon=None, course_coupons=None):
         for course in courses:
             add_to_cart(api, course)
-        body = api.post(
-            "/api/settlement/", {"course_list": [c.pk for c in courses]}, format="json"
-        ).json()
+        body = settle(api, [c.pk for c in courses])
         assert body["code"] == 1000, body
         for course, record in (course_coupons or {}).items():
-            body = api.patch(
-                "/api/settlement/", {"course_id": course.pk, "coupon_id": record.pk}, format="json"
-            ).json()
+            body = patch_settlement(api, course_id=course.pk, coupon_id=record.pk)
             assert body["code"] == 1000, body
         if global_coupon is not None:
-            body = api.patch(
-                "/api/settlement/", {"global_coupon_id": global_coupon.pk}, format="json"
-            ).json()
+            body = patch_settlement(api, global_coupon_id=global_coupon.pk)
             assert body["code"] == 1000, body
         return body["data"]
 

@@ -9,6 +9,7 @@ import pytest
 
 from pay.models import CouponRecord, Order
 from pay.order_services import order_mark_paid
+from tests.helpers import pay
 
 
 @pytest.fixture
@@ -33,9 +34,7 @@ def place_order(auth_api, account, python, checkout, fund):
         checkout(auth_api, python, course_coupons={python: coupon} if coupon else None)
         payable = Decimal("99.00") - (Decimal("10.00") if coupon else 0)
         price = payable - Decimal(beili) / 10
-        body = auth_api.post(
-            "/api/payment/", {"balance": beili, "price": f"{price:.2f}"}, format="json"
-        ).json()
+        body = pay(auth_api, balance=beili, price=f"{price:.2f}").json()
         assert body["code"] == 1000, body
         return Order.objects.get(order_number=body["data"]["order_number"])
 

@@ -12,12 +12,6 @@ from utils.errors import AppError
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def _needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and concurrent transactions need PostgreSQL")
-
-
 def test_racing_claims_never_exceed_the_per_account_limit(account, make_coupon):
     rule = make_coupon(per_account_limit=3)
     start = threading.Barrier(10)

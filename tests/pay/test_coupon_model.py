@@ -8,6 +8,7 @@ from django.contrib.admin.sites import AdminSite
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 
 from course.models import Account
 from pay.admin import CouponAdmin
@@ -124,7 +125,7 @@ def test_database_refuses_off_percent_outside_1_to_99_even_without_clean(make_co
 
 def admin_form_errors(data: dict) -> dict:
     admin = CouponAdmin(Coupon, AdminSite())
-    form_class = admin.get_form(request=None, obj=None, change=False, fields=None)
+    form_class = admin.get_form(request=HttpRequest(), obj=None, change=False, fields=None)
     form = form_class(data=data)
     assert not form.is_valid()
     return form.errors

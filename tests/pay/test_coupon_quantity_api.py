@@ -6,13 +6,10 @@ import pytest
 
 from pay.models import Coupon, CouponRecord
 from pay.serializers import ClaimableRuleSerializer
+from tests.helpers import claim_coupon as claim
 from utils import keys
 
 pytestmark = pytest.mark.django_db
-
-
-def claim(api, **body):
-    return api.post("/api/coupons/claim/", body, format="json").json()
 
 
 def test_available_shows_total_quantity_and_remaining(auth_api, make_coupon):

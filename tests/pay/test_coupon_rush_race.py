@@ -18,12 +18,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
-def _needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and concurrent transactions need PostgreSQL")
-
-
-@pytest.fixture(autouse=True)
 def _redis_for_many_threads(redis_client, settings):
     """200 threads of one process share the client: redis-py's default pool refuses a 101st
     connection (MaxConnectionsError); a server process has a few threads, this test has 200."""

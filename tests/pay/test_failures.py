@@ -14,7 +14,8 @@ from redis.connection import AbstractConnection
 
 from course.models import Account
 from pay.models import CouponRecord, Order, TransactionRecord
-from tests.conftest import add_to_cart, policies_of, redis_dump
+from tests.helpers import add_to_cart, policies_of
+from tests.helpers import redis_dump as redis_state
 
 pytestmark = pytest.mark.django_db
 
@@ -32,15 +33,11 @@ def redis_down_after(n: int):
             sent[0] += 1
         return original(self, command, check_health)
 
-    AbstractConnection.send_packed_command = failing
+    AbstractConnection.send_packed_command = failing  # type: ignore[method-assign]  # fault injection
     try:
         yield
     finally:
-        AbstractConnection.send_packed_command = original
-
-
-def redis_state(client) -> dict:
-    return redis_dump(client)
+        AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
 
 
 def db_state() -> tuple:
@@ -142,13 +139,11 @@ def _reconnect():
         connection.close_pool()
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres("closing SQLite's in-memory test database would destroy it")
 @pytest.mark.django_db(transaction=True)
 def test_payment_with_the_database_unreachable_is_1003_and_changes_nothing(
     auth_api, account, flow, redis_client
 ):
-    if connection.vendor != "postgresql":
-        pytest.skip("closing SQLite's in-memory test database would destroy it")
     auth_api.post("/api/settlement/", {"course_list": [flow["python"].pk]}, format="json")
     before = (redis_state(redis_client), db_state())
     port = connection.settings_dict["PORT"]

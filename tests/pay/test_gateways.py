@@ -2,6 +2,7 @@
 development gateway's signed URL, the start-up log, and Alipay's refund."""
 
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from alipay import AliPay
@@ -10,13 +11,13 @@ from pay import gateways
 from pay.gateways import dev
 from pay.models import Order, TransactionRecord
 from pay.settlement_store import settlement_read
+from tests import helpers
 from utils.errors import AppError
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledgers_stay_consistent")]
 
 
-def pay(api, **body):
-    return api.post("/api/payment/", {"balance": 0, "price": "99.00", **body}, format="json")
+pay = partial(helpers.pay, price="99.00")  # Python's price, unless a test says otherwise
 
 
 # --- choosing the gateway -----------------------------------------------------------------
@@ -145,8 +146,12 @@ def test_the_wechat_stand_in_page_looks_like_wechat(api, wechat_dev_order):
         lambda number: f"/api/payment/dev_gateway/{number}/",
         lambda number: f"/api/payment/dev_gateway/{number}/?sign=",
         lambda number: f"/api/payment/dev_gateway/{number}/?sign=forged",
-        lambda number: f"/api/payment/dev_gateway/{number}/?sign={dev.signature(number, 1)}",
-        lambda number: f"/api/payment/dev_gateway/{number}/?sign={dev.signature('O1', 99)}",
+        lambda number: (
+            f"/api/payment/dev_gateway/{number}/?sign={dev.signature(number, Decimal(1))}"
+        ),
+        lambda number: (
+            f"/api/payment/dev_gateway/{number}/?sign={dev.signature('O1', Decimal(99))}"
+        ),
     ],
     ids=["no-signature", "empty", "forged", "another-amount", "another-order"],
 )

@@ -14,6 +14,7 @@ from pay.gateways import dev
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.order_services import order_mark_paid
 from pay.settlement_store import settlement_read
+from tests.helpers import pay
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledgers_stay_consistent")]
 
@@ -21,11 +22,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledgers_stay_consi
 @pytest.fixture
 def django_course(make_course):
     return make_course("Django", prices=[("30", "199.00")])
-
-
-def pay(api, balance=0, price="0.00", key=None):
-    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
-    return api.post("/api/payment/", {"balance": balance, "price": price}, format="json", **headers)
 
 
 def test_paying_an_empty_settlement_is_1040(auth_api):

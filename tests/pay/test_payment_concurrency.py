@@ -13,18 +13,13 @@ from pay import order_services, payment_services
 from pay.ledger import beili_change
 from pay.models import CouponRecord, IdempotencyKey, Order, TransactionRecord
 from pay.settlement_store import settlement_read
-from tests.pay.conftest import assert_ledgers_consistent
 from utils.errors import AppError
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and concurrent transactions need PostgreSQL")
-    yield
-    assert_ledgers_consistent()
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("ledgers_stay_consistent"),
+]
 
 
 def race(n, work):

@@ -3,24 +3,18 @@
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from pay import order_services
 from pay.gateways.dev import DevGateway
 from pay.models import CouponRecord, Order, TransactionRecord
-from tests.pay.conftest import assert_ledgers_consistent
 from tests.pay.order_fixtures import mark_paid
 from tests.pay.test_payment_concurrency import race
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and concurrent transactions need PostgreSQL")
-    yield
-    assert_ledgers_consistent()
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("ledgers_stay_consistent"),
+]
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ def test_a_poisoned_order_is_logged_counted_and_the_others_still_time_out(
     auth_api, place_order, settings, caplog, make_course
 ):
     first = place_order(beili=100)
-    from tests.conftest import add_to_cart
+    from tests.helpers import add_to_cart
 
     orders = [first]
     for name in ("Go", "Rust"):

@@ -17,7 +17,7 @@ from django.test import Client
 
 from course.models import Account
 from pay.models import Coupon, CouponRecord, Order
-from tests.conftest import policies_of
+from tests.helpers import policies_of
 
 pytestmark = pytest.mark.django_db
 

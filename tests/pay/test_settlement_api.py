@@ -8,7 +8,8 @@ import pytest
 from course.models import Course, PricePolicy
 from pay.settlement_store import settlement_read
 from shopping import cart_store
-from tests.conftest import add_to_cart, policies_of, redis_dump
+from tests.helpers import add_to_cart, policies_of, redis_dump, settle
+from tests.helpers import patch_settlement as patch
 
 pytestmark = pytest.mark.django_db
 
@@ -30,14 +31,6 @@ def shop(auth_api, account, make_course):
     return Shop
 
 
-def settle(api, course_list):
-    return api.post("/api/settlement/", {"course_list": course_list}, format="json").json()
-
-
-def patch(api, **body):
-    return api.patch("/api/settlement/", body, format="json").json()
-
-
 def settle_choosing_nothing(api, course_list):
     """Settle, then clear the server's pre-selected coupons (to choose from a blank slate)."""
     settle(api, course_list)
@@ -48,11 +41,6 @@ def settle_choosing_nothing(api, course_list):
 
 def cart_ids(account):
     return sorted(item.course_id for item in cart_store.cart_items(account.pk))
-
-
-def snapshot(account, redis_client):
-    """Everything the user owns in Redis, to prove a refused request changed nothing."""
-    return redis_dump(redis_client)
 
 
 # --- POST --------------------------------------------------------------------------------
@@ -98,19 +86,19 @@ def test_a_1022_in_the_middle_of_course_list_leaves_everything_untouched(
 ):
     settle(auth_api, [shop.python.pk])
     outside = make_course("not in cart")
-    before = snapshot(account, redis_client)
+    before = redis_dump(redis_client)
     body = settle(auth_api, [shop.django.pk, outside.pk, shop.python.pk])
     assert body["code"] == 1022
-    assert snapshot(account, redis_client) == before
+    assert redis_dump(redis_client) == before
 
 
 def test_post_of_an_offline_course_is_1023_and_changes_nothing(
     auth_api, account, shop, redis_client
 ):
     Course.objects.filter(pk=shop.django.pk).update(status=Course.STATUS_OFFLINE)
-    before = snapshot(account, redis_client)
+    before = redis_dump(redis_client)
     assert settle(auth_api, [shop.python.pk, shop.django.pk])["code"] == 1023
-    assert snapshot(account, redis_client) == before
+    assert redis_dump(redis_client) == before
 
 
 def test_post_with_a_deleted_price_policy_is_1023(auth_api, shop):
@@ -298,11 +286,11 @@ def test_patch_of_a_course_not_in_the_settlement_is_1027(auth_api, shop, coupons
 
 def test_patch_refuses_coupon_of_another_course(auth_api, shop, coupons, redis_client, account):
     settle(auth_api, [shop.python.pk, shop.django.pk])
-    before = snapshot(account, redis_client)
+    before = redis_dump(redis_client)
     assert (
         patch(auth_api, course_id=shop.python.pk, coupon_id=coupons.django_off.pk)["code"] == 1028
     )
-    assert snapshot(account, redis_client) == before
+    assert redis_dump(redis_client) == before
 
 
 def test_patch_refuses_another_users_coupon(auth_api, shop, make_account, make_coupon, give_coupon):
@@ -333,12 +321,12 @@ def test_patch_refuses_a_course_coupon_that_would_break_the_chosen_global_coupon
 ):
     settle(auth_api, [shop.python.pk, shop.django.pk])  # 298.00
     assert patch(auth_api, global_coupon_id=coupons.global_over_250.pk)["code"] == 1000
-    before = snapshot(account, redis_client)
+    before = redis_dump(redis_client)
     body = patch(auth_api, course_id=shop.django.pk, coupon_id=coupons.django_off.pk)  # 258.20 ok
     assert body["code"] == 1000
     body = patch(auth_api, course_id=shop.python.pk, coupon_id=coupons.python_20.pk)  # 238.20
     assert body["code"] == 1029
-    assert snapshot(account, redis_client) != before  # the first, valid change landed
+    assert redis_dump(redis_client) != before  # the first, valid change landed
     assert auth_api.get("/api/settlement/").json()["data"]["amount"]["payable"] == "208.20"
 
 
@@ -429,20 +417,20 @@ def full_cart(auth_api, account, make_course, shop, settings):
 def test_returning_a_course_to_a_full_cart_is_1013_and_changes_nothing(
     auth_api, account, shop, full_cart, redis_client
 ):
-    before = snapshot(account, redis_client)
+    before = redis_dump(redis_client)
     body = auth_api.delete("/api/settlement/", {"course_id": shop.django.pk}, format="json").json()
     assert body["code"] == 1013
     assert "上限2门" in body["error"]
-    assert snapshot(account, redis_client) == before
+    assert redis_dump(redis_client) == before
 
 
 def test_returning_every_course_to_a_cart_without_room_for_all_is_1013_and_changes_nothing(
     auth_api, account, shop, full_cart, redis_client, settings
 ):
     settings.SHOPPING_CAR_LIMIT = 3  # room for one of the two
-    before = snapshot(account, redis_client)
+    before = redis_dump(redis_client)
     assert auth_api.delete("/api/settlement/").json()["code"] == 1013
-    assert snapshot(account, redis_client) == before
+    assert redis_dump(redis_client) == before
     assert len(cart_ids(account)) == 2
 
 
@@ -450,9 +438,9 @@ def test_a_new_settlement_whose_returning_courses_do_not_fit_is_1013_and_changes
     auth_api, account, shop, full_cart, redis_client
 ):
     # Settling Go alone would send Python and Django back to a cart that keeps Rust: 3 > 2
-    before = snapshot(account, redis_client)
+    before = redis_dump(redis_client)
     assert settle(auth_api, [full_cart[0].pk])["code"] == 1013
-    assert snapshot(account, redis_client) == before
+    assert redis_dump(redis_client) == before
 
 
 def test_a_new_settlement_that_frees_enough_room_sends_the_old_courses_back(

@@ -9,7 +9,8 @@ import redis
 from pay import settlement_store
 from pay.models import Coupon, CouponRecord
 from pay.settlement_store import settlement_read
-from tests.conftest import add_to_cart, redis_dump
+from tests.helpers import add_to_cart, claim_coupon, redis_dump, settle
+from tests.helpers import read_settlement as settlement
 from utils import keys
 
 pytestmark = pytest.mark.django_db
@@ -22,17 +23,13 @@ def settled(auth_api, make_course):
     django = make_course("Django", prices=[("30", "199.00")])
     add_to_cart(auth_api, python)
     add_to_cart(auth_api, django)
-    body = auth_api.post("/api/settlement/", {"course_list": [python.pk]}, format="json").json()
+    body = settle(auth_api, [python.pk])
     assert body["code"] == 1000
     return python, django
 
 
 def claim(api, rule):
-    return api.post("/api/coupons/claim/", {"coupon_id": rule.pk}, format="json").json()
-
-
-def settlement(api):
-    return api.get("/api/settlement/").json()["data"]
+    return claim_coupon(api, coupon_id=rule.pk)
 
 
 def test_a_claimed_course_coupon_joins_its_course_in_the_open_settlement(

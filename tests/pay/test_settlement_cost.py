@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.conftest import add_to_cart
+from tests.helpers import add_to_cart
 from tests.redis_counting import count_round_trips
 
 pytestmark = pytest.mark.django_db

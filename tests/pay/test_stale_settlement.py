@@ -13,14 +13,15 @@ from django.utils import timezone
 from pay import payment_services
 from pay.models import Coupon, CouponRecord, Order
 from pay.settlement_store import settlement_read
-from tests.conftest import add_to_cart
+from tests import helpers
+from tests.helpers import add_to_cart
 from utils import keys
 
 pytestmark = pytest.mark.django_db
 
 
-def pay(api, price, balance=0):
-    return api.post("/api/payment/", {"balance": balance, "price": price}, format="json").json()
+def pay(api, price, balance=0) -> dict:
+    return helpers.pay(api, balance=balance, price=price).json()
 
 
 @pytest.fixture

@@ -23,11 +23,14 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
 from pay.models import CouponRecord, Order
-from tests.conftest import policies_of
+from tests.helpers import policies_of
 from tests.pay.conftest import assert_ledgers_consistent
 from utils.token_store import token_create
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres("two servers share a database"),
+    pytest.mark.django_db(transaction=True),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = [int(p) for p in os.environ.get("APP_SERVER_PORTS", "8861,8862").split(",")]
@@ -38,7 +41,7 @@ class Server:
 
     def __init__(self, port: int):
         self.base = f"http://127.0.0.1:{port}"
-        self.token = None
+        self.token: str | None = None
 
     def call(self, method: str, path: str, body=None) -> dict:
         headers = {"Content-Type": "application/json"}
@@ -68,8 +71,6 @@ def database_url() -> str:
 def servers(tmp_path):
     """Two gunicorn processes (two workers each) on the test database and the test run's Redis.
     Fresh for each test: a process keeps ContentType ids, which the flush between tests changes."""
-    if connection.vendor != "postgresql":
-        pytest.skip("two servers share a database: needs PostgreSQL")
     if not (settings.REDIS_URL or settings.REDIS_SENTINELS):
         pytest.skip("two servers share Redis: needs REDIS_URL or REDIS_SENTINELS")
     env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "1", "LOG_LEVEL": "WARNING"}

@@ -5,25 +5,19 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from pay import order_services, payment_services
 from pay.models import CouponRecord, Order, TransactionRecord
 from tests.pay import wechat_fakes as fakes
-from tests.pay.conftest import assert_ledgers_consistent
 from tests.pay.test_payment_concurrency import race
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("ledgers_stay_consistent"),
+]
 NOTIFY = "/api/payment/wechat/notify/"
-
-
-@pytest.fixture(autouse=True)
-def _needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and concurrent transactions need PostgreSQL")
-    yield
-    assert_ledgers_consistent()
 
 
 def wechat_order(account, wechat_server):

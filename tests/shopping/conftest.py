@@ -1,11 +1,12 @@
 """Cart fixtures: the endpoint, cart items without a database, and API helpers."""
 
+from typing import Any
+
 import pytest
 
 from course.models import Course, PricePolicy
 from shopping.cart_store import CartItem
-
-CART_URL = "/api/shopping_car/"
+from tests.helpers import CART_URL, post_to_cart
 
 
 def policy_ids(course: Course) -> list[int]:
@@ -27,7 +28,7 @@ def make_item(course_id: int = 1, policies: int = 2, default_index: int = 0, **f
         }
         for n in range(policies)
     }
-    values = {
+    values: dict[str, Any] = {
         "course_id": course_id,
         "title": f"课程 {course_id}",
         "img_src": f"img/{course_id}.png",
@@ -59,9 +60,7 @@ def add_to_cart(auth_api):
     """POST a course to the signed-in account's cart with one of its policies."""
 
     def add(course: Course, policy_index: int = 0, client=None):
-        client = client or auth_api
-        body = {"course_id": course.pk, "price_policy_id": policy_ids(course)[policy_index]}
-        return client.post(CART_URL, body, format="json")
+        return post_to_cart(client or auth_api, course, policy_index)
 
     return add
 

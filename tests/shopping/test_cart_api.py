@@ -7,8 +7,9 @@ from django.db import connection
 
 from course.models import Course
 from shopping import cart_store
+from tests.helpers import CART_URL
 from tests.redis_counting import count_round_trips
-from tests.shopping.conftest import CART_URL, policy_ids
+from tests.shopping.conftest import policy_ids
 from utils import keys
 
 pytestmark = pytest.mark.django_db
@@ -480,11 +481,9 @@ def test_a_cart_that_never_stops_changing_is_1003_and_nothing_is_written(
 # --- concurrency through the API ------------------------------------------------------------
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres("threads sharing a test database")
 @pytest.mark.django_db(transaction=True)
 def test_racing_posts_never_overfill_the_cart(cart_limit, account, make_course, client_for):
-    if connection.vendor != "postgresql":
-        pytest.skip("threads sharing a test database need PostgreSQL")
     # given a limit of 3 and eight courses posted at once by eight threads
     cart_limit(3)
     courses = [make_course() for _ in range(8)]

@@ -121,7 +121,7 @@ def test_real_settlement_wallet_and_order_payloads_conform_to_the_schema(
     from decimal import Decimal
 
     from pay.models import Coupon
-    from tests.conftest import add_to_cart
+    from tests.helpers import add_to_cart
 
     fund(account, 5000)
     python = make_course("Python", prices=[("30", "120.00")])

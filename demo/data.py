@@ -1,7 +1,10 @@
-"""Demo data for `manage.py load_demo` (and the README's walkthrough). Idempotent."""
+"""Demo data for `manage.py load_demo` (and the README's walkthrough). Idempotent.
+
+The course images are this app's static files (demo/static/demo/), served at /static/demo/."""
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
@@ -93,8 +96,8 @@ def _coupons() -> list[str]:
         "valid_end_date": today + timedelta(days=90),
         "coupon_valid_days": None,
     }
-    rules = [
-        # name, type, value, off, minimum, bound course, validity
+    # name, type, value, off, minimum, bound course, validity
+    rules: list[tuple[str, int, str | None, int | None, str, Course | None, dict[str, Any]]] = [
         ("Python立减20元", Coupon.TYPE_GENERAL, "20.00", None, "0", first, dates),
         ("DRF满150减30", Coupon.TYPE_THRESHOLD, "30.00", None, "150.00", second, dates),
         ("Redis课程8折", Coupon.TYPE_DISCOUNT, None, 80, "0", third, dates),
