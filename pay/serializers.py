@@ -3,6 +3,7 @@
 import re
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
@@ -12,7 +13,9 @@ from pay import gateways
 from pay.models import Coupon, Order
 from pay.qr import qr_svg_data_uri
 from pay.selectors import HeldCoupon, held_coupon
-from utils.ids import IdField
+from utils.errors import AppError, Codes
+from utils.ids import IdField, parse_id
+from utils.parsers import coded
 
 
 def money(value: Decimal | None) -> str | None:
@@ -354,17 +357,77 @@ class SettlementSchema(OpenApiSerializerExtension):
 
 
 class SettlementCreateSerializer(serializers.Serializer):
-    course_list = serializers.ListField(child=IdField(), help_text="course ids")
+    """POST: a non-empty list of at most SHOPPING_CAR_LIMIT ids (ints or numeric strings),
+    duplicates folded; anything else is 1021."""
+
+    course_list = coded(
+        serializers.ListField(child=IdField(), help_text="course ids"),
+        Codes.SETTLEMENT_COURSE_LIST,
+        Codes.SETTLEMENT_COURSE_LIST.message,
+    )
+
+    def validate_course_list(self, value: list[int]) -> list[int]:
+        if not value or len(value) > settings.SHOPPING_CAR_LIMIT:
+            raise serializers.ValidationError("1 .. SHOPPING_CAR_LIMIT ids")
+        return list(dict.fromkeys(value))
+
+
+class ChoiceIdField(IdField):
+    """A coupon choice: a record id, or null / "" to clear it."""
+
+    def to_internal_value(self, data) -> int | None:  # type: ignore[override]
+        return None if data == "" else super().to_internal_value(data)
+
+
+class RawIdField(IdField):
+    """An id checked by the serializer's `validate` (its code depends on the other fields)."""
+
+    def to_internal_value(self, data):
+        return data
+
+
+def _coupon_choice(name: str) -> ChoiceIdField:
+    return coded(
+        ChoiceIdField(required=False, allow_null=True, help_text='record id; null or "" clears'),
+        Codes.MALFORMED,
+        f"{name} 须为优惠券id / {name} must be an id",
+    )
+
+
+_NOTHING_TO_CHANGE = "没有要修改的优惠券 / nothing to change"
+_COURSE_ID_MALFORMED = "course_id 须为课程id / course_id must be an id"
 
 
 class SettlementPatchSerializer(serializers.Serializer):
-    course_id = IdField(required=False, help_text="course id")
-    coupon_id = IdField(required=False, allow_null=True, help_text="record id; null clears")
-    global_coupon_id = IdField(required=False, allow_null=True, help_text="record id; null clears")
+    """PATCH: `coupon_id` (with `course_id`) and/or `global_coupon_id`; an absent key leaves
+    that choice as it is. Malformed ids are 1002; nothing to change, or a `course_id` without
+    `coupon_id`, is 1026 (checked before `course_id` itself, as the seed did)."""
+
+    coupon_id = _coupon_choice("coupon_id")
+    global_coupon_id = _coupon_choice("global_coupon_id")
+    course_id = RawIdField(required=False, allow_null=True, help_text="course id")
+
+    def validate(self, attrs: dict) -> dict:
+        if "coupon_id" not in attrs and "global_coupon_id" not in attrs:
+            raise AppError(Codes.SETTLEMENT_PATCH_FAILED, _NOTHING_TO_CHANGE)
+        raw = attrs.pop("course_id", None)
+        named = raw not in (None, "")
+        if "coupon_id" in attrs or named:
+            course_id = parse_id(raw)
+            if course_id is None and named:
+                raise AppError(Codes.MALFORMED, _COURSE_ID_MALFORMED)
+            if "coupon_id" not in attrs:
+                raise AppError(Codes.SETTLEMENT_PATCH_FAILED, _NOTHING_TO_CHANGE)
+            attrs["course_id"] = course_id
+        return attrs
 
 
 class SettlementDeleteSerializer(serializers.Serializer):
-    course_id = IdField(required=False, help_text="omit to return every course")
+    course_id = coded(
+        IdField(required=False, help_text="omit to return every course"),
+        Codes.MALFORMED,
+        _COURSE_ID_MALFORMED,
+    )
 
 
 # --- Payment and orders ---------------------------------------------------------------------
@@ -448,7 +511,7 @@ class BeiliField(serializers.Field):
 class PaymentSerializer(serializers.Serializer):
     """POST /api/payment/'s body, parsed once here: the service gets typed values."""
 
-    balance = BeiliField(required=False, default=0, help_text="贝里 to spend")
+    balance = BeiliField(required=False, default=0, source="beili", help_text="贝里 to spend")
     price = MoneyField(help_text='money to pay after 贝里, e.g. "78.00"')
     gateway = CodeField(
         required=False,
@@ -647,10 +710,49 @@ class OrderPaySerializer(serializers.Serializer):
     pay_deadline = serializers.DateTimeField()
 
 
+class TextField(CodeField):
+    """Free text as typed: a JSON string only, kept as sent (no trimming), no NUL character."""
+
+    default_error_messages = {"nul": "不能含空字符 / no NUL character"}
+
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if "\x00" in value:  # before DRF's own NUL validator, which answers in its words
+            self.fail("nul")
+        return value
+
+
 class OrderRefundSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        required=False, allow_blank=True, max_length=255, help_text="why the buyer wants it back"
+    """POST .../refund/: a reason of at most 255 characters (else 1002)."""
+
+    reason = coded(
+        TextField(
+            required=False,
+            default="",
+            allow_blank=True,
+            max_length=255,
+            help_text="why the buyer wants it back",
+            error_messages={
+                key: "reason 须为255字以内的文字 / at most 255 characters"
+                for key in ("invalid", "null", "max_length")
+            }
+            | {"nul": "reason 不能含空字符 / no NUL character"},
+        ),
+        Codes.MALFORMED,
     )
+
+
+class DevGatewayPaySerializer(serializers.Serializer):
+    """The development gateway's page: `back_to_shop` (any truthy value) sends the browser back
+    to the shop instead of answering JSON."""
+
+    back_to_shop = serializers.JSONField(required=False, default=None)
+
+    def validate_back_to_shop(self, value) -> bool:
+        return bool(value)
 
 
 # --- 贝里 ledger -------------------------------------------------------------------------------

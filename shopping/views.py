@@ -11,6 +11,7 @@ from shopping.serializers import (
     CartLineSerializer,
     CartSerializer,
 )
+from utils.parsers import body
 from utils.response import ok
 from utils.schema import ERROR_ENVELOPE, envelope
 
@@ -34,12 +35,6 @@ _ERRORS = {400: ERROR_ENVELOPE, **_READ_ERRORS}
 _LINE = envelope("CartLineEnvelope", CartLineSerializer)
 
 
-def _body(serializer_class, request) -> dict:
-    body = serializer_class(data=request.data)
-    body.is_valid(raise_exception=True)  # a non-object body or a bad id: ValidationError -> 1002
-    return body.validated_data
-
-
 class ShoppingCarView(APIView):
     schema = _BodyOnDeleteSchema()
 
@@ -56,7 +51,7 @@ class ShoppingCarView(APIView):
         responses={200: _LINE, **_ERRORS},
     )
     def post(self, request):
-        item = services.cart_add(user_id=request.user.pk, **_body(CartItemInputSerializer, request))
+        item = services.cart_add(user_id=request.user.pk, **body(CartItemInputSerializer, request))
         return ok(item.as_dict())
 
     @extend_schema(
@@ -66,7 +61,7 @@ class ShoppingCarView(APIView):
     )
     def put(self, request):
         item = services.cart_change_policy(
-            user_id=request.user.pk, **_body(CartItemInputSerializer, request)
+            user_id=request.user.pk, **body(CartItemInputSerializer, request)
         )
         return ok(item.as_dict())
 
@@ -76,5 +71,5 @@ class ShoppingCarView(APIView):
         responses={200: envelope("CartRemovedEnvelope"), **_ERRORS},
     )
     def delete(self, request):
-        services.cart_remove(user_id=request.user.pk, **_body(CartCourseInputSerializer, request))
+        services.cart_remove(user_id=request.user.pk, **body(CartCourseInputSerializer, request))
         return ok()
