@@ -32,6 +32,7 @@ from pay.services import beili_change, new_serial
 from pay.settlement_services import settlement_price
 from pay.settlement_store import Settlement
 from utils.errors import AppError, Codes
+from utils.money import money_text
 from utils.redis import UNAVAILABLE, ConcurrentUpdate, transact
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -166,7 +167,9 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
         # 1043 (the client priced with it). Reading the settlement shows it dropped, and paying
         # that price goes through: no 1043 loop.
         error = Codes.PAYMENT_COUPON_GONE if gone else None
-        raise AppError(error or Codes.PAYMENT_PRICE_MISMATCH, data={"price": f"{split.money:.2f}"})
+        raise AppError(
+            error or Codes.PAYMENT_PRICE_MISMATCH, data={"price": money_text(split.money)}
+        )
 
     now = timezone.now()
     paid = split.money == 0
@@ -266,7 +269,7 @@ def _answer(order: Order, action: gateways.PayAction | None) -> dict:
     return {
         "order_number": order.order_number,
         "status": order.status,
-        "actual_amount": f"{order.actual_amount:.2f}",
+        "actual_amount": money_text(order.actual_amount),
         "gateway": gateways.name_of(order),
         "pay_url": action.pay_url if action else None,
         "code_url": action.code_url if action else None,

@@ -24,6 +24,7 @@ from pay.serializers import (
     PaymentSerializer,
 )
 from utils.errors import AppError, Codes
+from utils.money import money_text
 from utils.parsers import BoundedJSONParser, body, validated
 from utils.request import body_of
 from utils.response import ok
@@ -137,7 +138,7 @@ class DevGatewayView(APIView):
             title=f"{gateway.stands_for}(开发)",
             color="#07c160" if wechat else "#1677ff",
             number=escape(order.order_number),
-            amount=f"{order.actual_amount:.2f}",
+            amount=money_text(order.actual_amount),
             status=escape(order.get_status_display()),
             extra=extra,
             action=escape(url),

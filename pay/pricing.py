@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
+from utils.money import money_text
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -87,10 +89,8 @@ def check_coupon(coupon: CouponTerms, price: Decimal, today: date | None = None)
         if coupon.valid_end is not None and today > coupon.valid_end:
             return Verdict(False, "已过期 / expired")
     if coupon.coupon_type == THRESHOLD and price < coupon.minimum_consume:
-        return Verdict(
-            False,
-            f"未满{coupon.minimum_consume:.2f}元 / under the minimum of {coupon.minimum_consume:.2f}",
-        )
+        minimum = money_text(coupon.minimum_consume)
+        return Verdict(False, f"未满{minimum}元 / under the minimum of {minimum}")
     return Verdict(True)
 
 

@@ -15,58 +15,103 @@ from pay.qr import qr_svg_data_uri
 from pay.selectors import HeldCoupon, held_coupon
 from utils.errors import AppError, Codes
 from utils.ids import IdField, parse_id
+from utils.money import money_text, money_text_or_none
 from utils.parsers import coded
 
-
-def money(value: Decimal | None) -> str | None:
-    """Money on the wire: a string with two decimals."""
-    return None if value is None else f"{value:.2f}"
+# course/catalogue.py (helper perf's file) still imports the old name; one helper either way.
+money = money_text_or_none
 
 
-def coupon_payload(coupon, *, object_id: int | None, usable: bool, reason: str | None) -> dict:
-    """API.md's coupon object, the one shape of a coupon on the wire (settlement, wallet, orders).
+class MoneyTextField(serializers.CharField):
+    """Money rendered: a two-decimal string (utils.money), null when there is none."""
+
+    def to_representation(self, value) -> str:
+        return money_text(value)
+
+
+class IsoDateTimeField(serializers.DateTimeField):
+    """A moment as Python writes it (`2026-11-25T15:30:12.123456+00:00`), as the wallet always
+    did (DRF's DateTimeField would write `Z` and the current time zone)."""
+
+    def to_representation(self, value) -> str:
+        return value.isoformat()
+
+
+COUPON_TYPE_LABELS = [label for _, label in Coupon.coupon_type_choices]
+COUPON_TYPE_IDS = [value for value, _ in Coupon.coupon_type_choices]
+
+
+class CouponSerializer(serializers.Serializer):
+    """API.md's coupon object, the one shape of a coupon on the wire (settlement, wallet, claim,
+    orders), and its one definition: coupon_payload renders through it, the schema is made
+    from it.
 
     The seed's six fields under the seed's names and meanings first (`coupon_type` is the label,
     as the seed's `get_coupon_type_display()`; `object_id` the bound course or null), then this
-    service's additions. `coupon` is a HeldCoupon or a settlement's StoredCoupon. CouponSerializer
-    is its schema; tests/pay/test_coupon_object.py and tests/utils/test_schema.py hold the two
-    together.
+    service's additions. Renders a mapping: a coupon's fields (a HeldCoupon or a settlement's
+    StoredCoupon) plus `object_id`, `usable` and `reason`.
     """
-    return {
-        "name": coupon.name,
-        "coupon_type": coupon.coupon_type_display,
-        "money_equivalent_value": money(coupon.money_equivalent_value),
-        "off_percent": coupon.off_percent,
-        "minimum_consume": money(coupon.minimum_consume),
-        "object_id": object_id,
-        "id": coupon.id,
-        "coupon_id": coupon.coupon_id,
-        "number": coupon.number,
-        "coupon_type_id": coupon.coupon_type,
-        "valid_end": coupon.valid_end.isoformat(),
-        "usable": usable,
-        "reason": reason,
-    }
+
+    name = serializers.CharField(help_text="the rule's name (seed)")
+    coupon_type = serializers.ChoiceField(
+        source="coupon_type_display",
+        choices=COUPON_TYPE_LABELS,
+        help_text="the type's label, as the seed's get_coupon_type_display()",
+    )
+    money_equivalent_value = MoneyTextField(
+        allow_null=True, help_text="money off (通用券, 满减券), a two-decimal string (seed)"
+    )
+    off_percent = serializers.IntegerField(
+        allow_null=True, help_text="折扣券: 79 means 7.9折 (seed)"
+    )
+    minimum_consume = MoneyTextField(help_text="满减券's threshold, a two-decimal string (seed)")
+    object_id = serializers.IntegerField(
+        allow_null=True, help_text="the course it is bound to; null for a global coupon (seed)"
+    )
+    id = serializers.IntegerField(help_text="CouponRecord id: what PATCH /api/settlement/ takes")
+    coupon_id = serializers.IntegerField(help_text="Coupon rule id")
+    number = serializers.CharField(help_text="the record's serial number")
+    coupon_type_id = serializers.ChoiceField(
+        source="coupon_type", choices=COUPON_TYPE_IDS, help_text="0 通用券, 1 满减券, 2 折扣券"
+    )
+    valid_end = serializers.DateField(help_text="the last day it can be used")
+    usable = serializers.BooleanField(help_text="whether it can be chosen now")
+    reason = serializers.CharField(allow_null=True, help_text="why it cannot be used now")
+
+
+class WalletCouponSerializer(CouponSerializer):
+    """The coupon object with its record's status (the wallet, a claim's answer, an order's
+    coupons)."""
+
+    status = serializers.IntegerField(help_text="0 未使用, 1 已使用, 2 已过期")
+    get_time = IsoDateTimeField()
+    used_time = IsoDateTimeField(allow_null=True)
+
+
+# Rendering with one instance per shape: a serializer's construction (copying its fields) costs
+# far more than rendering one coupon with it.
+_COUPON = CouponSerializer()
+_WALLET_COUPON = WalletCouponSerializer()
+
+
+def coupon_payload(coupon, *, object_id: int | None, usable: bool, reason: str | None) -> dict:
+    """The coupon object of `coupon` (a HeldCoupon or a StoredCoupon), rendered by
+    CouponSerializer."""
+    facts = {**vars(coupon), "object_id": object_id, "usable": usable, "reason": reason}
+    return _COUPON.to_representation(facts)
 
 
 def wallet_payload(held: HeldCoupon, today) -> dict:
-    """A held coupon with its record's status (the wallet, a claim's answer, an order's coupons)."""
+    """A held coupon with its record's status, rendered by WalletCouponSerializer."""
     if held.status != 0:
         usable, reason = False, "已使用 / used" if held.status == 1 else "已过期 / expired"
     elif today < held.valid_begin:
         usable, reason = False, f"{held.valid_begin.isoformat()} 起可用 / not valid yet"
     else:
         usable, reason = True, None
-    return {
-        **coupon_payload(held, object_id=held.course_id, usable=usable, reason=reason),
-        "status": held.status,
-        "get_time": held.get_time.isoformat(),
-        "used_time": held.used_time.isoformat() if held.used_time else None,
-    }
+    facts = {**vars(held), "object_id": held.course_id, "usable": usable, "reason": reason}
+    return _WALLET_COUPON.to_representation(facts)
 
-
-COUPON_TYPE_LABELS = [label for _, label in Coupon.coupon_type_choices]
-COUPON_TYPE_IDS = [value for value, _ in Coupon.coupon_type_choices]
 
 COUPON_EXAMPLE = {
     "name": "Python满100减20",
@@ -83,43 +128,6 @@ COUPON_EXAMPLE = {
     "usable": True,
     "reason": None,
 }
-
-
-class CouponSerializer(serializers.Serializer):
-    """Schema of the coupon object (rendered by coupon_payload)."""
-
-    name = serializers.CharField(help_text="the rule's name (seed)")
-    coupon_type = serializers.ChoiceField(
-        choices=COUPON_TYPE_LABELS,
-        help_text="the type's label, as the seed's get_coupon_type_display()",
-    )
-    money_equivalent_value = serializers.CharField(
-        allow_null=True, help_text="money off (通用券, 满减券), a two-decimal string (seed)"
-    )
-    off_percent = serializers.IntegerField(
-        allow_null=True, help_text="折扣券: 79 means 7.9折 (seed)"
-    )
-    minimum_consume = serializers.CharField(
-        help_text="满减券's threshold, a two-decimal string (seed)"
-    )
-    object_id = serializers.IntegerField(
-        allow_null=True, help_text="the course it is bound to; null for a global coupon (seed)"
-    )
-    id = serializers.IntegerField(help_text="CouponRecord id: what PATCH /api/settlement/ takes")
-    coupon_id = serializers.IntegerField(help_text="Coupon rule id")
-    number = serializers.CharField(help_text="the record's serial number")
-    coupon_type_id = serializers.ChoiceField(
-        choices=COUPON_TYPE_IDS, help_text="0 通用券, 1 满减券, 2 折扣券"
-    )
-    valid_end = serializers.DateField(help_text="the last day it can be used")
-    usable = serializers.BooleanField(help_text="whether it can be chosen now")
-    reason = serializers.CharField(allow_null=True, help_text="why it cannot be used now")
-
-
-class WalletCouponSerializer(CouponSerializer):
-    status = serializers.IntegerField(help_text="0 未使用, 1 已使用, 2 已过期")
-    get_time = serializers.DateTimeField()
-    used_time = serializers.DateTimeField(allow_null=True)
 
 
 class WalletQuerySerializer(serializers.Serializer):
@@ -154,45 +162,36 @@ class RedeemSerializer(serializers.Serializer):
 
 
 class ClaimableRuleSerializer(serializers.Serializer):
-    coupon_id = serializers.IntegerField()
+    """A rule one can claim now (GET /api/coupons/available/); renders a Coupon rule."""
+
+    coupon_id = serializers.IntegerField(source="pk")
     name = serializers.CharField()
     brief = serializers.CharField(allow_null=True)
-    coupon_type = serializers.ChoiceField(choices=COUPON_TYPE_LABELS, help_text="the label")
-    coupon_type_id = serializers.ChoiceField(choices=COUPON_TYPE_IDS)
-    money_equivalent_value = serializers.CharField(allow_null=True)
+    coupon_type = serializers.ChoiceField(
+        source="get_coupon_type_display", choices=COUPON_TYPE_LABELS, help_text="the label"
+    )
+    coupon_type_id = serializers.ChoiceField(source="coupon_type", choices=COUPON_TYPE_IDS)
+    money_equivalent_value = MoneyTextField(allow_null=True)
     off_percent = serializers.IntegerField(allow_null=True)
-    minimum_consume = serializers.CharField()
+    minimum_consume = MoneyTextField()
     object_id = serializers.IntegerField(allow_null=True, help_text="bound course; null: global")
     close_date = serializers.DateField()
     valid_begin_date = serializers.DateField(allow_null=True)
     valid_end_date = serializers.DateField(allow_null=True)
     coupon_valid_days = serializers.IntegerField(allow_null=True)
     per_account_limit = serializers.IntegerField()
-    held = serializers.IntegerField()
+    held = serializers.IntegerField(help_text="records of it the account holds")
     total_quantity = serializers.IntegerField(allow_null=True, help_text="null: unlimited")
     remaining = serializers.IntegerField(allow_null=True, help_text="null: unlimited")
 
 
+_CLAIMABLE = ClaimableRuleSerializer()
+
+
 def claimable_payload(rule, held: int) -> dict:
-    return {
-        "coupon_id": rule.pk,
-        "name": rule.name,
-        "brief": rule.brief,
-        "coupon_type": rule.get_coupon_type_display(),
-        "coupon_type_id": rule.coupon_type,
-        "money_equivalent_value": money(rule.money_equivalent_value),
-        "off_percent": rule.off_percent,
-        "minimum_consume": money(rule.minimum_consume),
-        "object_id": rule.object_id,
-        "close_date": rule.close_date.isoformat(),
-        "valid_begin_date": rule.valid_begin_date.isoformat() if rule.valid_begin_date else None,
-        "valid_end_date": rule.valid_end_date.isoformat() if rule.valid_end_date else None,
-        "coupon_valid_days": rule.coupon_valid_days,
-        "per_account_limit": rule.per_account_limit,
-        "held": held,
-        "total_quantity": rule.total_quantity,
-        "remaining": rule.remaining,
-    }
+    """A claimable rule, rendered by ClaimableRuleSerializer (`held` set on the rule for it)."""
+    rule.held = held
+    return _CLAIMABLE.to_representation(rule)
 
 
 # --- Settlement -----------------------------------------------------------------------------
@@ -210,7 +209,7 @@ def settlement_payload(priced) -> dict:
                 "id": line.course_id,
                 "title": line.title,
                 "img_src": line.img_src,
-                "price": money(line.price),
+                "price": money_text_or_none(line.price),
                 "period_display": line.period_display,
                 "valid_period": line.valid_period,
                 "price_policy_id": line.price_policy_id,
@@ -224,7 +223,9 @@ def settlement_payload(priced) -> dict:
                     for rid, c in line.course_coupons.items()
                 },
                 "default_course_coupon_id": priced.course_choices[line.course_id],
-                "discounted_price": money(line_quotes[line.course_id].discounted_price),
+                "discounted_price": money_text_or_none(
+                    line_quotes[line.course_id].discounted_price
+                ),
             }
         )
     return {
@@ -243,10 +244,10 @@ def settlement_payload(priced) -> dict:
             "default_coupon_id": priced.global_choice,
         },
         "amount": {
-            "total_price": money(quote.total_price),
-            "course_discount": money(quote.course_discount),
-            "global_discount": money(quote.global_discount),
-            "payable": money(quote.payable),
+            "total_price": money_text_or_none(quote.total_price),
+            "course_discount": money_text_or_none(quote.course_discount),
+            "global_discount": money_text_or_none(quote.global_discount),
+            "payable": money_text_or_none(quote.payable),
         },
     }
 
@@ -474,7 +475,7 @@ class MoneyField(serializers.Field):
         return Decimal(text).quantize(Decimal("0.01"))
 
     def to_representation(self, value) -> str:
-        return f"{value:.2f}"
+        return money_text(value)
 
 
 @extend_schema_field(
@@ -582,7 +583,7 @@ class OrderDetailSerializer(serializers.Serializer):
     def get_discounted_price(self, detail) -> str | None:
         if detail.course_discount is None:
             return None
-        return money(detail.original_price - detail.course_discount)
+        return money_text_or_none(detail.original_price - detail.course_discount)
 
 
 class OrderAmountSerializer(serializers.Serializer):
@@ -606,13 +607,13 @@ def order_amount(order) -> dict:
     course = sum((d.course_discount or 0 for d in details), Decimal(0))
     global_ = sum((d.global_discount or 0 for d in details), Decimal(0))
     return {
-        "total_price": money(total),
-        "course_discount": money(course) if known else None,
-        "global_discount": money(global_) if known else None,
-        "payable": money(payable),
+        "total_price": money_text_or_none(total),
+        "course_discount": money_text_or_none(course) if known else None,
+        "global_discount": money_text_or_none(global_) if known else None,
+        "payable": money_text_or_none(payable),
         "beili_used": order.beili_used,
-        "beili_money": money(payable - order.actual_amount),
-        "actual_amount": money(order.actual_amount),
+        "beili_money": money_text_or_none(payable - order.actual_amount),
+        "actual_amount": money_text_or_none(order.actual_amount),
     }
 
 

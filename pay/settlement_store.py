@@ -17,13 +17,16 @@ written together.
 """
 
 import json
+import types
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import get_args, get_type_hints
 
 from pay.pricing import CouponTerms
 from utils import keys
+from utils.money import money_text
 from utils.redis import get_redis
 
 DEFAULT_GLOBAL_FIELD = "default_coupon_id"
@@ -55,37 +58,44 @@ class StoredCoupon:
         return cls(**{name: getattr(held, name) for name in cls.__dataclass_fields__})
 
     def encode(self) -> dict:
-        money = self.money_equivalent_value
-        return {
-            "id": self.id,
-            "coupon_id": self.coupon_id,
-            "number": self.number,
-            "name": self.name,
-            "coupon_type": self.coupon_type,
-            "coupon_type_display": self.coupon_type_display,
-            "money_equivalent_value": None if money is None else f"{money:.2f}",
-            "off_percent": self.off_percent,
-            "minimum_consume": f"{self.minimum_consume:.2f}",
-            "valid_begin": self.valid_begin.isoformat(),
-            "valid_end": self.valid_end.isoformat(),
-        }
+        """JSON-able: its fields in order, money as two-decimal strings, dates in ISO."""
+        return {name: _encode_value(value) for name, value in vars(self).items()}
 
     @classmethod
     def decode(cls, raw: dict) -> "StoredCoupon":
-        money = raw.get("money_equivalent_value")
-        return cls(
-            id=int(raw["id"]),
-            coupon_id=int(raw["coupon_id"]),
-            number=str(raw["number"]),
-            name=str(raw["name"]),
-            coupon_type=int(raw["coupon_type"]),
-            coupon_type_display=str(raw["coupon_type_display"]),
-            money_equivalent_value=None if money is None else Decimal(money),
-            off_percent=None if raw.get("off_percent") is None else int(raw["off_percent"]),
-            minimum_consume=Decimal(raw["minimum_consume"]),
-            valid_begin=date.fromisoformat(raw["valid_begin"]),
-            valid_end=date.fromisoformat(raw["valid_end"]),
-        )
+        """The inverse of `encode`, led by the fields' types; KeyError, ValueError, TypeError or
+        ArithmeticError when `raw` does not decode."""
+        return cls(**{name: _decode_value(kind, raw, name) for name, kind in _COUPON_TYPES})
+
+
+# The coupon's stored shape is StoredCoupon's fields: encode and decode follow them.
+_COUPON_TYPES = tuple(get_type_hints(StoredCoupon).items())
+
+
+def _encode_value(value):
+    if isinstance(value, Decimal):
+        return money_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _decode_value(kind, raw: dict, name: str):
+    kinds = get_args(kind) if isinstance(kind, types.UnionType) else (kind,)
+    value = raw.get(name) if type(None) in kinds else raw[name]
+    if value is None:
+        if type(None) not in kinds:
+            raise TypeError(f"{name} is null")
+        return None
+    base = next(k for k in kinds if k is not type(None))
+    if base is Decimal:
+        number = Decimal(value)
+        if not number.is_finite():
+            raise ValueError(f"{name} is not a number")
+        return number
+    if base is date:
+        return date.fromisoformat(value)
+    return base(value)
 
 
 @dataclass(frozen=True)
@@ -151,7 +161,7 @@ def _encode_line(line: SettlementLine) -> dict[str, str]:
         "id": str(line.course_id),
         "title": line.title,
         "img_src": line.img_src,
-        "price": f"{line.price:.2f}",
+        "price": money_text(line.price),
         "period_display": line.period_display,
         "valid_period": str(line.valid_period),
         "price_policy_id": str(line.price_policy_id),

@@ -5,8 +5,6 @@ the cart store writes anything; the store's own check (cart full, course in cart
 one atomic step. Failures raise `AppError` with a cart code (1010-1013).
 """
 
-from decimal import ROUND_HALF_UP, Decimal
-
 from django.conf import settings
 
 from course.models import Course
@@ -14,8 +12,7 @@ from course.selectors import courses_with_policies
 from shopping import cart_store
 from shopping.cart_store import CartItem
 from utils.errors import AppError, Codes
-
-_CENT = Decimal("0.01")
+from utils.money import money_text
 
 
 def _busy() -> AppError:
@@ -28,7 +25,7 @@ def price_policy_dict(policies) -> dict[str, dict]:
         str(policy.pk): {
             "valid_period": policy.valid_period,
             "valid_period_text": policy.get_valid_period_display(),
-            "price": str(policy.price.quantize(_CENT, rounding=ROUND_HALF_UP)),
+            "price": money_text(policy.price),
         }
         for policy in policies
     }

@@ -106,3 +106,46 @@ def test_a_claimable_rule_names_its_type_and_course_as_the_coupon_object_does(he
     assert list(payload) == list(ClaimableRuleSerializer().fields)
     assert (payload["coupon_type"], payload["coupon_type_id"]) == ("通用券", 0)
     assert payload["object_id"] == course.pk
+
+
+# --- Every real payload that carries a coupon, through the schema made from these serializers --
+
+from tests.utils.test_schema import conforms, openapi  # noqa: E402, F401  (fixtures)
+
+
+def test_a_claim_and_a_redemption_answer_conform_to_the_schema(
+    conforms,  # noqa: F811
+    auth_api,
+    make_coupon,
+    make_course,
+):
+    from pay.services import redemption_codes_generate
+
+    rule = make_coupon(course=make_course("Go"), name="Go减10")
+    claimed = auth_api.post("/api/coupons/claim/", {"coupon_id": rule.pk}, format="json").json()
+    assert claimed["code"] == 1000
+    conforms(claimed, "/api/coupons/claim/", "post")
+    [entry] = redemption_codes_generate(coupon=make_coupon(name="flyer"), count=1)
+    redeemed = auth_api.post("/api/coupons/redeem/", {"code": entry.code}, format="json").json()
+    assert redeemed["code"] == 1000
+    conforms(redeemed, "/api/coupons/redeem/", "post")
+
+
+def test_the_wallet_of_every_status_and_the_claimable_rules_conform_to_the_schema(
+    conforms,  # noqa: F811
+    auth_api,
+    account,
+    make_coupon,
+    give_coupon,
+):
+    from pay.models import CouponRecord
+
+    for status in (CouponRecord.STATUS_UNUSED, CouponRecord.STATUS_USED):
+        give_coupon(account, make_coupon(name=f"s{status}"), status=status)
+    give_coupon(account, make_coupon(name="old"), days_ago=400)  # expired by now
+    make_coupon(name="claimable", per_account_limit=3)
+    wallet = conforms(auth_api.get("/api/coupons/").json(), "/api/coupons/", "get")
+    assert {c["status"] for c in wallet["data"]} >= {0, 1}
+    available = auth_api.get("/api/coupons/available/").json()
+    assert available["data"]
+    conforms(available, "/api/coupons/available/", "get")
