@@ -236,7 +236,7 @@ def settlement_create(*, account_id: int, course_list: list[int]) -> PricedSettl
         return Settlement(lines, global_coupons, default_global)
 
     watch = [*store.watch_keys(account_id), *cart_store.watch_keys(account_id, course_ids)]
-    settlement = _run(watch, build)
+    settlement = transact(watch, build)
     return settlement_price(settlement, today=today)
 
 
@@ -256,13 +256,6 @@ def _with_best_choice(lines: list[SettlementLine], global_coupons, today):
         for line in lines
     ]
     return chosen, best.global_coupon
-
-
-def _run(watch, build):
-    try:
-        return transact(watch, build)
-    except ConcurrentUpdate as exc:
-        raise AppError(Codes.SETTLEMENT_FAILED, "结算中心正忙,请重试 / busy, retry") from exc
 
 
 # --- PATCH: choose coupons ------------------------------------------------------------------
@@ -325,7 +318,7 @@ def settlement_choose(
         )
         return priced
 
-    priced = _run(store.watch_keys(account_id), build)
+    priced = transact(store.watch_keys(account_id), build)
     # priced once, in build: the answer shows the choices just written
     return replace(priced, settlement=_with_choices(priced))
 
@@ -432,4 +425,4 @@ def settlement_clear(*, account_id: int, course_id: int | None = None) -> Priced
         )
 
     watch = [*store.watch_keys(account_id), *cart_store.watch_keys(account_id, [])]
-    return _run(watch, build)
+    return transact(watch, build)

@@ -2,7 +2,8 @@
 
 Every write is checked in full against the database (course on sale, policy of the course) before
 the cart store writes anything; the store's own check (cart full, course in cart) and its write are
-one atomic step. Failures raise `AppError` with a cart code (1010-1013).
+one atomic step. Failures raise `AppError` with a cart code (1010-1013); a cart that keeps changing
+under a write raises utils.redis.ConcurrentUpdate (1003, busy: nothing written).
 """
 
 from django.conf import settings
@@ -13,10 +14,6 @@ from shopping import cart_store
 from shopping.cart_store import CartItem
 from utils.errors import AppError, Codes
 from utils.money import money_text
-
-
-def _busy() -> AppError:
-    return AppError(Codes.UNAVAILABLE, "购物车正忙,请重试 / the cart is busy, retry")
 
 
 def price_policy_dict(policies) -> dict[str, dict]:
@@ -56,11 +53,7 @@ def cart_add(*, user_id: int, course_id: int, price_policy_id: int) -> CartItem:
     1013 when the cart already holds `settings.SHOPPING_CAR_LIMIT` other courses.
     """
     item = cart_item_build(course_id=course_id, price_policy_id=price_policy_id)
-    try:
-        added = cart_store.cart_add(user_id, item, limit=settings.SHOPPING_CAR_LIMIT)
-    except cart_store.CartBusy as exc:
-        raise _busy() from exc
-    if not added:
+    if not cart_store.cart_add(user_id, item, limit=settings.SHOPPING_CAR_LIMIT):
         raise AppError(Codes.CART_FULL)
     return item
 
@@ -71,11 +64,7 @@ def cart_change_policy(*, user_id: int, course_id: int, price_policy_id: int) ->
     1010/1011 as for adding; 1012 if the course is not in the cart.
     """
     item = cart_item_build(course_id=course_id, price_policy_id=price_policy_id)
-    try:
-        replaced = cart_store.cart_replace(user_id, item)
-    except cart_store.CartBusy as exc:
-        raise _busy() from exc
-    if not replaced:
+    if not cart_store.cart_replace(user_id, item):
         raise AppError(Codes.CART_NOT_IN_CART)
     return item
 

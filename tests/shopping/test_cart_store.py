@@ -15,7 +15,7 @@ from shopping.cart_store import CartItem
 from tests.redis_counting import count_round_trips
 from tests.shopping.conftest import make_item
 from utils import keys
-from utils.redis import get_redis
+from utils.redis import ConcurrentUpdate, get_redis
 
 
 def pipeline_class():
@@ -307,7 +307,7 @@ def test_threads_adding_different_courses_never_exceed_the_limit():
     assert [item.course_id for item in cart_store.cart_items(USER)] == winners
 
 
-def test_an_add_gives_up_with_cart_busy_when_the_cart_never_stops_changing(monkeypatch):
+def test_an_add_gives_up_as_a_concurrent_update_when_the_cart_never_stops_changing(monkeypatch):
     original_multi = pipeline_class().multi
     rival_ids = itertools.count(1000)
 
@@ -317,7 +317,7 @@ def test_an_add_gives_up_with_cart_busy_when_the_cart_never_stops_changing(monke
         return original_multi(pipe)
 
     monkeypatch.setattr(pipeline_class(), "multi", multi_after_a_rival_write)
-    with pytest.raises(cart_store.CartBusy):
+    with pytest.raises(ConcurrentUpdate):
         cart_store.cart_add(USER, make_item(course_id=1), limit=2000)
     assert cart_store.cart_get_many(USER, [1]) == {}
 
