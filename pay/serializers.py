@@ -197,81 +197,33 @@ def claimable_payload(rule, held: int) -> dict:
 # --- Settlement -----------------------------------------------------------------------------
 
 
-def settlement_payload(priced) -> dict:
-    """GET /api/settlement/'s data (API.md, "Settlement center")."""
-    settlement, quote = priced.settlement, priced.quote
-    line_quotes = {q.course_id: q for q in quote.lines}
-    settlement_list = []
-    for line in settlement.lines:
-        verdicts = priced.course_verdicts[line.course_id]
-        settlement_list.append(
-            {
-                "id": line.course_id,
-                "title": line.title,
-                "img_src": line.img_src,
-                "price": money_text_or_none(line.price),
-                "period_display": line.period_display,
-                "valid_period": line.valid_period,
-                "price_policy_id": line.price_policy_id,
-                "course_coupons": {
-                    str(rid): coupon_payload(
-                        c,
-                        object_id=line.course_id,
-                        usable=verdicts[rid].usable,
-                        reason=verdicts[rid].reason,
-                    )
-                    for rid, c in line.course_coupons.items()
-                },
-                "default_course_coupon_id": priced.course_choices[line.course_id],
-                "discounted_price": money_text_or_none(
-                    line_quotes[line.course_id].discounted_price
-                ),
-            }
-        )
-    return {
-        "settlement_list": settlement_list,
-        # Flat, as the seed's global_coupon_<user> hash: record ids and default_coupon_id.
-        "global_coupon_info": {
-            **{
-                str(rid): coupon_payload(
-                    c,
-                    object_id=None,
-                    usable=priced.global_verdicts[rid].usable,
-                    reason=priced.global_verdicts[rid].reason,
-                )
-                for rid, c in settlement.global_coupons.items()
-            },
-            "default_coupon_id": priced.global_choice,
-        },
-        "amount": {
-            "total_price": money_text_or_none(quote.total_price),
-            "course_discount": money_text_or_none(quote.course_discount),
-            "global_discount": money_text_or_none(quote.global_discount),
-            "payable": money_text_or_none(quote.payable),
-        },
-    }
-
-
 class SettlementLineSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="course id")
+    id = serializers.IntegerField(source="course_id", help_text="course id")
     title = serializers.CharField()
     img_src = serializers.CharField(allow_blank=True)
-    price = serializers.CharField()
+    price = MoneyTextField()
     period_display = serializers.CharField()
     valid_period = serializers.IntegerField()
     price_policy_id = serializers.IntegerField()
     course_coupons = serializers.DictField(child=CouponSerializer(), help_text="by record id")
     default_course_coupon_id = serializers.IntegerField(allow_null=True)
-    discounted_price = serializers.CharField()
+    discounted_price = MoneyTextField()
 
 
 class GlobalCouponInfoSerializer(serializers.Serializer):
     """Flat, as the seed's `global_coupon_<user>` hash: every other key is a CouponRecord id
-    whose value is a coupon object (GlobalCouponInfoSchema adds that to the schema)."""
+    whose value is a coupon object (GlobalCouponInfoSchema adds that to the schema). Renders
+    `{"coupons": {record id: coupon facts}, "default_coupon_id": ...}`."""
 
     default_coupon_id = serializers.IntegerField(
         allow_null=True, help_text="the chosen global coupon's record id (a key of this object)"
     )
+
+    def to_representation(self, instance) -> dict:
+        return {
+            **{str(rid): _COUPON.to_representation(c) for rid, c in instance["coupons"].items()},
+            "default_coupon_id": instance["default_coupon_id"],
+        }
 
 
 class GlobalCouponInfoSchema(OpenApiSerializerExtension):
@@ -288,16 +240,70 @@ class GlobalCouponInfoSchema(OpenApiSerializerExtension):
 
 
 class AmountSerializer(serializers.Serializer):
-    total_price = serializers.CharField()
-    course_discount = serializers.CharField()
-    global_discount = serializers.CharField()
-    payable = serializers.CharField()
+    """Renders a pay.pricing.Quote."""
+
+    total_price = MoneyTextField()
+    course_discount = MoneyTextField()
+    global_discount = MoneyTextField()
+    payable = MoneyTextField()
 
 
 class SettlementSerializer(serializers.Serializer):
+    """GET /api/settlement/'s data (API.md, "Settlement center"); settlement_payload renders
+    through it."""
+
     settlement_list = SettlementLineSerializer(many=True)
     global_coupon_info = GlobalCouponInfoSerializer()
     amount = AmountSerializer()
+
+
+_SETTLEMENT = SettlementSerializer()
+
+
+def _coupon_facts(coupon, *, object_id: int | None, verdict) -> dict:
+    """What CouponSerializer renders: a coupon's fields with its course and verdict."""
+    return {
+        **vars(coupon),
+        "object_id": object_id,
+        "usable": verdict.usable,
+        "reason": verdict.reason,
+    }
+
+
+def settlement_payload(priced) -> dict:
+    """GET /api/settlement/'s data, rendered by SettlementSerializer."""
+    settlement, quote = priced.settlement, priced.quote
+    line_quotes = {q.course_id: q for q in quote.lines}
+    lines = []
+    for line in settlement.lines:
+        verdicts = priced.course_verdicts[line.course_id]
+        coupons = {
+            rid: _coupon_facts(c, object_id=line.course_id, verdict=verdicts[rid])
+            for rid, c in line.course_coupons.items()
+        }
+        lines.append(
+            {
+                **vars(line),
+                "course_coupons": coupons,
+                "default_course_coupon_id": priced.course_choices[line.course_id],
+                "discounted_price": line_quotes[line.course_id].discounted_price,
+            }
+        )
+    global_coupons = {
+        rid: _coupon_facts(c, object_id=None, verdict=priced.global_verdicts[rid])
+        for rid, c in settlement.global_coupons.items()
+    }
+    return _SETTLEMENT.to_representation(
+        {
+            "settlement_list": lines,
+            # Flat, as the seed's global_coupon_<user> hash: record ids and default_coupon_id.
+            "global_coupon_info": {
+                "coupons": global_coupons,
+                "default_coupon_id": priced.global_choice,
+            },
+            "amount": quote,
+        }
+    )
 
 
 _GLOBAL_EXAMPLE = {
@@ -587,13 +593,18 @@ class OrderDetailSerializer(serializers.Serializer):
 
 
 class OrderAmountSerializer(serializers.Serializer):
-    total_price = serializers.CharField()
-    course_discount = serializers.CharField(allow_null=True)
-    global_discount = serializers.CharField(allow_null=True)
-    payable = serializers.CharField(help_text="after coupons, before 贝里")
+    """An order's amount block (order_amount renders through it)."""
+
+    total_price = MoneyTextField()
+    course_discount = MoneyTextField(allow_null=True)
+    global_discount = MoneyTextField(allow_null=True)
+    payable = MoneyTextField(help_text="after coupons, before 贝里")
     beili_used = serializers.IntegerField()
-    beili_money = serializers.CharField(help_text="the part of payable the 贝里 covered")
-    actual_amount = serializers.CharField(help_text="the money: payable - beili_money")
+    beili_money = MoneyTextField(help_text="the part of payable the 贝里 covered")
+    actual_amount = MoneyTextField(help_text="the money: payable - beili_money")
+
+
+_ORDER_AMOUNT = OrderAmountSerializer()
 
 
 def order_amount(order) -> dict:
@@ -606,15 +617,17 @@ def order_amount(order) -> dict:
     known = all(d.course_discount is not None for d in details)
     course = sum((d.course_discount or 0 for d in details), Decimal(0))
     global_ = sum((d.global_discount or 0 for d in details), Decimal(0))
-    return {
-        "total_price": money_text_or_none(total),
-        "course_discount": money_text_or_none(course) if known else None,
-        "global_discount": money_text_or_none(global_) if known else None,
-        "payable": money_text_or_none(payable),
-        "beili_used": order.beili_used,
-        "beili_money": money_text_or_none(payable - order.actual_amount),
-        "actual_amount": money_text_or_none(order.actual_amount),
-    }
+    return _ORDER_AMOUNT.to_representation(
+        {
+            "total_price": total,
+            "course_discount": course if known else None,
+            "global_discount": global_ if known else None,
+            "payable": payable,
+            "beili_used": order.beili_used,
+            "beili_money": payable - order.actual_amount,
+            "actual_amount": order.actual_amount,
+        }
+    )
 
 
 class OrderSerializer(serializers.Serializer):
