@@ -149,3 +149,85 @@ def test_the_wallet_of_every_status_and_the_claimable_rules_conform_to_the_schem
     available = auth_api.get("/api/coupons/available/").json()
     assert available["data"]
     conforms(available, "/api/coupons/available/", "get")
+
+
+# --- fast rendering through the serializers' fields (utils/render.py) -------------------------
+
+
+def test_the_fast_renderer_writes_what_drf_writes_for_every_coupon_shape(held, today):
+    from pay.serializers import WalletCouponSerializer
+    from utils.render import Renderer
+
+    _, coupons = held
+    for coupon in coupons.values():
+        facts = {**vars(coupon), "object_id": 1, "usable": False, "reason": "why"}
+        for serializer in (CouponSerializer(), WalletCouponSerializer()):
+            assert Renderer(serializer)(facts) == serializer.to_representation(facts)
+
+
+def test_the_fast_renderer_writes_what_drf_writes_for_a_whole_settlement(held):
+    from datetime import date
+
+    from pay.serializers import SettlementSerializer, settlement_payload
+    from pay.settlement_services import settlement_price
+    from pay.settlement_store import Settlement, SettlementLine
+
+    _, coupons = held
+    stored = {c.id: StoredCoupon.from_held(c) for c in coupons.values()}
+    lines = [
+        SettlementLine(
+            course_id=n,
+            title=f"课程 {n}",
+            img_src="",
+            price=Decimal("199.00"),
+            period_display="1个月",
+            valid_period=30,
+            price_policy_id=n,
+            price_policy_dict={},
+            course_coupons=stored,
+        )
+        for n in (1, 2)
+    ]
+    priced = settlement_price(Settlement(lines, stored, None), today=date.today())
+    payload = settlement_payload(priced)
+    assert payload["settlement_list"][0]["course_coupons"]
+    reference = SettlementSerializer()
+    facts = {
+        "settlement_list": [
+            {
+                **vars(line),
+                "course_coupons": {
+                    rid: {**vars(c), "object_id": line.course_id, **vars(v)}
+                    for (rid, c), v in zip(
+                        line.course_coupons.items(),
+                        priced.course_verdicts[line.course_id].values(),
+                        strict=True,
+                    )
+                },
+                "default_course_coupon_id": priced.course_choices[line.course_id],
+                "discounted_price": q.discounted_price,
+            }
+            for line, q in zip(lines, priced.quote.lines, strict=True)
+        ],
+        "global_coupon_info": {
+            "coupons": {
+                rid: {**vars(c), "object_id": None, **vars(priced.global_verdicts[rid])}
+                for rid, c in stored.items()
+            },
+            "default_coupon_id": priced.global_choice,
+        },
+        "amount": priced.quote,
+    }
+    assert payload == reference.to_representation(facts)
+
+
+def test_the_fast_renderer_refuses_a_source_it_cannot_follow():
+    from rest_framework import serializers
+
+    from utils.render import Renderer
+
+    class Dotted(serializers.Serializer):
+        name = serializers.CharField(source="rule.name")
+
+    with pytest.raises(ValueError):
+        Renderer(Dotted())
