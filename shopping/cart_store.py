@@ -58,35 +58,6 @@ class CartItem:
         """The chosen (default) policy's price, a string with two decimals such as "99.00"."""
         return self.price_policy_dict[str(self.default_policy)]["price"]
 
-    def as_dict(self) -> dict:
-        """The cart line as the API shows it (plain JSON-able data)."""
-        return {
-            "id": self.course_id,
-            "title": self.title,
-            "img_src": self.img_src,
-            "price_policy_dict": {
-                key: dict(value) for key, value in self.price_policy_dict.items()
-            },
-            "default_policy": self.default_policy,
-            "price": self.price,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> CartItem:
-        """The inverse of `as_dict` (`price` is ignored); ValueError if `data` does not decode."""
-        if not isinstance(data, dict):
-            raise ValueError("a cart line must be an object")
-        course_id = parse_id(data.get("id"))
-        if course_id is None:
-            raise ValueError("bad course id")
-        return _build(
-            course_id=course_id,
-            title=data.get("title"),
-            img_src=data.get("img_src"),
-            policies=data.get("price_policy_dict"),
-            default_policy=data.get("default_policy"),
-        )
-
 
 # --- encoding -------------------------------------------------------------------------------
 

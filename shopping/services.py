@@ -75,7 +75,7 @@ def cart_remove(*, user_id: int, course_id: int) -> None:
         raise AppError(Codes.CART_NOT_IN_CART)
 
 
-def cart_detail(*, user_id: int) -> dict:
-    """The cart as GET shows it: Redis only (no SQL), two round trips whatever its size."""
-    items = cart_store.cart_items(user_id)
-    return {"cart": [item.as_dict() for item in items], "total_count": len(items)}
+def cart_detail(*, user_id: int) -> list[CartItem]:
+    """The cart's lines as GET shows them: Redis only (no SQL), two round trips whatever its
+    size."""
+    return cart_store.cart_items(user_id)

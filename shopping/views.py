@@ -10,6 +10,8 @@ from shopping.serializers import (
     CartItemInputSerializer,
     CartLineSerializer,
     CartSerializer,
+    cart_line_payload,
+    cart_payload,
 )
 from utils.parsers import body
 from utils.response import ok
@@ -43,7 +45,7 @@ class ShoppingCarView(APIView):
         responses={200: envelope("CartEnvelope", CartSerializer), **_READ_ERRORS},
     )
     def get(self, request):
-        return ok(services.cart_detail(user_id=request.user.pk))
+        return ok(cart_payload(services.cart_detail(user_id=request.user.pk)))
 
     @extend_schema(
         summary="Add a course (or replace its policy): codes 1010, 1011, 1013",
@@ -52,7 +54,7 @@ class ShoppingCarView(APIView):
     )
     def post(self, request):
         item = services.cart_add(user_id=request.user.pk, **body(CartItemInputSerializer, request))
-        return ok(item.as_dict())
+        return ok(cart_line_payload(item))
 
     @extend_schema(
         summary="Change the policy of a course in the cart: codes 1010, 1011, 1012",
@@ -63,7 +65,7 @@ class ShoppingCarView(APIView):
         item = services.cart_change_policy(
             user_id=request.user.pk, **body(CartItemInputSerializer, request)
         )
-        return ok(item.as_dict())
+        return ok(cart_line_payload(item))
 
     @extend_schema(
         summary="Remove a course from the cart: code 1012",

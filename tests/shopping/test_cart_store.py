@@ -66,17 +66,6 @@ def test_an_items_price_is_its_default_policys_price():
     assert make_item(course_id=1, default_index=1).price == "100.00"
 
 
-def test_an_item_as_dict_reads_back_with_from_dict():
-    item = make_item(course_id=4, default_index=1)
-    assert CartItem.from_dict(item.as_dict()) == item
-
-
-def test_from_dict_refuses_a_default_policy_that_is_not_one_of_the_policies():
-    line = make_item(course_id=4).as_dict() | {"default_policy": 999}
-    with pytest.raises(ValueError):
-        CartItem.from_dict(line)
-
-
 def test_a_cart_has_no_expiry(redis_client):
     put(make_item(course_id=3))
     assert redis_client.ttl(keys.cart(7, 3)) == -1
