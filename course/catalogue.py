@@ -23,7 +23,7 @@ from django.core.cache import cache
 from django_redis.exceptions import ConnectionInterrupted
 
 from course.models import Course, PricePolicy
-from utils.money import money
+from utils.money import money_text
 from utils.redis import UNAVAILABLE
 
 logger = logging.getLogger("settlement")
@@ -55,7 +55,7 @@ def build_catalogue() -> list[dict]:
                 "id": policy_id,
                 "valid_period": period,
                 "valid_period_display": _PERIOD_TEXT.get(period, period),
-                "price": money(price),
+                "price": money_text(price),
             }
         )
     return list(by_id.values())

@@ -40,6 +40,7 @@ from pay.redemption_codes import (
     redemption_codes_generate,
 )
 from utils.errors import AppError
+from utils.money import money_text
 
 # --- Coupon rules: a searchable course field instead of a content type and an id -------------
 
@@ -502,7 +503,7 @@ class OrderAdmin(ReadOnlyAdmin):
             totals = context["cl"].queryset.aggregate(
                 orders=Count("id"), money=Sum("actual_amount"), beili=Sum("beili_used")
             )
-            totals["money"] = f"{totals['money'] or Decimal(0):.2f}"
+            totals["money"] = money_text(totals["money"] or Decimal(0))
             context["totals"] = totals
         return response
 

@@ -19,7 +19,7 @@ from pay.serializers import (
     wallet_payload,
 )
 from pay.settlement_services import settlement_add_coupon
-from utils.request import body_of
+from utils.parsers import body, validated
 from utils.response import ok
 from utils.schema import envelope
 
@@ -30,14 +30,11 @@ class CouponWalletView(APIView):
         responses={200: envelope("WalletEnvelope", WalletCouponSerializer, many=True)},
     )
     def get(self, request):
-        query = WalletQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        query = validated(WalletQuerySerializer, request.query_params)
         # Coupons held by an unpaid order past its deadline are back before the wallet is read.
         order_services.orders_time_out_due(account_id=request.user.pk)
         today = timezone.localdate()
-        held = selectors.wallet(
-            account_id=request.user.pk, status=query.validated_data.get("status"), today=today
-        )
+        held = selectors.wallet(account_id=request.user.pk, status=query.get("status"), today=today)
         return ok([wallet_payload(h, today) for h in held])
 
 
@@ -56,9 +53,7 @@ class CouponClaimView(APIView):
         responses={200: envelope("ClaimEnvelope", WalletCouponSerializer)},
     )
     def post(self, request):
-        body = ClaimSerializer(data=body_of(request))
-        body.is_valid(raise_exception=True)
-        record = coupon_claim(account=request.user, **body.validated_data)
+        record = coupon_claim(account=request.user, **body(ClaimSerializer, request))
         settlement_add_coupon(request.user.pk, record)  # committed: joins an open settlement
         today = timezone.localdate()
         return ok(wallet_payload(held_coupon(record, today), today))
@@ -72,9 +67,7 @@ class CouponRedeemView(APIView):
         responses={200: envelope("RedeemEnvelope", WalletCouponSerializer)},
     )
     def post(self, request):
-        body = RedeemSerializer(data=body_of(request))
-        body.is_valid(raise_exception=True)
-        record = coupon_redeem(account=request.user, code=body.validated_data["code"])
+        record = coupon_redeem(account=request.user, **body(RedeemSerializer, request))
         settlement_add_coupon(request.user.pk, record)  # committed: joins an open settlement
         today = timezone.localdate()
         return ok(wallet_payload(held_coupon(record, today), today))

@@ -25,6 +25,7 @@ from pay.models import CouponRecord, Order, TransactionRecord
 from pay.pricing import coupon_verdict
 from pay.qr import qr_svg_data_uri
 from utils.errors import AppError, Codes
+from utils.money import money_text
 
 logger = logging.getLogger("settlement.orders")
 
@@ -89,7 +90,7 @@ def order_pay(*, account_id: int, order_number: str, client_ip: str | None = Non
         raise AppError(Codes.ORDER_NOT_PAYABLE)
     return {
         "order_number": order.order_number,
-        "actual_amount": f"{order.actual_amount:.2f}",
+        "actual_amount": money_text(order.actual_amount),
         "gateway": gateways.name_of(order),
         "pay_url": action.pay_url,
         "code_url": action.code_url,

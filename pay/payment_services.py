@@ -35,6 +35,7 @@ from pay.serials import new_serial
 from pay.settlement_services import PricedSettlement, settlement_price
 from pay.settlement_store import Settlement, StoredCoupon
 from utils.errors import AppError, Codes
+from utils.money import money_text
 from utils.redis import UNAVAILABLE, ConcurrentUpdate, transact
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -264,7 +265,7 @@ def _split(
     split = split_payment(priced.quote.payable, request.beili, settings.BEILI_PER_YUAN)
     if split.money != request.price:
         error = Codes.PAYMENT_COUPON_GONE if gone else Codes.PAYMENT_PRICE_MISMATCH
-        raise AppError(error, data={"price": f"{split.money:.2f}"})
+        raise AppError(error, data={"price": money_text(split.money)})
     return split
 
 
@@ -403,7 +404,7 @@ def _answer(order: Order, action: gateways.PayAction | None) -> dict:
     return {
         "order_number": order.order_number,
         "status": order.status,
-        "actual_amount": f"{order.actual_amount:.2f}",
+        "actual_amount": money_text(order.actual_amount),
         "gateway": gateways.name_of(order),
         "pay_url": action.pay_url if action else None,
         "code_url": action.code_url if action else None,

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from pay import gateways, order_selectors, order_services, payment_services
 from pay.qr import qr_svg_data_uri
 from pay.serializers import (
+    DevGatewayPaySerializer,
     OrderPageSerializer,
     OrderPaySerializer,
     OrderRefundSerializer,
@@ -23,7 +24,8 @@ from pay.serializers import (
     PaymentSerializer,
 )
 from utils.errors import AppError, Codes
-from utils.parsers import BoundedJSONParser
+from utils.money import money_text
+from utils.parsers import BoundedJSONParser, body, validated
 from utils.request import body_of
 from utils.response import ok
 from utils.schema import ERROR_ENVELOPE, envelope
@@ -40,19 +42,15 @@ class PaymentView(APIView):
         },
     )
     def post(self, request):
-        body = body_of(request)
-        payment = PaymentSerializer(data=body)
-        payment.is_valid(raise_exception=True)  # 1002 before a key is taken or a row is read
+        raw = body_of(request)  # the key's fingerprint is of the body as sent
+        payment = validated(PaymentSerializer, raw)  # 1002 before a key is taken or a row read
         data = payment_services.idempotent(
             account=request.user,
             key=request.headers.get("Idempotency-Key"),
-            body=body,
+            body=raw,
             run=lambda: payment_services.payment_create(
                 account=request.user,
-                beili=payment.validated_data["balance"],
-                price=payment.validated_data["price"],
-                gateway=payment.validated_data["gateway"],
-                channel=payment.validated_data.get("channel"),
+                **payment,
                 user_agent=request.headers.get("User-Agent", ""),
                 client_ip=request.META.get("REMOTE_ADDR"),
             ),
@@ -140,7 +138,7 @@ class DevGatewayView(APIView):
             title=f"{gateway.stands_for}(开发)",
             color="#07c160" if wechat else "#1677ff",
             number=escape(order.order_number),
-            amount=f"{order.actual_amount:.2f}",
+            amount=money_text(order.actual_amount),
             status=escape(order.get_status_display()),
             extra=extra,
             action=escape(url),
@@ -150,7 +148,7 @@ class DevGatewayView(APIView):
     @extend_schema(exclude=True)
     def post(self, request, order_number):
         order, gateway = self._order(request, order_number)
-        back_to_shop = bool(body_of(request).get("back_to_shop"))  # read (and checked) first
+        back_to_shop = body(DevGatewayPaySerializer, request)["back_to_shop"]  # checked first
         order = order_services.order_mark_paid(
             order_number=order.order_number,
             amount=order.actual_amount,
@@ -240,13 +238,10 @@ class OrderRefundView(APIView):
         responses={200: envelope("OrderRefundEnvelope", OrderSerializer), 404: ERROR_ENVELOPE},
     )
     def post(self, request, order_number):
-        reason = body_of(request).get("reason", "")
-        if not isinstance(reason, str) or len(reason) > 255:
-            raise AppError(Codes.MALFORMED, "reason 须为255字以内的文字 / at most 255 characters")
-        if "\x00" in reason:
-            raise AppError(Codes.MALFORMED, "reason 不能含空字符 / no NUL character")
         order_services.order_refund_request(
-            account_id=request.user.pk, order_number=order_number, reason=reason
+            account_id=request.user.pk,
+            order_number=order_number,
+            **body(OrderRefundSerializer, request),
         )
         order = order_selectors.order_of(account_id=request.user.pk, order_number=order_number)
         return ok(OrderSerializer(order).data)

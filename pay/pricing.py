@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
+from utils.money import money_text
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -140,11 +142,8 @@ def coupon_verdict(
     if today is not None and valid_begin is not None and today < valid_begin:
         return Verdict(False, f"{valid_begin.isoformat()} 起可用 / not valid yet", status)
     if amount is not None and coupon_type == THRESHOLD and amount < minimum_consume:
-        return Verdict(
-            False,
-            f"未满{minimum_consume:.2f}元 / under the minimum of {minimum_consume:.2f}",
-            status,
-        )
+        minimum = money_text(minimum_consume)
+        return Verdict(False, f"未满{minimum}元 / under the minimum of {minimum}", status)
     return Verdict(True, None, status)
 
 

@@ -14,6 +14,8 @@ from django.core.mail import send_mail
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+from utils.money import money_text
+
 logger = logging.getLogger("settlement.receipts")
 
 PAID, CANCELLED, TIMED_OUT, REFUNDED, REFUND_REJECTED = (
@@ -93,8 +95,10 @@ def render_receipt(order, event: str) -> str:
         f"下单时间: {_time(order.date)}",
     ]
     for detail in order.details.all():
-        lines.append(f"  - {detail.memo} ({detail.valid_period_display}) ¥{detail.price:.2f}")
-    lines.append(f"实付金额: ¥{order.actual_amount:.2f}  使用贝里: {order.beili_used}")
+        lines.append(
+            f"  - {detail.memo} ({detail.valid_period_display}) ¥{money_text(detail.price)}"
+        )
+    lines.append(f"实付金额: ¥{money_text(order.actual_amount)}  使用贝里: {order.beili_used}")
     if event == PAID:
         lines.append(f"付款时间: {_time(order.pay_time)}")
     elif event in (CANCELLED, TIMED_OUT):
@@ -102,7 +106,7 @@ def render_receipt(order, event: str) -> str:
     elif event == REFUNDED:
         lines += [
             f"退费时间: {_time(order.refund_time)}",
-            f"¥{order.actual_amount:.2f} 已原路退回。" + GIVEN_BACK,
+            f"¥{money_text(order.actual_amount)} 已原路退回。" + GIVEN_BACK,
         ]
     elif event == REFUND_REJECTED:
         lines.append(f"处理说明: {order.refund_memo or '-'}")

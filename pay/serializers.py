@@ -3,6 +3,7 @@
 import re
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
@@ -12,51 +13,101 @@ from pay import gateways
 from pay.models import Coupon, Order
 from pay.qr import qr_svg_data_uri
 from pay.selectors import HeldCoupon, held_coupon, held_verdict
-from utils.ids import IdField
-from utils.money import money
+from utils.errors import AppError, Codes
+from utils.ids import IdField, parse_id
+from utils.money import money_text, money_text_or_none
+from utils.parsers import coded
+from utils.render import Renderer
 
 
-def coupon_payload(coupon, *, object_id: int | None, usable: bool, reason: str | None) -> dict:
-    """API.md's coupon object, the one shape of a coupon on the wire (settlement, wallet, orders).
+class MoneyTextField(serializers.CharField):
+    """Money rendered: a two-decimal string (utils.money), null when there is none."""
 
-    The seed's six fields under the seed's names and meanings first (`coupon_type` is the label,
-    as the seed's `get_coupon_type_display()`; `object_id` the bound course or null), then this
-    service's additions. `coupon` is a HeldCoupon or a settlement's StoredCoupon. CouponSerializer
-    is its schema; tests/pay/test_coupon_object.py and tests/utils/test_schema.py hold the two
-    together.
-    """
-    return {
-        "name": coupon.name,
-        "coupon_type": coupon.coupon_type_display,
-        "money_equivalent_value": money(coupon.money_equivalent_value),
-        "off_percent": coupon.off_percent,
-        "minimum_consume": money(coupon.minimum_consume),
-        "object_id": object_id,
-        "id": coupon.id,
-        "coupon_id": coupon.coupon_id,
-        "number": coupon.number,
-        "coupon_type_id": coupon.coupon_type,
-        "valid_end": coupon.valid_end.isoformat(),
-        "usable": usable,
-        "reason": reason,
-    }
+    to_representation = staticmethod(money_text)  # type: ignore[assignment]
 
 
-def wallet_payload(held: HeldCoupon, today) -> dict:
-    """A held coupon with its record's status (the wallet, a claim's answer, an order's coupons)."""
-    verdict = held_verdict(held, today)
-    return {
-        **coupon_payload(
-            held, object_id=held.course_id, usable=verdict.usable, reason=verdict.reason
-        ),
-        "status": held.status,
-        "get_time": held.get_time.isoformat(),
-        "used_time": held.used_time.isoformat() if held.used_time else None,
-    }
+class IsoDateTimeField(serializers.DateTimeField):
+    """A moment as Python writes it (`2026-11-25T15:30:12.123456+00:00`), as the wallet always
+    did (DRF's DateTimeField would write `Z` and the current time zone)."""
+
+    def to_representation(self, value) -> str:
+        return value.isoformat()
 
 
 COUPON_TYPE_LABELS = [label for _, label in Coupon.coupon_type_choices]
 COUPON_TYPE_IDS = [value for value, _ in Coupon.coupon_type_choices]
+
+
+class CouponSerializer(serializers.Serializer):
+    """API.md's coupon object, the one shape of a coupon on the wire (settlement, wallet, claim,
+    orders), and its one definition: coupon_payload renders through it, the schema is made
+    from it.
+
+    The seed's six fields under the seed's names and meanings first (`coupon_type` is the label,
+    as the seed's `get_coupon_type_display()`; `object_id` the bound course or null), then this
+    service's additions. Renders a mapping: a coupon's fields (a HeldCoupon or a settlement's
+    StoredCoupon) plus `object_id`, `usable` and `reason`.
+    """
+
+    name = serializers.CharField(help_text="the rule's name (seed)")
+    coupon_type = serializers.ChoiceField(
+        source="coupon_type_display",
+        choices=COUPON_TYPE_LABELS,
+        help_text="the type's label, as the seed's get_coupon_type_display()",
+    )
+    money_equivalent_value = MoneyTextField(
+        allow_null=True, help_text="money off (通用券, 满减券), a two-decimal string (seed)"
+    )
+    off_percent = serializers.IntegerField(
+        allow_null=True, help_text="折扣券: 79 means 7.9折 (seed)"
+    )
+    minimum_consume = MoneyTextField(help_text="满减券's threshold, a two-decimal string (seed)")
+    object_id = serializers.IntegerField(
+        allow_null=True, help_text="the course it is bound to; null for a global coupon (seed)"
+    )
+    id = serializers.IntegerField(help_text="CouponRecord id: what PATCH /api/settlement/ takes")
+    coupon_id = serializers.IntegerField(help_text="Coupon rule id")
+    number = serializers.CharField(help_text="the record's serial number")
+    coupon_type_id = serializers.ChoiceField(
+        source="coupon_type", choices=COUPON_TYPE_IDS, help_text="0 通用券, 1 满减券, 2 折扣券"
+    )
+    valid_end = serializers.DateField(help_text="the last day it can be used")
+    usable = serializers.BooleanField(help_text="whether it can be chosen now")
+    reason = serializers.CharField(allow_null=True, help_text="why it cannot be used now")
+
+
+class WalletCouponSerializer(CouponSerializer):
+    """The coupon object with its record's status (the wallet, a claim's answer, an order's
+    coupons)."""
+
+    status = serializers.IntegerField(help_text="0 未使用, 1 已使用, 2 已过期")
+    get_time = IsoDateTimeField()
+    used_time = IsoDateTimeField(allow_null=True)
+
+
+# Rendered through the serializers' fields (utils.render: DRF's output at a plain dict's cost).
+_COUPON = Renderer(CouponSerializer())
+_WALLET_COUPON = Renderer(WalletCouponSerializer())
+
+
+def coupon_payload(coupon, *, object_id: int | None, usable: bool, reason: str | None) -> dict:
+    """The coupon object of `coupon` (a HeldCoupon or a StoredCoupon), rendered by
+    CouponSerializer."""
+    facts = {**vars(coupon), "object_id": object_id, "usable": usable, "reason": reason}
+    return _COUPON(facts)
+
+
+def wallet_payload(held: HeldCoupon, today) -> dict:
+    """A held coupon with its record's status, rendered by WalletCouponSerializer."""
+    verdict = held_verdict(held, today)
+    facts = {
+        **vars(held),
+        "object_id": held.course_id,
+        "usable": verdict.usable,
+        "reason": verdict.reason,
+    }
+    return _WALLET_COUPON(facts)
+
 
 COUPON_EXAMPLE = {
     "name": "Python满100减20",
@@ -73,43 +124,6 @@ COUPON_EXAMPLE = {
     "usable": True,
     "reason": None,
 }
-
-
-class CouponSerializer(serializers.Serializer):
-    """Schema of the coupon object (rendered by coupon_payload)."""
-
-    name = serializers.CharField(help_text="the rule's name (seed)")
-    coupon_type = serializers.ChoiceField(
-        choices=COUPON_TYPE_LABELS,
-        help_text="the type's label, as the seed's get_coupon_type_display()",
-    )
-    money_equivalent_value = serializers.CharField(
-        allow_null=True, help_text="money off (通用券, 满减券), a two-decimal string (seed)"
-    )
-    off_percent = serializers.IntegerField(
-        allow_null=True, help_text="折扣券: 79 means 7.9折 (seed)"
-    )
-    minimum_consume = serializers.CharField(
-        help_text="满减券's threshold, a two-decimal string (seed)"
-    )
-    object_id = serializers.IntegerField(
-        allow_null=True, help_text="the course it is bound to; null for a global coupon (seed)"
-    )
-    id = serializers.IntegerField(help_text="CouponRecord id: what PATCH /api/settlement/ takes")
-    coupon_id = serializers.IntegerField(help_text="Coupon rule id")
-    number = serializers.CharField(help_text="the record's serial number")
-    coupon_type_id = serializers.ChoiceField(
-        choices=COUPON_TYPE_IDS, help_text="0 通用券, 1 满减券, 2 折扣券"
-    )
-    valid_end = serializers.DateField(help_text="the last day it can be used")
-    usable = serializers.BooleanField(help_text="whether it can be chosen now")
-    reason = serializers.CharField(allow_null=True, help_text="why it cannot be used now")
-
-
-class WalletCouponSerializer(CouponSerializer):
-    status = serializers.IntegerField(help_text="0 未使用, 1 已使用, 2 已过期")
-    get_time = serializers.DateTimeField()
-    used_time = serializers.DateTimeField(allow_null=True)
 
 
 class WalletQuerySerializer(serializers.Serializer):
@@ -144,123 +158,68 @@ class RedeemSerializer(serializers.Serializer):
 
 
 class ClaimableRuleSerializer(serializers.Serializer):
-    coupon_id = serializers.IntegerField()
+    """A rule one can claim now (GET /api/coupons/available/); renders a Coupon rule."""
+
+    coupon_id = serializers.IntegerField(source="pk")
     name = serializers.CharField()
     brief = serializers.CharField(allow_null=True)
-    coupon_type = serializers.ChoiceField(choices=COUPON_TYPE_LABELS, help_text="the label")
-    coupon_type_id = serializers.ChoiceField(choices=COUPON_TYPE_IDS)
-    money_equivalent_value = serializers.CharField(allow_null=True)
+    coupon_type = serializers.ChoiceField(
+        source="get_coupon_type_display", choices=COUPON_TYPE_LABELS, help_text="the label"
+    )
+    coupon_type_id = serializers.ChoiceField(source="coupon_type", choices=COUPON_TYPE_IDS)
+    money_equivalent_value = MoneyTextField(allow_null=True)
     off_percent = serializers.IntegerField(allow_null=True)
-    minimum_consume = serializers.CharField()
+    minimum_consume = MoneyTextField()
     object_id = serializers.IntegerField(allow_null=True, help_text="bound course; null: global")
     close_date = serializers.DateField()
     valid_begin_date = serializers.DateField(allow_null=True)
     valid_end_date = serializers.DateField(allow_null=True)
     coupon_valid_days = serializers.IntegerField(allow_null=True)
     per_account_limit = serializers.IntegerField()
-    held = serializers.IntegerField()
+    held = serializers.IntegerField(help_text="records of it the account holds")
     total_quantity = serializers.IntegerField(allow_null=True, help_text="null: unlimited")
     remaining = serializers.IntegerField(allow_null=True, help_text="null: unlimited")
 
 
+_CLAIMABLE = ClaimableRuleSerializer()
+
+
 def claimable_payload(rule, held: int) -> dict:
-    return {
-        "coupon_id": rule.pk,
-        "name": rule.name,
-        "brief": rule.brief,
-        "coupon_type": rule.get_coupon_type_display(),
-        "coupon_type_id": rule.coupon_type,
-        "money_equivalent_value": money(rule.money_equivalent_value),
-        "off_percent": rule.off_percent,
-        "minimum_consume": money(rule.minimum_consume),
-        "object_id": rule.object_id,
-        "close_date": rule.close_date.isoformat(),
-        "valid_begin_date": rule.valid_begin_date.isoformat() if rule.valid_begin_date else None,
-        "valid_end_date": rule.valid_end_date.isoformat() if rule.valid_end_date else None,
-        "coupon_valid_days": rule.coupon_valid_days,
-        "per_account_limit": rule.per_account_limit,
-        "held": held,
-        "total_quantity": rule.total_quantity,
-        "remaining": rule.remaining,
-    }
+    """A claimable rule, rendered by ClaimableRuleSerializer (`held` set on the rule for it)."""
+    rule.held = held
+    return _CLAIMABLE.to_representation(rule)
 
 
 # --- Settlement -----------------------------------------------------------------------------
 
 
-def settlement_payload(priced) -> dict:
-    """GET /api/settlement/'s data (API.md, "Settlement center")."""
-    settlement, quote = priced.settlement, priced.quote
-    line_quotes = {q.course_id: q for q in quote.lines}
-    settlement_list = []
-    for line in settlement.lines:
-        verdicts = priced.course_verdicts[line.course_id]
-        settlement_list.append(
-            {
-                "id": line.course_id,
-                "title": line.title,
-                "img_src": line.img_src,
-                "price": money(line.price),
-                "period_display": line.period_display,
-                "valid_period": line.valid_period,
-                "price_policy_id": line.price_policy_id,
-                "course_coupons": {
-                    str(rid): coupon_payload(
-                        c,
-                        object_id=line.course_id,
-                        usable=verdicts[rid].usable,
-                        reason=verdicts[rid].reason,
-                    )
-                    for rid, c in line.course_coupons.items()
-                },
-                "default_course_coupon_id": priced.course_choices[line.course_id],
-                "discounted_price": money(line_quotes[line.course_id].discounted_price),
-            }
-        )
-    return {
-        "settlement_list": settlement_list,
-        # Flat, as the seed's global_coupon_<user> hash: record ids and default_coupon_id.
-        "global_coupon_info": {
-            **{
-                str(rid): coupon_payload(
-                    c,
-                    object_id=None,
-                    usable=priced.global_verdicts[rid].usable,
-                    reason=priced.global_verdicts[rid].reason,
-                )
-                for rid, c in settlement.global_coupons.items()
-            },
-            "default_coupon_id": priced.global_choice,
-        },
-        "amount": {
-            "total_price": money(quote.total_price),
-            "course_discount": money(quote.course_discount),
-            "global_discount": money(quote.global_discount),
-            "payable": money(quote.payable),
-        },
-    }
-
-
 class SettlementLineSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="course id")
+    id = serializers.IntegerField(source="course_id", help_text="course id")
     title = serializers.CharField()
     img_src = serializers.CharField(allow_blank=True)
-    price = serializers.CharField()
+    price = MoneyTextField()
     period_display = serializers.CharField()
     valid_period = serializers.IntegerField()
     price_policy_id = serializers.IntegerField()
     course_coupons = serializers.DictField(child=CouponSerializer(), help_text="by record id")
     default_course_coupon_id = serializers.IntegerField(allow_null=True)
-    discounted_price = serializers.CharField()
+    discounted_price = MoneyTextField()
 
 
 class GlobalCouponInfoSerializer(serializers.Serializer):
     """Flat, as the seed's `global_coupon_<user>` hash: every other key is a CouponRecord id
-    whose value is a coupon object (GlobalCouponInfoSchema adds that to the schema)."""
+    whose value is a coupon object (GlobalCouponInfoSchema adds that to the schema). Renders
+    `{"coupons": {record id: coupon facts}, "default_coupon_id": ...}`."""
 
     default_coupon_id = serializers.IntegerField(
         allow_null=True, help_text="the chosen global coupon's record id (a key of this object)"
     )
+
+    def to_representation(self, instance) -> dict:
+        return {
+            **{str(rid): _COUPON(c) for rid, c in instance["coupons"].items()},
+            "default_coupon_id": instance["default_coupon_id"],
+        }
 
 
 class GlobalCouponInfoSchema(OpenApiSerializerExtension):
@@ -277,16 +236,70 @@ class GlobalCouponInfoSchema(OpenApiSerializerExtension):
 
 
 class AmountSerializer(serializers.Serializer):
-    total_price = serializers.CharField()
-    course_discount = serializers.CharField()
-    global_discount = serializers.CharField()
-    payable = serializers.CharField()
+    """Renders a pay.pricing.Quote."""
+
+    total_price = MoneyTextField()
+    course_discount = MoneyTextField()
+    global_discount = MoneyTextField()
+    payable = MoneyTextField()
 
 
 class SettlementSerializer(serializers.Serializer):
+    """GET /api/settlement/'s data (API.md, "Settlement center"); settlement_payload renders
+    through it."""
+
     settlement_list = SettlementLineSerializer(many=True)
     global_coupon_info = GlobalCouponInfoSerializer()
     amount = AmountSerializer()
+
+
+_SETTLEMENT = Renderer(SettlementSerializer())
+
+
+def _coupon_facts(coupon, *, object_id: int | None, verdict) -> dict:
+    """What CouponSerializer renders: a coupon's fields with its course and verdict."""
+    return {
+        **vars(coupon),
+        "object_id": object_id,
+        "usable": verdict.usable,
+        "reason": verdict.reason,
+    }
+
+
+def settlement_payload(priced) -> dict:
+    """GET /api/settlement/'s data, rendered by SettlementSerializer."""
+    settlement, quote = priced.settlement, priced.quote
+    line_quotes = {q.course_id: q for q in quote.lines}
+    lines = []
+    for line in settlement.lines:
+        verdicts = priced.course_verdicts[line.course_id]
+        coupons = {
+            rid: _coupon_facts(c, object_id=line.course_id, verdict=verdicts[rid])
+            for rid, c in line.course_coupons.items()
+        }
+        lines.append(
+            {
+                **vars(line),
+                "course_coupons": coupons,
+                "default_course_coupon_id": priced.course_choices[line.course_id],
+                "discounted_price": line_quotes[line.course_id].discounted_price,
+            }
+        )
+    global_coupons = {
+        rid: _coupon_facts(c, object_id=None, verdict=priced.global_verdicts[rid])
+        for rid, c in settlement.global_coupons.items()
+    }
+    return _SETTLEMENT(
+        {
+            "settlement_list": lines,
+            # Flat, as the seed's global_coupon_<user> hash: record ids and default_coupon_id.
+            "global_coupon_info": {
+                "coupons": global_coupons,
+                "default_coupon_id": priced.global_choice,
+            },
+            "amount": quote,
+        }
+    )
 
 
 _GLOBAL_EXAMPLE = {
@@ -347,17 +360,77 @@ class SettlementSchema(OpenApiSerializerExtension):
 
 
 class SettlementCreateSerializer(serializers.Serializer):
-    course_list = serializers.ListField(child=IdField(), help_text="course ids")
+    """POST: a non-empty list of at most SHOPPING_CAR_LIMIT ids (ints or numeric strings),
+    duplicates folded; anything else is 1021."""
+
+    course_list = coded(
+        serializers.ListField(child=IdField(), help_text="course ids"),
+        Codes.SETTLEMENT_COURSE_LIST,
+        Codes.SETTLEMENT_COURSE_LIST.message,
+    )
+
+    def validate_course_list(self, value: list[int]) -> list[int]:
+        if not value or len(value) > settings.SHOPPING_CAR_LIMIT:
+            raise serializers.ValidationError("1 .. SHOPPING_CAR_LIMIT ids")
+        return list(dict.fromkeys(value))
+
+
+class ChoiceIdField(IdField):
+    """A coupon choice: a record id, or null / "" to clear it."""
+
+    def to_internal_value(self, data) -> int | None:  # type: ignore[override]
+        return None if data == "" else super().to_internal_value(data)
+
+
+class RawIdField(IdField):
+    """An id checked by the serializer's `validate` (its code depends on the other fields)."""
+
+    def to_internal_value(self, data):
+        return data
+
+
+def _coupon_choice(name: str) -> ChoiceIdField:
+    return coded(
+        ChoiceIdField(required=False, allow_null=True, help_text='record id; null or "" clears'),
+        Codes.MALFORMED,
+        f"{name} 须为优惠券id / {name} must be an id",
+    )
+
+
+_NOTHING_TO_CHANGE = "没有要修改的优惠券 / nothing to change"
+_COURSE_ID_MALFORMED = "course_id 须为课程id / course_id must be an id"
 
 
 class SettlementPatchSerializer(serializers.Serializer):
-    course_id = IdField(required=False, help_text="course id")
-    coupon_id = IdField(required=False, allow_null=True, help_text="record id; null clears")
-    global_coupon_id = IdField(required=False, allow_null=True, help_text="record id; null clears")
+    """PATCH: `coupon_id` (with `course_id`) and/or `global_coupon_id`; an absent key leaves
+    that choice as it is. Malformed ids are 1002; nothing to change, or a `course_id` without
+    `coupon_id`, is 1026 (checked before `course_id` itself, as the seed did)."""
+
+    coupon_id = _coupon_choice("coupon_id")
+    global_coupon_id = _coupon_choice("global_coupon_id")
+    course_id = RawIdField(required=False, allow_null=True, help_text="course id")
+
+    def validate(self, attrs: dict) -> dict:
+        if "coupon_id" not in attrs and "global_coupon_id" not in attrs:
+            raise AppError(Codes.SETTLEMENT_PATCH_FAILED, _NOTHING_TO_CHANGE)
+        raw = attrs.pop("course_id", None)
+        named = raw not in (None, "")
+        if "coupon_id" in attrs or named:
+            course_id = parse_id(raw)
+            if course_id is None and named:
+                raise AppError(Codes.MALFORMED, _COURSE_ID_MALFORMED)
+            if "coupon_id" not in attrs:
+                raise AppError(Codes.SETTLEMENT_PATCH_FAILED, _NOTHING_TO_CHANGE)
+            attrs["course_id"] = course_id
+        return attrs
 
 
 class SettlementDeleteSerializer(serializers.Serializer):
-    course_id = IdField(required=False, help_text="omit to return every course")
+    course_id = coded(
+        IdField(required=False, help_text="omit to return every course"),
+        Codes.MALFORMED,
+        _COURSE_ID_MALFORMED,
+    )
 
 
 # --- Payment and orders ---------------------------------------------------------------------
@@ -404,7 +477,7 @@ class MoneyField(serializers.Field):
         return Decimal(text).quantize(Decimal("0.01"))
 
     def to_representation(self, value) -> str:
-        return f"{value:.2f}"
+        return money_text(value)
 
 
 @extend_schema_field(
@@ -441,7 +514,7 @@ class BeiliField(serializers.Field):
 class PaymentSerializer(serializers.Serializer):
     """POST /api/payment/'s body, parsed once here: the service gets typed values."""
 
-    balance = BeiliField(required=False, default=0, help_text="贝里 to spend")
+    balance = BeiliField(required=False, default=0, source="beili", help_text="贝里 to spend")
     price = MoneyField(help_text='money to pay after 贝里, e.g. "78.00"')
     gateway = CodeField(
         required=False,
@@ -512,17 +585,22 @@ class OrderDetailSerializer(serializers.Serializer):
     def get_discounted_price(self, detail) -> str | None:
         if detail.course_discount is None:
             return None
-        return money(detail.original_price - detail.course_discount)
+        return money_text_or_none(detail.original_price - detail.course_discount)
 
 
 class OrderAmountSerializer(serializers.Serializer):
-    total_price = serializers.CharField()
-    course_discount = serializers.CharField(allow_null=True)
-    global_discount = serializers.CharField(allow_null=True)
-    payable = serializers.CharField(help_text="after coupons, before 贝里")
+    """An order's amount block (order_amount renders through it)."""
+
+    total_price = MoneyTextField()
+    course_discount = MoneyTextField(allow_null=True)
+    global_discount = MoneyTextField(allow_null=True)
+    payable = MoneyTextField(help_text="after coupons, before 贝里")
     beili_used = serializers.IntegerField()
-    beili_money = serializers.CharField(help_text="the part of payable the 贝里 covered")
-    actual_amount = serializers.CharField(help_text="the money: payable - beili_money")
+    beili_money = MoneyTextField(help_text="the part of payable the 贝里 covered")
+    actual_amount = MoneyTextField(help_text="the money: payable - beili_money")
+
+
+_ORDER_AMOUNT = Renderer(OrderAmountSerializer())
 
 
 def order_amount(order) -> dict:
@@ -533,17 +611,19 @@ def order_amount(order) -> dict:
     total = sum((d.original_price for d in details), Decimal(0))
     payable = sum((d.price for d in details), Decimal(0))
     known = all(d.course_discount is not None for d in details)
-    course = sum((d.course_discount or Decimal(0) for d in details), Decimal(0))
-    global_ = sum((d.global_discount or Decimal(0) for d in details), Decimal(0))
-    return {
-        "total_price": money(total),
-        "course_discount": money(course) if known else None,
-        "global_discount": money(global_) if known else None,
-        "payable": money(payable),
-        "beili_used": order.beili_used,
-        "beili_money": money(payable - order.actual_amount),
-        "actual_amount": money(order.actual_amount),
-    }
+    course = sum((d.course_discount or 0 for d in details), Decimal(0))
+    global_ = sum((d.global_discount or 0 for d in details), Decimal(0))
+    return _ORDER_AMOUNT(
+        {
+            "total_price": total,
+            "course_discount": course if known else None,
+            "global_discount": global_ if known else None,
+            "payable": payable,
+            "beili_used": order.beili_used,
+            "beili_money": payable - order.actual_amount,
+            "actual_amount": order.actual_amount,
+        }
+    )
 
 
 class OrderSerializer(serializers.Serializer):
@@ -640,10 +720,49 @@ class OrderPaySerializer(serializers.Serializer):
     pay_deadline = serializers.DateTimeField()
 
 
+class TextField(CodeField):
+    """Free text as typed: a JSON string only, kept as sent (no trimming), no NUL character."""
+
+    default_error_messages = {"nul": "不能含空字符 / no NUL character"}
+
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if "\x00" in value:  # before DRF's own NUL validator, which answers in its words
+            self.fail("nul")
+        return value
+
+
 class OrderRefundSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        required=False, allow_blank=True, max_length=255, help_text="why the buyer wants it back"
+    """POST .../refund/: a reason of at most 255 characters (else 1002)."""
+
+    reason = coded(
+        TextField(
+            required=False,
+            default="",
+            allow_blank=True,
+            max_length=255,
+            help_text="why the buyer wants it back",
+            error_messages={
+                key: "reason 须为255字以内的文字 / at most 255 characters"
+                for key in ("invalid", "null", "max_length")
+            }
+            | {"nul": "reason 不能含空字符 / no NUL character"},
+        ),
+        Codes.MALFORMED,
     )
+
+
+class DevGatewayPaySerializer(serializers.Serializer):
+    """The development gateway's page: `back_to_shop` (any truthy value) sends the browser back
+    to the shop instead of answering JSON."""
+
+    back_to_shop = serializers.JSONField(required=False, default=None)
+
+    def validate_back_to_shop(self, value) -> bool:
+        return bool(value)
 
 
 # --- 贝里 ledger -------------------------------------------------------------------------------

@@ -5,9 +5,11 @@ guarded by WATCH (utils.redis.transact): a refused request changes neither cart 
 and two racing requests of one user cannot both land on the same state.
 """
 
+import enum
 import logging
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Final
 
 from django.conf import settings
 from django.utils import timezone
@@ -37,12 +39,18 @@ from shopping import cart_store
 from shopping.cart_store import CartItem
 from shopping.services import price_policy_dict
 from utils.errors import AppError, Codes
-from utils.ids import parse_id
 from utils.redis import ConcurrentUpdate, transact
 
 logger = logging.getLogger("settlement")
 
-UNSET = object()
+
+class Unset(enum.Enum):
+    """A choice the request leaves as it is (the key was absent), unlike None: clear it."""
+
+    UNSET = "unset"
+
+
+UNSET: Final = Unset.UNSET
 
 
 @dataclass(frozen=True)
@@ -131,17 +139,6 @@ def settlement_get(*, account_id: int) -> PricedSettlement:
 # --- POST: a new settlement from cart courses -----------------------------------------------
 
 
-def parse_course_list(raw) -> list[int]:
-    """`course_list`: a non-empty list of ids (ints or numeric strings), duplicates folded."""
-    if not isinstance(raw, list) or not raw or len(raw) > settings.SHOPPING_CAR_LIMIT:
-        raise AppError(Codes.SETTLEMENT_COURSE_LIST)
-    ids = [parse_id(value) for value in raw]
-    valid = [course_id for course_id in ids if course_id is not None]
-    if len(valid) != len(ids):
-        raise AppError(Codes.SETTLEMENT_COURSE_LIST)
-    return list(dict.fromkeys(valid))
-
-
 def _line_from(
     course: Course, policy_id: int, coupons: list[HeldCoupon], policy_dict
 ) -> SettlementLine:
@@ -186,14 +183,15 @@ def _check_cart_room(account_id: int, returning: list[int], leaving: list[int]) 
         )
 
 
-def settlement_create(*, account_id: int, course_list) -> PricedSettlement:
+def settlement_create(*, account_id: int, course_list: list[int]) -> PricedSettlement:
     """Replace the settlement with these cart courses (API.md, POST /api/settlement/).
 
     A course already in the current settlement may be listed again (the user went back and
     settles again): it keeps its policy. Old courses not listed go back to the cart; 1013 (and
-    nothing changes) when the cart cannot take them within SHOPPING_CAR_LIMIT.
+    nothing changes) when the cart cannot take them within SHOPPING_CAR_LIMIT. `course_list`
+    comes parsed (pay.serializers.SettlementCreateSerializer: ids, no duplicates).
     """
-    course_ids = parse_course_list(course_list)
+    course_ids = course_list
     today = timezone.localdate()
 
     def build(pipe):
@@ -248,7 +246,7 @@ def settlement_create(*, account_id: int, course_list) -> PricedSettlement:
         return Settlement(lines, global_coupons, default_global)
 
     watch = [*store.watch_keys(account_id), *cart_store.watch_keys(account_id, course_ids)]
-    settlement = _run(watch, build)
+    settlement = transact(watch, build)
     return settlement_price(settlement, today=today)
 
 
@@ -270,45 +268,19 @@ def _with_best_choice(lines: list[SettlementLine], global_coupons, today):
     return chosen, best.global_coupon
 
 
-def _run(watch, build):
-    try:
-        return transact(watch, build)
-    except ConcurrentUpdate as exc:
-        raise AppError(Codes.SETTLEMENT_FAILED, "结算中心正忙,请重试 / busy, retry") from exc
-
-
 # --- PATCH: choose coupons ------------------------------------------------------------------
 
-_CLEAR = (None, "")
 
-
-def _choice(body: dict, key: str):
-    """UNSET when the key is absent, None to clear, else a record id (1002 if malformed)."""
-    if key not in body:
-        return UNSET
-    value = body[key]
-    if value in _CLEAR:
-        return None
-    record_id = parse_id(value)
-    if record_id is None:
-        raise AppError(Codes.MALFORMED, f"{key} 须为优惠券id / {key} must be an id")
-    return record_id
-
-
-def settlement_choose(*, account_id: int, body: dict) -> PricedSettlement:
-    """Choose (or clear) a course's coupon and/or the global coupon (PATCH /api/settlement/)."""
-    coupon_choice = _choice(body, "coupon_id")
-    global_choice = _choice(body, "global_coupon_id")
-    has_course = body.get("course_id") not in (None, "")
-    if coupon_choice is UNSET and global_choice is UNSET:
-        raise AppError(Codes.SETTLEMENT_PATCH_FAILED, "没有要修改的优惠券 / nothing to change")
-    course_id = None
-    if coupon_choice is not UNSET or has_course:
-        course_id = parse_id(body.get("course_id"))
-        if course_id is None and has_course:
-            raise AppError(Codes.MALFORMED, "course_id 须为课程id / course_id must be an id")
-        if coupon_choice is UNSET:
-            raise AppError(Codes.SETTLEMENT_PATCH_FAILED, "没有要修改的优惠券 / nothing to change")
+def settlement_choose(
+    *,
+    account_id: int,
+    course_id: int | None = None,
+    coupon_id: int | Unset | None = UNSET,
+    global_coupon_id: int | Unset | None = UNSET,
+) -> PricedSettlement:
+    """Choose (or clear: None) a course's coupon and/or the global coupon; UNSET leaves a choice
+    as it is (PATCH /api/settlement/, parsed by pay.serializers.SettlementPatchSerializer)."""
+    coupon_choice, global_choice = coupon_id, global_coupon_id
     today = timezone.localdate()
     gone: dict[int, str] = {}
 
@@ -356,7 +328,7 @@ def settlement_choose(*, account_id: int, body: dict) -> PricedSettlement:
         )
         return priced
 
-    priced = _run(store.watch_keys(account_id), build)
+    priced = transact(store.watch_keys(account_id), build)
     # priced once, in build: the answer shows the choices just written
     return replace(priced, settlement=_with_choices(priced))
 
@@ -418,23 +390,18 @@ def settlement_add_coupon(account_id: int, record) -> bool:
 # --- DELETE: back to the cart ---------------------------------------------------------------
 
 
-def settlement_clear(*, account_id: int, course_id=UNSET) -> PricedSettlement:
+def settlement_clear(*, account_id: int, course_id: int | None = None) -> PricedSettlement:
     """Return one course (or, without `course_id`, every course) to the cart.
 
     1013 when the cart cannot take them within SHOPPING_CAR_LIMIT: nothing changes, they stay in
     the settlement (the user makes room in the cart first)."""
-    if course_id is not UNSET:
-        course_id = parse_id(course_id)
-        if course_id is None:
-            raise AppError(Codes.MALFORMED, "course_id 须为课程id / course_id must be an id")
-
     gone: dict[int, str] = {}
 
     def build(pipe):
         settlement = store.settlement_read(account_id)
         gone.clear()
         gone.update(coupons_gone(account_id, settlement))
-        if course_id is UNSET:
+        if course_id is None:
             leaving = settlement.lines
         else:
             line = settlement.line(course_id)
@@ -469,4 +436,4 @@ def settlement_clear(*, account_id: int, course_id=UNSET) -> PricedSettlement:
         )
 
     watch = [*store.watch_keys(account_id), *cart_store.watch_keys(account_id, [])]
-    return _run(watch, build)
+    return transact(watch, build)

@@ -17,14 +17,19 @@ written together.
 """
 
 import json
+import types
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import get_args, get_type_hints
 
 from pay.pricing import CouponTerms
 from utils import keys
+from utils.ids import parse_id
+from utils.money import money_text
 from utils.redis import get_redis
+from utils.redis_store import read_indexed, repair
 
 DEFAULT_GLOBAL_FIELD = "default_coupon_id"
 
@@ -55,37 +60,44 @@ class StoredCoupon:
         return cls(**{name: getattr(held, name) for name in cls.__dataclass_fields__})
 
     def encode(self) -> dict:
-        money = self.money_equivalent_value
-        return {
-            "id": self.id,
-            "coupon_id": self.coupon_id,
-            "number": self.number,
-            "name": self.name,
-            "coupon_type": self.coupon_type,
-            "coupon_type_display": self.coupon_type_display,
-            "money_equivalent_value": None if money is None else f"{money:.2f}",
-            "off_percent": self.off_percent,
-            "minimum_consume": f"{self.minimum_consume:.2f}",
-            "valid_begin": self.valid_begin.isoformat(),
-            "valid_end": self.valid_end.isoformat(),
-        }
+        """JSON-able: its fields in order, money as two-decimal strings, dates in ISO."""
+        return {name: _encode_value(value) for name, value in vars(self).items()}
 
     @classmethod
     def decode(cls, raw: dict) -> "StoredCoupon":
-        money = raw.get("money_equivalent_value")
-        return cls(
-            id=int(raw["id"]),
-            coupon_id=int(raw["coupon_id"]),
-            number=str(raw["number"]),
-            name=str(raw["name"]),
-            coupon_type=int(raw["coupon_type"]),
-            coupon_type_display=str(raw["coupon_type_display"]),
-            money_equivalent_value=None if money is None else Decimal(money),
-            off_percent=None if raw.get("off_percent") is None else int(raw["off_percent"]),
-            minimum_consume=Decimal(raw["minimum_consume"]),
-            valid_begin=date.fromisoformat(raw["valid_begin"]),
-            valid_end=date.fromisoformat(raw["valid_end"]),
-        )
+        """The inverse of `encode`, led by the fields' types; KeyError, ValueError, TypeError or
+        ArithmeticError when `raw` does not decode."""
+        return cls(**{name: _decode_value(kind, raw, name) for name, kind in _COUPON_TYPES})
+
+
+# The coupon's stored shape is StoredCoupon's fields: encode and decode follow them.
+_COUPON_TYPES = tuple(get_type_hints(StoredCoupon).items())
+
+
+def _encode_value(value):
+    if isinstance(value, Decimal):
+        return money_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _decode_value(kind, raw: dict, name: str):
+    kinds = get_args(kind) if isinstance(kind, types.UnionType) else (kind,)
+    value = raw.get(name) if type(None) in kinds else raw[name]
+    if value is None:
+        if type(None) not in kinds:
+            raise TypeError(f"{name} is null")
+        return None
+    base = next(k for k in kinds if k is not type(None))
+    if base is Decimal:
+        number = Decimal(value)
+        if not number.is_finite():
+            raise ValueError(f"{name} is not a number")
+        return number
+    if base is date:
+        return date.fromisoformat(value)
+    return base(value)
 
 
 @dataclass(frozen=True)
@@ -127,16 +139,30 @@ def _bump(pipe, user_id: int) -> None:
 
 
 def _optional_int(value: str | None) -> int | None:
-    return int(value) if value not in (None, "") else None
+    return None if value in (None, "") else _id(value)
+
+
+def _id(value) -> int:
+    number = parse_id(value)
+    if number is None:
+        raise ValueError(f"not an id: {value!r}")
+    return number
+
+
+def _money(value: str) -> Decimal:
+    number = Decimal(value)
+    if not number.is_finite() or number < 0:
+        raise ValueError(f"not an amount: {value!r}")
+    return number
 
 
 def _decode_line(raw: dict[str, str]) -> SettlementLine:
-    coupons = {int(k): StoredCoupon.decode(v) for k, v in json.loads(raw["course_coupons"]).items()}
+    coupons = {_id(k): StoredCoupon.decode(v) for k, v in json.loads(raw["course_coupons"]).items()}
     return SettlementLine(
-        course_id=int(raw["id"]),
+        course_id=_id(raw["id"]),
         title=raw["title"],
         img_src=raw.get("img_src", ""),
-        price=Decimal(raw["price"]),
+        price=_money(raw["price"]),
         period_display=raw["period_display"],
         valid_period=int(raw["valid_period"]),
         price_policy_id=int(raw["price_policy_id"]),
@@ -151,7 +177,7 @@ def _encode_line(line: SettlementLine) -> dict[str, str]:
         "id": str(line.course_id),
         "title": line.title,
         "img_src": line.img_src,
-        "price": f"{line.price:.2f}",
+        "price": money_text(line.price),
         "period_display": line.period_display,
         "valid_period": str(line.valid_period),
         "price_policy_id": str(line.price_policy_id),
@@ -166,32 +192,103 @@ def _encode_line(line: SettlementLine) -> dict[str, str]:
 
 
 def settlement_read(user_id: int) -> Settlement:
-    """The user's settlement, in two round trips whatever its size or Redis's.
+    """The user's settlement, in two round trips whatever its size or Redis's
+    (utils.redis_store.read_indexed).
 
-    Lines, global coupons and version are read in one MULTI, so they belong to one state.
+    Lines, global coupons and version are read in one MULTI, so they belong to one state. An
+    entry that does not decode (an index member that is not an id or whose hash is gone, a
+    corrupt line, a corrupt global coupon or choice) is skipped, as the cart's reader does, and
+    removed if still broken when re-read under WATCH: it never fails a request.
     """
-    client = get_redis()
-    course_ids = sorted(int(member) for member in client.smembers(keys.settlement_index(user_id)))
-    with client.pipeline(transaction=True) as pipe:
-        for course_id in course_ids:
-            pipe.hgetall(keys.settlement(user_id, course_id))
-        pipe.hgetall(keys.global_coupon(user_id))
+    global_key = keys.global_coupon(user_id)
+
+    def more(pipe) -> None:
+        pipe.hgetall(global_key)
         pipe.get(keys.settlement_version(user_id))
-        *raw_lines, raw_global, version = pipe.execute()
-    lines = []
-    for raw in raw_lines:
-        try:
-            lines.append(_decode_line(raw))
-        except (KeyError, ValueError, TypeError, ArithmeticError):
-            continue  # a line removed meanwhile or written by something else: not part of it
-    default_global = _optional_int(raw_global.pop(DEFAULT_GLOBAL_FIELD, None))
-    global_coupons = {}
-    for record_id, value in raw_global.items():
-        try:
-            global_coupons[int(record_id)] = StoredCoupon.decode(json.loads(value))
-        except (KeyError, ValueError, TypeError, ArithmeticError):
-            continue
+
+    members, raw_lines, (raw_global, version) = read_indexed(
+        keys.settlement_index(user_id),
+        lambda member: keys.settlement(user_id, member),
+        more=more,
+        transaction=True,
+    )
+    lines, broken_members = [], []
+    for member, raw in zip(members, raw_lines, strict=True):
+        line = _line_or_none(member, raw)
+        if line is None:
+            broken_members.append(member)
+        else:
+            lines.append(line)
+    global_coupons, default_global, broken_fields = _global_coupons(raw_global)
+    if broken_members or broken_fields:
+        _discard_broken(user_id, broken_members, broken_fields)
     return Settlement(lines, global_coupons, default_global, version)
+
+
+_BROKEN = (KeyError, ValueError, TypeError, ArithmeticError)  # what a corrupt entry raises
+
+
+def _line_or_none(member: str, raw: dict[str, str]) -> SettlementLine | None:
+    """The line a hash holds, or None when the member is not an id or the hash is gone, partial,
+    corrupt or of another course."""
+    course_id = parse_id(member)
+    if course_id is None:
+        return None
+    try:
+        line = _decode_line(raw)
+    except _BROKEN:
+        return None
+    return line if line.course_id == course_id else None
+
+
+def _global_coupons(raw: dict[str, str]) -> tuple[dict[int, StoredCoupon], int | None, list[str]]:
+    """(coupons by record id, the chosen one, the fields that do not decode)."""
+    coupons: dict[int, StoredCoupon] = {}
+    broken: list[str] = []
+    default_global = None
+    for name, value in raw.items():
+        if name == DEFAULT_GLOBAL_FIELD:
+            default_global = parse_id(value)
+            if default_global is None:
+                broken.append(name)
+            continue
+        record_id = parse_id(name)
+        try:
+            if record_id is None:
+                raise ValueError(name)
+            coupons[record_id] = StoredCoupon.decode(json.loads(value))
+        except _BROKEN:
+            broken.append(name)
+    return coupons, default_global, broken
+
+
+def _discard_broken(user_id: int, members: list[str], global_fields: list[str]) -> None:
+    """Remove the lines and global fields that did not decode, if they still do not when re-read
+    under WATCH (utils.redis_store.repair). The version stays: nothing that would be paid
+    changes (a broken entry was never part of the settlement)."""
+    index, global_key = keys.settlement_index(user_id), keys.global_coupon(user_id)
+    hashes = [keys.settlement(user_id, member) for member in members]
+
+    def build(pipe) -> None:
+        with get_redis().pipeline(transaction=False) as read:
+            for key in hashes:
+                read.hgetall(key)
+            read.hgetall(global_key)
+            *raws, raw_global = read.execute()
+        still_broken = [
+            member
+            for member, raw in zip(members, raws, strict=True)
+            if _line_or_none(member, raw) is None
+        ]
+        fields = [name for name in _global_coupons(raw_global)[2] if name in global_fields]
+        pipe.multi()
+        if still_broken:
+            pipe.delete(*(keys.settlement(user_id, member) for member in still_broken))
+            pipe.srem(index, *still_broken)
+        if fields:
+            pipe.hdel(global_key, *fields)
+
+    repair([index, global_key, *hashes], build)
 
 
 def queue_clear(pipe, user_id: int, course_ids) -> None:

@@ -12,7 +12,7 @@ from pay.serializers import (
     SettlementSerializer,
     settlement_payload,
 )
-from utils.request import body_of
+from utils.parsers import body
 from utils.response import ok
 from utils.schema import envelope
 
@@ -52,10 +52,8 @@ class SettlementView(APIView):
         examples=POST_EXAMPLES,
     )
     def post(self, request):
-        body = body_of(request)
-        priced = services.settlement_create(
-            account_id=request.user.pk, course_list=body.get("course_list")
-        )
+        data = body(SettlementCreateSerializer, request)
+        priced = services.settlement_create(account_id=request.user.pk, **data)
         return ok(settlement_payload(priced))
 
     @extend_schema(
@@ -64,7 +62,8 @@ class SettlementView(APIView):
         examples=PATCH_EXAMPLES,
     )
     def patch(self, request):
-        priced = services.settlement_choose(account_id=request.user.pk, body=body_of(request))
+        data = body(SettlementPatchSerializer, request)
+        priced = services.settlement_choose(account_id=request.user.pk, **data)
         return ok(settlement_payload(priced))
 
     @extend_schema(
@@ -73,7 +72,6 @@ class SettlementView(APIView):
         examples=[ANSWER],
     )
     def delete(self, request):
-        body = body_of(request)
-        course_id = body["course_id"] if "course_id" in body else services.UNSET
-        priced = services.settlement_clear(account_id=request.user.pk, course_id=course_id)
+        data = body(SettlementDeleteSerializer, request)
+        priced = services.settlement_clear(account_id=request.user.pk, **data)
         return ok(settlement_payload(priced))

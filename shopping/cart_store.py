@@ -11,35 +11,31 @@ Layout (API.md, "Redis layout"), kept from the seed:
 
 Carts have no expiry: one lives until its user changes it.
 
-Readers decode and validate everything; an entry that does not decode (a corrupt hash, or an index
-member whose hash is gone) is skipped, and removed if it is still broken when re-checked under
-WATCH, so that it stops counting against the cart's limit.
+Kept the one way the stores keep Redis (utils/redis_store.py): readers decode and validate
+everything; an entry that does not decode (a corrupt hash, or an index member whose hash is gone)
+is skipped, and removed if it is still broken when re-checked under WATCH, so that it stops
+counting against the cart's limit. Writes are `utils.redis.transact` transactions.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import cast
 
 from redis.client import Pipeline
-from redis.exceptions import WatchError
 
 from utils import keys
 from utils.ids import parse_id
-from utils.redis import get_redis
+from utils.redis import get_redis, transact
+from utils.redis_store import read_indexed, repair
 
 _FIELDS = ("id", "title", "img_src", "price_policy_dict", "default_policy")
 # Optimistic transactions retry when another request of the same user changed the cart in
 # between; each lost round means someone else's write won, so this bound is only ever reached
-# under pathological contention.
+# under pathological contention (then utils.redis.ConcurrentUpdate: 1003, nothing written).
 MAX_ATTEMPTS = 20
-
-
-class CartBusy(Exception):
-    """The cart kept changing under an optimistic transaction; nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -61,35 +57,6 @@ class CartItem:
     def price(self) -> str:
         """The chosen (default) policy's price, a string with two decimals such as "99.00"."""
         return self.price_policy_dict[str(self.default_policy)]["price"]
-
-    def as_dict(self) -> dict:
-        """The cart line as the API shows it (plain JSON-able data)."""
-        return {
-            "id": self.course_id,
-            "title": self.title,
-            "img_src": self.img_src,
-            "price_policy_dict": {
-                key: dict(value) for key, value in self.price_policy_dict.items()
-            },
-            "default_policy": self.default_policy,
-            "price": self.price,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> CartItem:
-        """The inverse of `as_dict` (`price` is ignored); ValueError if `data` does not decode."""
-        if not isinstance(data, dict):
-            raise ValueError("a cart line must be an object")
-        course_id = parse_id(data.get("id"))
-        if course_id is None:
-            raise ValueError("bad course id")
-        return _build(
-            course_id=course_id,
-            title=data.get("title"),
-            img_src=data.get("img_src"),
-            policies=data.get("price_policy_dict"),
-            default_policy=data.get("default_policy"),
-        )
 
 
 # --- encoding -------------------------------------------------------------------------------
@@ -174,29 +141,15 @@ def _decode(course_id: int, raw: dict[str, str]) -> CartItem | None:
 # --- reads ----------------------------------------------------------------------------------
 
 
-def _member_order(member: str) -> tuple[int, int, str]:
-    """Course ids in numeric order; members that are not ids (broken) last."""
-    course_id = parse_id(member)
-    return (0, course_id, "") if course_id is not None else (1, 0, member)
-
-
 def cart_items(user_id: int) -> list[CartItem]:
     """The whole cart ordered by course id, in two round trips whatever its size.
 
     One SMEMBERS of the index, then one pipeline of HGETALLs. Entries that do not decode are
     skipped (and cleaned up: a few more round trips, only when there is something broken).
     """
-    redis = get_redis()
-    # the stores' client decodes responses: members are str
-    members: Collection[str] = cast(set[str], redis.smembers(keys.cart_index(user_id)))
-    if not members:
-        return []
-    members = sorted(members, key=_member_order)
-    with redis.pipeline(transaction=False) as pipe:
-        for member in members:
-            pipe.hgetall(keys.cart(user_id, member))
-        raws = pipe.execute()
-
+    members, raws, _ = read_indexed(
+        keys.cart_index(user_id), lambda member: keys.cart(user_id, member)
+    )
     items: list[CartItem] = []
     broken: list[str] = []
     for member, raw in zip(members, raws, strict=True):
@@ -296,29 +249,34 @@ def queue_remove(pipe: Pipeline, user_id: int, course_ids: Iterable[int]) -> Non
 # --- writes of the cart API -----------------------------------------------------------------
 
 
+class _Refused(Exception):
+    """The check on the index failed: nothing is written."""
+
+
 def _write_checked(user_id: int, item: CartItem, *, limit: int | None, must_exist: bool) -> bool:
-    """Put `item` if the check on the index passes, atomically: WATCH the index, check, MULTI,
-    write, EXEC; retried when the index changed in between. False when the check fails."""
+    """Put `item` if the check on the index passes, atomically (utils.redis.transact: WATCH the
+    index, check, MULTI, write, EXEC, retried when the index changed). False when the check
+    fails; ConcurrentUpdate when the cart never stops changing."""
     index = keys.cart_index(user_id)
     member = str(item.course_id)
-    with get_redis().pipeline(transaction=True) as pipe:
-        for _ in range(MAX_ATTEMPTS):
-            try:
-                pipe.watch(index)
-                present = bool(pipe.sismember(index, member))
-                if must_exist and not present:
-                    pipe.unwatch()
-                    return False
-                if limit is not None and not present and int(pipe.scard(index)) >= limit:
-                    pipe.unwatch()
-                    return False
-                pipe.multi()
-                queue_put(pipe, user_id, item)
-                pipe.execute()
-                return True
-            except WatchError:
-                continue
-    raise CartBusy(f"cart of user {user_id} kept changing")
+
+    def build(pipe: Pipeline) -> None:
+        with get_redis().pipeline(transaction=False) as read:
+            read.sismember(index, member)
+            read.scard(index)
+            present, count = read.execute()
+        if must_exist and not present:
+            raise _Refused
+        if limit is not None and not present and int(count) >= limit:
+            raise _Refused
+        pipe.multi()
+        queue_put(pipe, user_id, item)
+
+    try:
+        transact([index], build, attempts=MAX_ATTEMPTS)
+    except _Refused:
+        return False
+    return True
 
 
 def cart_add(user_id: int, item: CartItem, *, limit: int) -> bool:
@@ -326,15 +284,15 @@ def cart_add(user_id: int, item: CartItem, *, limit: int) -> bool:
 
     A course already in the cart does not count against `limit`. False (and nothing written) when
     the cart already holds `limit` other courses. Holds under concurrency: two racing adds cannot
-    both take the last place. Raises CartBusy if the cart keeps changing.
+    both take the last place. Raises ConcurrentUpdate if the cart keeps changing.
     """
     return _write_checked(user_id, item, limit=limit, must_exist=False)
 
 
 def cart_replace(user_id: int, item: CartItem) -> bool:
     """Replace the cart's entry for `item`'s course; False (and nothing written) if the course is
-    not in the cart, even when a concurrent removal lands in between. Raises CartBusy if the cart
-    keeps changing."""
+    not in the cart, even when a concurrent removal lands in between. Raises ConcurrentUpdate if
+    the cart keeps changing."""
     return _write_checked(user_id, item, limit=None, must_exist=True)
 
 
@@ -350,33 +308,24 @@ def cart_remove(user_id: int, course_ids: Iterable[int]) -> int:
 
 
 def _discard_broken(user_id: int, members: list[str]) -> None:
-    """Remove entries that did not decode, if they still do not decode when re-read under WATCH.
-
-    A concurrent write of one of them (a re-add) aborts the transaction, so that a good entry is
-    never removed; the next read retries then.
-    """
-    redis = get_redis()
+    """Remove entries that did not decode, if they still do not decode when re-read under WATCH
+    (utils.redis_store.repair: a re-add meanwhile keeps the entry)."""
     index = keys.cart_index(user_id)
     hashes = [keys.cart(user_id, member) for member in members]
-    with redis.pipeline(transaction=True) as pipe:
-        try:
-            pipe.watch(index, *hashes)
-            # Read after WATCH (any connection will do: WATCH covers changes from now on).
-            with redis.pipeline(transaction=False) as read:
-                for key in hashes:
-                    read.hgetall(key)
-                raws = read.execute()
-            still_broken = []
-            for member, raw in zip(members, raws, strict=True):
-                course_id = parse_id(member)
-                if course_id is None or _decode(course_id, raw) is None:
-                    still_broken.append(member)
-            if not still_broken:
-                pipe.unwatch()
-                return
-            pipe.multi()
+
+    def build(pipe: Pipeline) -> None:
+        with get_redis().pipeline(transaction=False) as read:
+            for key in hashes:
+                read.hgetall(key)
+            raws = read.execute()
+        still_broken = [
+            member
+            for member, raw in zip(members, raws, strict=True)
+            if (course_id := parse_id(member)) is None or _decode(course_id, raw) is None
+        ]
+        pipe.multi()
+        if still_broken:
             pipe.delete(*(keys.cart(user_id, member) for member in still_broken))
             pipe.srem(index, *still_broken)
-            pipe.execute()
-        except WatchError:
-            pass
+
+    repair([index, *hashes], build)

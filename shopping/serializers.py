@@ -1,8 +1,13 @@
-"""Request bodies of the cart API, and the shapes of its answers (for the OpenAPI schema)."""
+"""Request bodies of the cart API, and the shapes of its answers: the one definition of each
+(the answers render through them, the OpenAPI schema is made from them)."""
+
+from collections.abc import Sequence
 
 from rest_framework import serializers
 
+from shopping.cart_store import CartItem
 from utils.ids import IdField
+from utils.render import Renderer
 
 
 class CartItemInputSerializer(serializers.Serializer):
@@ -25,7 +30,9 @@ class CartPolicySerializer(serializers.Serializer):
 
 
 class CartLineSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="course id")
+    """A course in the cart; renders a CartItem."""
+
+    id = serializers.IntegerField(source="course_id", help_text="course id")
     title = serializers.CharField()
     img_src = serializers.CharField()
     price_policy_dict = serializers.DictField(
@@ -38,3 +45,17 @@ class CartLineSerializer(serializers.Serializer):
 class CartSerializer(serializers.Serializer):
     cart = CartLineSerializer(many=True)
     total_count = serializers.IntegerField()
+
+
+_CART_LINE = Renderer(CartLineSerializer())
+_CART = Renderer(CartSerializer())
+
+
+def cart_line_payload(item: CartItem) -> dict:
+    """A cart line as the API shows it (POST and PUT answer it)."""
+    return _CART_LINE(item)
+
+
+def cart_payload(items: Sequence[CartItem]) -> dict:
+    """GET /api/shopping_car/'s data: the lines ordered by course id, and how many."""
+    return _CART({"cart": items, "total_count": len(items)})

@@ -2,10 +2,9 @@
 
 Every write is checked in full against the database (course on sale, policy of the course) before
 the cart store writes anything; the store's own check (cart full, course in cart) and its write are
-one atomic step. Failures raise `AppError` with a cart code (1010-1013).
+one atomic step. Failures raise `AppError` with a cart code (1010-1013); a cart that keeps changing
+under a write raises utils.redis.ConcurrentUpdate (1003, busy: nothing written).
 """
-
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
@@ -13,12 +12,7 @@ from course.selectors import OFF_SALE, course_on_sale_with, courses_with_policie
 from shopping import cart_store
 from shopping.cart_store import CartItem
 from utils.errors import AppError, Codes
-
-_CENT = Decimal("0.01")
-
-
-def _busy() -> AppError:
-    return AppError(Codes.UNAVAILABLE, "购物车正忙,请重试 / the cart is busy, retry")
+from utils.money import money_text
 
 
 def price_policy_dict(policies) -> dict[str, dict]:
@@ -27,7 +21,7 @@ def price_policy_dict(policies) -> dict[str, dict]:
         str(policy.pk): {
             "valid_period": policy.valid_period,
             "valid_period_text": policy.get_valid_period_display(),
-            "price": str(policy.price.quantize(_CENT, rounding=ROUND_HALF_UP)),
+            "price": money_text(policy.price),
         }
         for policy in policies
     }
@@ -60,11 +54,7 @@ def cart_add(*, user_id: int, course_id: int, price_policy_id: int) -> CartItem:
     1013 when the cart already holds `settings.SHOPPING_CAR_LIMIT` other courses.
     """
     item = cart_item_build(course_id=course_id, price_policy_id=price_policy_id)
-    try:
-        added = cart_store.cart_add(user_id, item, limit=settings.SHOPPING_CAR_LIMIT)
-    except cart_store.CartBusy as exc:
-        raise _busy() from exc
-    if not added:
+    if not cart_store.cart_add(user_id, item, limit=settings.SHOPPING_CAR_LIMIT):
         raise AppError(Codes.CART_FULL)
     return item
 
@@ -75,11 +65,7 @@ def cart_change_policy(*, user_id: int, course_id: int, price_policy_id: int) ->
     1010/1011 as for adding; 1012 if the course is not in the cart.
     """
     item = cart_item_build(course_id=course_id, price_policy_id=price_policy_id)
-    try:
-        replaced = cart_store.cart_replace(user_id, item)
-    except cart_store.CartBusy as exc:
-        raise _busy() from exc
-    if not replaced:
+    if not cart_store.cart_replace(user_id, item):
         raise AppError(Codes.CART_NOT_IN_CART)
     return item
 
@@ -90,7 +76,7 @@ def cart_remove(*, user_id: int, course_id: int) -> None:
         raise AppError(Codes.CART_NOT_IN_CART)
 
 
-def cart_detail(*, user_id: int) -> dict:
-    """The cart as GET shows it: Redis only (no SQL), two round trips whatever its size."""
-    items = cart_store.cart_items(user_id)
-    return {"cart": [item.as_dict() for item in items], "total_count": len(items)}
+def cart_detail(*, user_id: int) -> list[CartItem]:
+    """The cart's lines as GET shows them: Redis only (no SQL), two round trips whatever its
+    size."""
+    return cart_store.cart_items(user_id)

@@ -10,7 +10,10 @@ from shopping.serializers import (
     CartItemInputSerializer,
     CartLineSerializer,
     CartSerializer,
+    cart_line_payload,
+    cart_payload,
 )
+from utils.parsers import body
 from utils.response import ok
 from utils.schema import ERROR_ENVELOPE, envelope
 
@@ -34,12 +37,6 @@ _ERRORS = {400: ERROR_ENVELOPE, **_READ_ERRORS}
 _LINE = envelope("CartLineEnvelope", CartLineSerializer)
 
 
-def _body(serializer_class, request) -> dict:
-    body = serializer_class(data=request.data)
-    body.is_valid(raise_exception=True)  # a non-object body or a bad id: ValidationError -> 1002
-    return body.validated_data
-
-
 class ShoppingCarView(APIView):
     schema = _BodyOnDeleteSchema()
 
@@ -48,7 +45,7 @@ class ShoppingCarView(APIView):
         responses={200: envelope("CartEnvelope", CartSerializer), **_READ_ERRORS},
     )
     def get(self, request):
-        return ok(services.cart_detail(user_id=request.user.pk))
+        return ok(cart_payload(services.cart_detail(user_id=request.user.pk)))
 
     @extend_schema(
         summary="Add a course (or replace its policy): codes 1010, 1011, 1013",
@@ -56,8 +53,8 @@ class ShoppingCarView(APIView):
         responses={200: _LINE, **_ERRORS},
     )
     def post(self, request):
-        item = services.cart_add(user_id=request.user.pk, **_body(CartItemInputSerializer, request))
-        return ok(item.as_dict())
+        item = services.cart_add(user_id=request.user.pk, **body(CartItemInputSerializer, request))
+        return ok(cart_line_payload(item))
 
     @extend_schema(
         summary="Change the policy of a course in the cart: codes 1010, 1011, 1012",
@@ -66,9 +63,9 @@ class ShoppingCarView(APIView):
     )
     def put(self, request):
         item = services.cart_change_policy(
-            user_id=request.user.pk, **_body(CartItemInputSerializer, request)
+            user_id=request.user.pk, **body(CartItemInputSerializer, request)
         )
-        return ok(item.as_dict())
+        return ok(cart_line_payload(item))
 
     @extend_schema(
         summary="Remove a course from the cart: code 1012",
@@ -76,5 +73,5 @@ class ShoppingCarView(APIView):
         responses={200: envelope("CartRemovedEnvelope"), **_ERRORS},
     )
     def delete(self, request):
-        services.cart_remove(user_id=request.user.pk, **_body(CartCourseInputSerializer, request))
+        services.cart_remove(user_id=request.user.pk, **body(CartCourseInputSerializer, request))
         return ok()

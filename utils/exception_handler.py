@@ -9,10 +9,12 @@ from django_redis.exceptions import ConnectionInterrupted
 from rest_framework import exceptions
 
 from utils.errors import AppError, Codes, ErrorCode
-from utils.redis import UNAVAILABLE
+from utils.redis import UNAVAILABLE, ConcurrentUpdate
 from utils.response import fail
 
 logger = logging.getLogger("settlement")
+
+BUSY = "正忙,请重试,未做任何修改 / busy (kept changing under this request), retry; nothing changed"
 
 _DRF_CODES: list[tuple[type[exceptions.APIException], ErrorCode]] = [
     (exceptions.NotAuthenticated, Codes.NOT_AUTHENTICATED),
@@ -57,6 +59,10 @@ def envelope_exception_handler(exc, context):
             detail = f"{code.message}: {_first_message(exc.detail)}"
             return fail(code, detail, headers=headers or None)
 
+    if isinstance(exc, ConcurrentUpdate):
+        # The one "busy" answer of every Redis store (cart, settlement): nothing was written.
+        logger.warning("Busy: %s", exc)
+        return fail(Codes.UNAVAILABLE, BUSY)
     if isinstance(exc, (*UNAVAILABLE, ConnectionInterrupted)):
         logger.warning("Redis unavailable: %s", exc)
         return fail(Codes.UNAVAILABLE)

@@ -1,10 +1,19 @@
-"""The one JSON parser of the API (REST_FRAMEWORK's DEFAULT_PARSER_CLASSES)."""
+"""The one JSON parser of the API (REST_FRAMEWORK's DEFAULT_PARSER_CLASSES), and the one way a
+view reads a body: through its request serializer (`body`), whose failures carry registry codes."""
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.fields import Field
 from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.serializers import Serializer
+
+from utils.errors import AppError, ErrorCode
+from utils.request import body_of
+
+F = TypeVar("F", bound=Field)
 
 # No body of this API nests deeper than 3; a generous bound that still keeps any walk of a body
 # (validation, fingerprints, error messages) far from Python's recursion limit.
@@ -42,3 +51,51 @@ class BoundedJSONParser(JSONParser):
         if nesting_exceeds(data, MAX_JSON_DEPTH):
             raise too_deep
         return data
+
+
+# --- Bodies parsed at the door ----------------------------------------------------------------
+
+
+def coded(field: F, error: ErrorCode, detail: str | None = None) -> F:
+    """Mark a serializer field: any failure of it is `error` (the registry code the seed gave
+    that failure, e.g. 1021 for `course_list`) with `detail` as the answer's `error` (default:
+    the field's own message). Read by `validated`."""
+    field.error_code = error  # type: ignore[attr-defined]
+    field.error_detail = detail  # type: ignore[attr-defined]
+    return field
+
+
+def _first_text(detail: Any) -> str:
+    while isinstance(detail, dict | list) and detail:
+        detail = next(iter(detail.values())) if isinstance(detail, dict) else detail[0]
+    return str(detail)
+
+
+def validated(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:
+    """The serializer's `validated_data` for `data`: the one parse of a body or a query.
+
+    The first failing field in declared order decides the answer: a field marked with `coded`
+    raises its registry code; any other failure is DRF's ValidationError (1002, the field named
+    in the message). A serializer's `validate` may raise AppError itself (a rule across fields).
+    """
+    serializer = serializer_class(data=data)
+    if serializer.is_valid():
+        return dict(serializer.validated_data)
+    errors = serializer.errors
+    for name in serializer.fields.keys():
+        if name not in errors:
+            continue
+        # The declared field carries the mark (a serializer's `fields` are fresh copies).
+        declared = serializer_class._declared_fields.get(name)
+        error = getattr(declared, "error_code", None)
+        if error is not None:
+            detail = getattr(declared, "error_detail", None)
+            raise AppError(error, detail or _first_text(errors[name]))
+        break
+    raise ValidationError(errors)
+
+
+def body(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:
+    """The request body parsed by `serializer_class`; a body that is not a JSON object is 1002
+    (an empty body reads as {}, so a missing field gets its own, clearer code)."""
+    return validated(serializer_class, body_of(request))

@@ -5,7 +5,7 @@ writes is the same bytes DRF's JSONRenderer writes (compact, UTF-8, U+2028/U+202
 one deliberate difference: a `Decimal` is written as an exact string with two decimals
 (`Decimal("78.5")` → `"78.50"`; one with more places keeps them all, never rounded), where DRF's
 encoder would write a lossy float. Money is normally rendered as strings before it gets here
-(`utils.money.money`); this keeps a stray Decimal exact too.
+(`utils.money.money_text`); this keeps a stray Decimal exact too.
 """
 
 from decimal import Decimal
@@ -13,6 +13,8 @@ from decimal import Decimal
 import orjson
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
+
+from utils.money import money_text
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 _DRF_ENCODER = JSONEncoder()
@@ -23,7 +25,7 @@ def decimal_string(value: Decimal) -> str:
     """Two decimals when that is exact, else every decimal the value has (never rounded)."""
     exponent = value.as_tuple().exponent  # an int when finite; "n", "N" or "F" when not
     if isinstance(exponent, int) and exponent >= -2:
-        return f"{value:.2f}"
+        return money_text(value)
     return str(value)
 
 

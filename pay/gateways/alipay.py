@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 
 from pay.gateways import base, dev
 from utils.errors import AppError, Codes
+from utils.money import money_text
 
 SANDBOX_GATEWAY = "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
 PRODUCTION_GATEWAY = "https://openapi.alipay.com/gateway.do"
@@ -78,7 +79,7 @@ def page_pay_url(
     query = _client().api_alipay_trade_page_pay(
         subject=subject,
         out_trade_no=order_number,
-        total_amount=f"{amount:.2f}",
+        total_amount=money_text(amount),
         return_url=settings.ALIPAY_RETURN_URL,
         notify_url=settings.ALIPAY_NOTIFY_URL,
         **extra,
@@ -146,7 +147,7 @@ def refund(*, order_number: str, amount: Decimal, reason: str = "") -> str:
     of the same refund is not a second one. Returns Alipay's trade number; 1048 on failure."""
     try:
         result = _client().api_alipay_trade_refund(
-            refund_amount=f"{amount:.2f}",
+            refund_amount=money_text(amount),
             out_trade_no=order_number,
             out_request_no=order_number,
             refund_reason=reason[:256] or "退款",

@@ -14,13 +14,14 @@ from django.utils.crypto import constant_time_compare
 
 from pay.gateways.base import Notification, PayAction
 from utils.errors import AppError, Codes
+from utils.money import money_text
 
 SALT = "pay.gateways.dev"
 PATH = "/api/payment/dev_gateway/{order_number}/"
 
 
 def signature(order_number: str, amount: Decimal) -> str:
-    return signing.Signer(salt=SALT).signature(f"{order_number}|{amount:.2f}")
+    return signing.Signer(salt=SALT).signature(f"{order_number}|{money_text(amount)}")
 
 
 def pay_url(order_number: str, amount: Decimal) -> str:

@@ -546,3 +546,32 @@ def test_post_chooses_nothing_when_no_coupon_saves_money(
         None,
     ]
     assert body["data"]["amount"]["payable"] == "298.00"
+
+
+# --- busy: one code for every Redis store ----------------------------------------------------
+
+
+def test_a_settlement_that_never_stops_changing_is_1003_as_a_busy_cart_and_nothing_changes(
+    auth_api, account, shop, redis_client, monkeypatch
+):
+    from utils import keys
+    from utils.redis import get_redis
+
+    settle(auth_api, [shop.python.pk])
+    version_key = keys.settlement_version(account.pk)
+    before = redis_dump(redis_client)
+    pipeline_class = type(get_redis().pipeline())
+    original_multi = pipeline_class.multi
+
+    def multi_after_a_rival_write(pipe):
+        # another request of the user always writes first: the version moves under the WATCH
+        redis_client.set(version_key, "rival")
+        return original_multi(pipe)
+
+    monkeypatch.setattr(pipeline_class, "multi", multi_after_a_rival_write)
+    response = auth_api.delete("/api/settlement/", {"course_id": shop.python.pk}, format="json")
+    monkeypatch.undo()
+    assert (response.status_code, response.json()["code"]) == (503, 1003)
+    after = redis_dump(redis_client)
+    assert after.pop(version_key) != before.pop(version_key)  # only the rival's writes landed
+    assert after == before

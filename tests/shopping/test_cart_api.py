@@ -11,6 +11,7 @@ from tests.helpers import CART_URL
 from tests.redis_counting import count_round_trips
 from tests.shopping.conftest import policy_ids
 from utils import keys
+from utils.redis import ConcurrentUpdate
 
 pytestmark = pytest.mark.django_db
 
@@ -466,7 +467,7 @@ def test_a_cart_that_never_stops_changing_is_1003_and_nothing_is_written(
     auth_api, two_policy_course, monkeypatch, read_cart
 ):
     def busy(*args, **kwargs):
-        raise cart_store.CartBusy("always changing")
+        raise ConcurrentUpdate("always changing")
 
     monkeypatch.setattr(cart_store, "_write_checked", busy)
     response = auth_api.post(
