@@ -1,10 +1,13 @@
 """The coupon wallet, claimable rules, claiming (by id or public code) and redemption codes."""
 
+import orjson
+from django.core.exceptions import RequestDataTooBig
+from django.http.request import RawPostDataException
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
-from pay import order_services, selectors, services
+from pay import coupon_stock, order_services, selectors, services
 from pay.coupon_throttle import RedeemGuessThrottle
 from pay.selectors import held_coupon
 from pay.serializers import (
@@ -48,7 +51,27 @@ class CouponAvailableView(APIView):
         return ok([claimable_payload(item["rule"], item["held"]) for item in rules])
 
 
+def _rule_id_in_body(request) -> int | None:
+    """The `coupon_id` of a well-formed JSON body, or None (the body is read again, and checked,
+    by the view's serializer)."""
+    try:
+        body = orjson.loads(request._request.body)
+    except (ValueError, RawPostDataException, RequestDataTooBig):
+        return None
+    value = body.get("coupon_id") if isinstance(body, dict) else None
+    return value if type(value) is int and 0 < value < 2**63 else None
+
+
 class CouponClaimView(APIView):
+    def reads_with_token(self, request, pipe, account_id: int) -> None:
+        """The rush's fast path: the claim gate of the rule named in the body is read in the
+        token's own round trip, so a sold-out (or limit-reached) answer costs one round trip and
+        no SQL (the gate's Lua script answers the same; the database stays the truth)."""
+        rule_id = _rule_id_in_body(request)
+        if rule_id is not None:
+            request.peeked_rule_id = rule_id
+            coupon_stock.peek(pipe, rule_id=rule_id, account_id=account_id)
+
     @extend_schema(
         request=ClaimSerializer,
         responses={200: envelope("ClaimEnvelope", WalletCouponSerializer)},
@@ -56,6 +79,9 @@ class CouponClaimView(APIView):
     def post(self, request):
         body = ClaimSerializer(data=body_of(request))
         body.is_valid(raise_exception=True)
+        peeked = getattr(request, "token_side_reads", None)
+        if peeked and body.validated_data.get("coupon_id") == getattr(request, "peeked_rule_id", 0):
+            coupon_stock.refuse_from_peek(peeked[0])
         record = services.coupon_claim(account=request.user, **body.validated_data)
         settlement_add_coupon(request.user.pk, record)  # committed: joins an open settlement
         today = timezone.localdate()

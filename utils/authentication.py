@@ -10,6 +10,11 @@ stored for the next request). The view then gets a `LazyAccount`: its id (`pk`, 
 (`Order.objects.filter(account=request.user)`, `IdempotencyKey(account=request.user)`); anything
 else (`username`, `balance`, `is_staff`, `save()`...) reads the row once, and an account gone or
 deactivated by then is 1001.
+
+A view may send reads of its own in the token's round trip: its method
+`reads_with_token(request, pipe, account_id)` queues them on `pipe` (reads only: they are sent
+before the token is known good), and it finds their replies in `request.token_side_reads` (the
+claim's sold-out answer, pay/coupon_views.py).
 """
 
 from functools import partial
@@ -109,7 +114,9 @@ class RedisTokenAuthentication(BaseAuthentication):
         token = token_from_headers(request.META)
         if token is None:
             return None
-        entry = token_lookup(token)
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        also = getattr(view, "reads_with_token", None)
+        entry = token_lookup(token, also=partial(also, request) if also else None)
         if entry is None:
             raise AuthenticationFailed("token无效或已过期 / unknown or expired token")
         account = None
@@ -124,6 +131,7 @@ class RedisTokenAuthentication(BaseAuthentication):
             raise AuthenticationFailed(
                 "token已失效(密码已修改或已退出所有设备) / token ended by a password change or logout-all"
             )
+        request.token_side_reads = entry.also
         return account or LazyAccount(entry.account_id), token
 
     def authenticate_header(self, request):

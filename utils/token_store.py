@@ -34,7 +34,7 @@ until they expire: their stamp is compared with the account row, read as before 
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from django.conf import settings
@@ -88,24 +88,37 @@ class TokenEntry:
     stamp: str  # the token's
     current: str | None  # the account's stamp (or INACTIVE) in Redis; None: read the row
     seen: str | None  # the stamp key as the lookup read it ("" if missing); None: do not store
+    also: list = field(default_factory=list)  # the replies to `also`'s reads, in order
 
 
-def token_lookup(token: str) -> TokenEntry | None:
+def token_lookup(token: str, *, also=None) -> TokenEntry | None:
     """The token's entry (one MGET of the token and its account's stamp); None for an unknown,
-    expired or malformed token, or one whose stored account is not the one it names."""
+    expired or malformed token, or one whose stored account is not the one it names.
+
+    `also(pipe, account_id)` may queue reads of its own, sent in the same round trip (a view's
+    data, used only once the token is found good); their replies are in `entry.also`. A token
+    of the old shape gets none (`also` is not called)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     match = _TOKEN.fullmatch(token)
     if match is None:
         return _legacy_lookup(token)
     account_id = int(match.group(1))
-    value, stamp_key = get_redis().mget(keys.auth_token(token), keys.auth_stamp(account_id))
+    names = (keys.auth_token(token), keys.auth_stamp(account_id))
+    replies: list = []
+    if also is None:
+        value, stamp_key = get_redis().mget(*names)
+    else:
+        pipe = get_redis().pipeline(transaction=False)
+        pipe.mget(*names)
+        also(pipe, account_id)
+        (value, stamp_key), *replies = pipe.execute()
     stored_id, stamp = _split(value)
     if stored_id != account_id:
         return None
     seen = stamp_key or ""
     current = None if not seen or seen.startswith("!") else seen
-    return TokenEntry(account_id, stamp, current, seen)
+    return TokenEntry(account_id, stamp, current, seen, replies)
 
 
 def _legacy_lookup(token: str) -> TokenEntry | None:
