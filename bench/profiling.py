@@ -68,7 +68,9 @@ def wsgi_caller():
             environ["HTTP_AUTHORIZATION"] = f"Token {token}"
         status = []
         out = b"".join(app(environ, lambda s, h, *a: status.append(s)))
-        if not status[0].startswith("200") or f'"code":{code}'.encode() not in out.replace(b" ", b""):
+        if not status[0].startswith("200") or f'"code":{code}'.encode() not in out.replace(
+            b" ", b""
+        ):
             raise RuntimeError(f"{method} {path}: {status[0]} {out[:200]!r}")
         return out
 
