@@ -5,14 +5,20 @@ once, also when the stamp is already kept in Redis."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from course.models import Account
 from tests.redis_counting import count_round_trips
 from utils import keys
 from utils.redis import get_redis
-from utils.token_store import account_stamp, token_create
+from utils.token_store import (
+    account_stamp,
+    current_stamp,
+    stamp_remember,
+    token_create,
+    token_lookup,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -205,3 +211,19 @@ def test_a_token_of_the_old_shape_ends_with_the_password(account):
     account.set_password("a-new-pass-2")
     account.save()
     assert code_with(old) == 1001
+
+
+def test_a_stamp_stored_while_a_change_commits_is_replaced_at_the_commit(
+    account, django_capture_on_commit_callbacks
+):
+    token = login()
+    warm(token)
+    before = Account.objects.get(pk=account.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            account.set_password("a-new-pass-2")
+            account.save()  # the first tombstone
+            # a request elsewhere read the row before this commit, and stores what it read
+            assert stamp_remember(token_lookup(token), current_stamp(before))
+            assert code_with(token) == 1000  # the old token, until the commit
+    assert code_with(token) == 1001  # the commit's tombstone
