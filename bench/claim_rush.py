@@ -14,7 +14,10 @@ SQL.
 
 Reports: records issued (must be exactly 100, at most one per account, the rule's counter equal),
 answers by code (no 5xx, no code outside 1000/1032/1033), p50/p99 of each kind of answer, and the
-sold-out answers' p50 against the bare view's (the goal: within 2x) and the account read's.
+sold-out answers' p50 against the bare view's (the goal: within 2x) and the account read's, and
+the gunicorn workers' CPU time per request of each load (rounds 2-4 of the claims hold only
+refusals: their CPU per request is what a sold-out answer costs the server, much less sensitive
+to a busy machine than wall time).
 Exits 1 if an invariant fails.
 
     .venv/bin/python bench/claim_rush.py                       # database `bench`, Redis db 14
@@ -96,15 +99,26 @@ def main() -> int:
         # gunicorn's queue (mixed in one queue, every request would wait the same); rounds spread
         # the machine's noisy moments over all three.
         base, rush, rush_s, round_p50s = common.Tally(), common.Tally(), 0.0, []
+        cpu_s, sent = Counter(), Counter()  # the workers' CPU seconds and requests, by load
+
+        def measured(kind: str, requests: list) -> common.Tally:
+            before = server.worker_cpu_seconds()
+            tally = load(server.port, requests)
+            cpu_s[kind] += server.worker_cpu_seconds() - before
+            sent[kind] += len(requests)
+            return tally
+
         for r in range(ROUNDS):
-            bare = load(server.port, pings[r::ROUNDS])
+            bare = measured("bare", pings[r::ROUNDS])
             merge(base, bare)
-            merge(base, load(server.port, accounts[r::ROUNDS]))
+            merge(base, measured("account", accounts[r::ROUNDS]))
             started = time.monotonic()
-            merge(rush, load(server.port, claims[r::ROUNDS]))
+            # after the first round every claim is refused (1033, or 1032 for a winner's second)
+            merge(rush, measured("rush" if r == 0 else "refusals", claims[r::ROUNDS]))
             rush_s += time.monotonic() - started
             round_p50s.append(round(common.percentile(bare.latencies[PING], 50), 1))
         tracebacks = server.errors_logged()
+    cpu_ms = {kind: 1000 * cpu_s[kind] / max(1, sent[kind]) for kind in sent}
 
     from pay.models import Coupon, CouponRecord
 
@@ -142,6 +156,12 @@ def main() -> int:
         f"{ratio:.2f} (goal <= 2), / account p50 = {token_ratio:.2f}; "
         f"tracebacks in the server log: {tracebacks}"
     )
+    cpu_ratio = cpu_ms["refusals"] / cpu_ms["bare"] if cpu_ms.get("bare") else float("nan")
+    print(
+        "workers' CPU ms per request: "
+        + ", ".join(f"{kind} {ms:.2f}" for kind, ms in cpu_ms.items())
+        + f"; a refusal (rounds 2-{ROUNDS}: 1033/1032 only) costs {cpu_ratio:.2f}x the bare view"
+    )
 
     failures = []
     if issued != TOTAL or counter != TOTAL:
@@ -174,7 +194,9 @@ def main() -> int:
             "rush_seconds": rush_s,
             "ping_p50_by_round_ms": round_p50s,
             "sold_out_p50_over_ping_p50": ratio,
-            "sold_out_p50_over_token_check_p50": token_ratio,
+            "sold_out_p50_over_account_p50": token_ratio,
+            "worker_cpu_ms_per_request": cpu_ms,
+            "refusal_cpu_over_bare_cpu": cpu_ratio,
             "failures": failures,
         },
         HEADERS,

@@ -20,6 +20,7 @@ from pay.serializers import (
     wallet_payload,
 )
 from pay.settlement_services import settlement_add_coupon
+from utils.ids import parse_id
 from utils.request import body_of
 from utils.response import ok
 from utils.schema import envelope
@@ -51,15 +52,20 @@ class CouponAvailableView(APIView):
         return ok([claimable_payload(item["rule"], item["held"]) for item in rules])
 
 
-def _rule_id_in_body(request) -> int | None:
-    """The `coupon_id` of a well-formed JSON body, or None (the body is read again, and checked,
-    by the view's serializer)."""
+_JSON = {"application/json", "application/json;charset=utf-8"}
+
+
+def _claimed_rule(request) -> tuple[int | None, bool]:
+    """The rule id a claim's JSON body names, if it is one (else None; the view's serializer reads
+    and checks the body again), and whether the body is exactly `{"coupon_id": <id>}` sent as
+    JSON: a body the serializer is sure to accept as it is."""
     try:
         body = orjson.loads(request._request.body)
     except (ValueError, RawPostDataException, RequestDataTooBig):
-        return None
-    value = body.get("coupon_id") if isinstance(body, dict) else None
-    return value if type(value) is int and 0 < value < 2**63 else None
+        return None, False
+    rule_id = parse_id(body.get("coupon_id")) if isinstance(body, dict) else None
+    content_type = request.content_type.replace(" ", "").lower()
+    return rule_id, rule_id is not None and len(body) == 1 and content_type in _JSON
 
 
 class CouponClaimView(APIView):
@@ -67,9 +73,9 @@ class CouponClaimView(APIView):
         """The rush's fast path: the claim gate of the rule named in the body is read in the
         token's own round trip, so a sold-out (or limit-reached) answer costs one round trip and
         no SQL (the gate's Lua script answers the same; the database stays the truth)."""
-        rule_id = _rule_id_in_body(request)
+        rule_id, plain = _claimed_rule(request)
         if rule_id is not None:
-            request.peeked_rule_id = rule_id
+            request.peeked_rule_id, request.peeked_plain_body = rule_id, plain
             coupon_stock.peek(pipe, rule_id=rule_id, account_id=account_id)
 
     @extend_schema(
@@ -77,9 +83,11 @@ class CouponClaimView(APIView):
         responses={200: envelope("ClaimEnvelope", WalletCouponSerializer)},
     )
     def post(self, request):
+        peeked = getattr(request, "token_side_reads", None)
+        if peeked and getattr(request, "peeked_plain_body", False):
+            coupon_stock.refuse_from_peek(peeked[0])  # before parsing: the body can only pass
         body = ClaimSerializer(data=body_of(request))
         body.is_valid(raise_exception=True)
-        peeked = getattr(request, "token_side_reads", None)
         if peeked and body.validated_data.get("coupon_id") == getattr(request, "peeked_rule_id", 0):
             coupon_stock.refuse_from_peek(peeked[0])
         record = services.coupon_claim(account=request.user, **body.validated_data)

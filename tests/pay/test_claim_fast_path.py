@@ -105,3 +105,16 @@ def test_the_peek_refuses_what_the_script_would(values, code):
         with pytest.raises(AppError) as raised:
             coupon_stock.refuse_from_peek(values)
         assert raised.value.error is code
+
+
+def test_a_body_of_another_media_type_gets_the_parsers_answer_not_the_gates(auth_api, sold_out):
+    body = f'{{"coupon_id": {sold_out.pk}}}'
+    response = auth_api.post("/api/coupons/claim/", body, content_type="text/plain")
+    assert (response.status_code, response.json()["code"]) == (415, 1008)
+
+
+def test_a_body_with_more_fields_is_checked_then_refused(
+    auth_api, sold_out, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        assert claim(auth_api, {"coupon_id": sold_out.pk, "note": "hi"})["code"] == 1033
