@@ -7,8 +7,9 @@ puts every key of one user in one slot and one user's WATCH/MULTI never spans tw
 Redis Cluster refuses with CROSSSLOT).
 
 Adding a key: one function here. A key of one user is built with `user(user_id)`, wherever the
-user id sits in the name; a key that no single user owns (a login token, a coupon rule's
-counter) is not tagged and must never be written in one MULTI with another key.
+user id sits in the name (a login token's too, so that it is read with its account's stamp in
+one MGET); a key that no single user owns (a coupon rule's counter) is not tagged and must never
+be written in one MULTI with another key.
 """
 
 from django.conf import settings
