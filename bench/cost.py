@@ -55,12 +55,17 @@ def main() -> int:
         first = chosen[0][0].pk
         costs: dict[str, tuple[int, int, float]] = {}
 
-        def measure(name, call):
+        def measure(name, call, code=1000):
             with CaptureQueriesContext(connection) as queries, count_round_trips() as trips:
                 started = time.perf_counter()
                 response = call()
                 ms = (time.perf_counter() - started) * 1000
-            data = common.ok_data(response)
+            if code != 1000:
+                if response.json().get("code") != code:
+                    raise RuntimeError(f"{name}: expected {code}, got {response.json()}")
+                data = None
+            else:
+                data = common.ok_data(response)
             if name:
                 costs[name] = (len(queries), trips.count, ms)
             return data
@@ -135,6 +140,17 @@ def main() -> int:
         measure(
             "order cancel (2 coupons back)",
             lambda: api.post(f"/api/orders/{number}/cancel/", format="json"),
+        )
+        measure("account GET (needs the row)", lambda: api.get("/api/account/"))
+        rush = common.make_rule(name=f"rush-{label}", total_quantity=1, per_account_limit=1)
+        (winner,) = common.make_accounts(1, f"cost-winner-{label}")
+        claim = {"coupon_id": rush.pk}
+        winner_api = common.api_client(common.token_for(winner))
+        common.ok_data(winner_api.post("/api/coupons/claim/", claim, format="json"))
+        measure(
+            "coupon claim, sold out (1033)",
+            lambda: api.post("/api/coupons/claim/", claim, format="json"),
+            code=1033,
         )
         return costs
 

@@ -37,6 +37,7 @@ PARTS = {
     "payload (plain dicts)": [("pay/serializers.py", "settlement_payload")],
     "DRF serializers (.data)": [("rest_framework/serializers.py", "data")],
     "catalogue": [("course/catalogue.py", "catalogue")],
+    "claim gate (Lua)": [("pay/coupon_stock.py", "reserve")],
     "JSON rendering": [("rest_framework/response.py", "rendered_content")],
 }
 
@@ -46,7 +47,7 @@ def wsgi_caller():
 
     app = get_wsgi_application()
 
-    def call(method: str, path: str, token: str | None = None, body=None) -> bytes:
+    def call(method: str, path: str, token: str | None = None, body=None, code=1000) -> bytes:
         raw = json.dumps(body).encode() if body is not None else b""
         environ = {
             "REQUEST_METHOD": method,
@@ -67,7 +68,9 @@ def wsgi_caller():
             environ["HTTP_AUTHORIZATION"] = f"Token {token}"
         status = []
         out = b"".join(app(environ, lambda s, h, *a: status.append(s)))
-        if not status[0].startswith("200") or b'"code":1000' not in out.replace(b" ", b""):
+        if not status[0].startswith("200") or f'"code":{code}'.encode() not in out.replace(
+            b" ", b""
+        ):
             raise RuntimeError(f"{method} {path}: {status[0]} {out[:200]!r}")
         return out
 
@@ -97,6 +100,10 @@ def main() -> int:
     (record,) = common.give_records(common.make_rule(first, name="course"), [account])
     common.give_records(common.make_rule(name="global"), [account])
     token = common.token_for(account)
+    rush = common.make_rule(name="rush", total_quantity=1, per_account_limit=1)
+    (winner,) = common.make_accounts(1, "prof-winner")
+    claim = {"coupon_id": rush.pk}
+    call("POST", "/api/coupons/claim/", common.token_for(winner), claim)  # sold out from now
     common.settle_in_process(common.api_client(token), pairs)
     toggle = [
         {"course_id": first.pk, "coupon_id": record.pk},
@@ -107,6 +114,9 @@ def main() -> int:
         "GET /api/courses/": lambda i: call("GET", "/api/courses/"),
         "GET /api/settlement/": lambda i: call("GET", "/api/settlement/", token),
         "PATCH /api/settlement/": lambda i: call("PATCH", "/api/settlement/", token, toggle[i % 2]),
+        "POST /api/coupons/claim/ (sold out)": lambda i: call(
+            "POST", "/api/coupons/claim/", token, claim, code=1033
+        ),
     }
     rows = []
     for name, run in endpoints.items():

@@ -5,7 +5,7 @@ from django.db.models import F
 
 from course.models import Account
 from utils.errors import AppError, Codes
-from utils.token_store import token_create, token_delete
+from utils.token_store import account_tokens_changed, token_create, token_delete
 
 
 def session_login(*, request, username: str, password: str) -> dict:
@@ -23,4 +23,5 @@ def session_logout(*, token: str) -> None:
 def session_logout_everywhere(*, account: Account, token: str) -> None:
     """End every token of `account` (this one included): its token generation moves on."""
     Account.objects.filter(pk=account.pk).update(token_generation=F("token_generation") + 1)
+    account_tokens_changed(account.pk)  # an UPDATE sends no signal (course/signals.py)
     token_delete(token)

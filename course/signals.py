@@ -1,11 +1,20 @@
-"""Invalidate the cached catalogue (course/catalogue.py) when a course or a price changes."""
+"""Model signals of the course app:
+
+- the cached catalogue (course/catalogue.py) is invalidated when a course or a price changes;
+- an account's login tokens are re-checked against its row (utils/token_store.py) when its
+  password, token generation or active flag changes, or it is deleted.
+"""
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from course.catalogue import catalogue_changed
-from course.models import Course, PricePolicy
+from course.models import Account, Course, PricePolicy
+from utils.token_store import account_created, account_tokens_changed
+
+# What an account's token stamp depends on (utils/token_store.py: account_stamp, current_stamp).
+TOKEN_FIELDS = frozenset(["password", "token_generation", "is_active"])
 
 
 @receiver([post_save, post_delete], sender=Course)
@@ -15,3 +24,17 @@ def _catalogue_changed(sender, **kwargs):
     # may have cached the old rows under the generation this first bump made current).
     catalogue_changed()
     transaction.on_commit(catalogue_changed)
+
+
+@receiver(post_save, sender=Account)
+def _account_saved(sender, instance, created=False, update_fields=None, using=None, **kwargs):
+    if created:  # no token of it exists; forget what an earlier account of this id left
+        account_created(instance.pk)
+    # A save that names its fields and none of these (e.g. `last_login`) leaves the stamp alone.
+    elif update_fields is None or TOKEN_FIELDS & set(update_fields):
+        account_tokens_changed(instance.pk, using=using)
+
+
+@receiver(post_delete, sender=Account)
+def _account_deleted(sender, instance, using=None, **kwargs):
+    account_tokens_changed(instance.pk, using=using)

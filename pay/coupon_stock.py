@@ -134,6 +134,29 @@ def reserve(*, rule_id: int, account_id: int) -> Reservation:
     return Reservation(rule_id, account_id, held=False)  # the database decides alone
 
 
+def peek(pipe, *, rule_id: int, account_id: int) -> None:
+    """Queue on `pipe` the read that `refuse_from_peek` answers from (one HMGET, no write): the
+    claim view sends it in the token's round trip (utils/authentication.py), so that a sold-out
+    answer costs that one round trip."""
+    pipe.hmget(keys.coupon_stock(rule_id), "remaining", "limit", _account_field(account_id))
+
+
+def refuse_from_peek(values) -> None:
+    """What `_RESERVE` would refuse, read from `peek`'s reply: 1032 when the account holds its
+    limit, 1033 when none is left (in that order, as the script). Returns when the rule may still
+    be claimed, is unlimited or has no hash: then `reserve` decides as usual.
+
+    :raises AppError: 1032, 1033.
+    """
+    remaining, limit, held = (list(values) + [None] * 3)[:3]
+    if remaining is None or limit is None or int(remaining) < 0:
+        return
+    if int(held or 0) >= int(limit):
+        raise AppError(Codes.COUPON_LIMIT)
+    if int(remaining) <= 0:
+        raise AppError(Codes.COUPON_SOLD_OUT)
+
+
 def forget(rule_id: int) -> None:
     """Drop the rule's hash; the next claim rebuilds it from the database."""
     get_redis().delete(keys.coupon_stock(rule_id))

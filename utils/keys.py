@@ -7,8 +7,9 @@ puts every key of one user in one slot and one user's WATCH/MULTI never spans tw
 Redis Cluster refuses with CROSSSLOT).
 
 Adding a key: one function here. A key of one user is built with `user(user_id)`, wherever the
-user id sits in the name; a key that no single user owns (a login token, a coupon rule's
-counter) is not tagged and must never be written in one MULTI with another key.
+user id sits in the name (a login token's too, so that it is read with its account's stamp in
+one MGET); a key that no single user owns (a coupon rule's counter) is not tagged and must never
+be written in one MULTI with another key.
 """
 
 from django.conf import settings
@@ -59,8 +60,21 @@ def settlement_version(user_id: int) -> str:
 
 
 def auth_token(token: str) -> str:
-    """String: a login token -> account id. Looked up by token alone, so not tagged."""
+    """String: a login token -> `<account id>:<stamp>`. A token is `<account id>.<secret>`, and
+    its key carries the id like every key of one user (`auth_token_7_<secret>`, in Cluster mode
+    `auth_token_{7}_<secret>`), so the token and its account's `auth_stamp` share one slot and
+    are read in one MGET. A token without an id (made before ids were in tokens: 40 hex digits)
+    keeps its old untagged name `auth_token_<token>`."""
+    account_id, dot, secret = token.partition(".")
+    if dot and account_id.isdigit():
+        return f"auth_token_{user(account_id)}_{secret}"
     return f"auth_token_{token}"
+
+
+def auth_stamp(account_id: int) -> str:
+    """String: the account's current token stamp, `inactive`, or a tombstone `!<nonce>` that
+    every change of its password, token generation or active flag writes (utils/token_store.py)."""
+    return f"auth_stamp_{user(account_id)}"
 
 
 # --- coupon rules (pay/coupon_stock.py) -----------------------------------------------------

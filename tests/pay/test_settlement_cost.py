@@ -59,7 +59,7 @@ def test_patch_costs_one_query_for_coupon_statuses_and_a_constant_number_of_roun
             "/api/settlement/", {"course_id": line["id"], "coupon_id": record_id}, format="json"
         ).json()
     )
-    assert queries == 2  # the token's account, the settlement's coupons' statuses
+    assert queries == 1  # the settlement's coupons' statuses (the token: Redis alone)
     assert trips <= 5
 
 

@@ -28,6 +28,8 @@ def every_key_of(user_id: int) -> list[str]:
         keys.settlement_index(user_id),
         keys.settlement_version(user_id),
         keys.global_coupon(user_id),
+        keys.auth_token(f"{user_id}.{'a' * 40}"),
+        keys.auth_stamp(user_id),
     ]
 
 
@@ -68,7 +70,7 @@ def test_one_redis_spreads_one_users_keys_over_slots_as_the_seed_did():
 
 @pytest.mark.parametrize("path", STORES)
 def test_stores_never_build_a_key_by_hand(path):
-    prefixes = ("shopping_car_", "settlement_", "global_coupon_", "auth_token_")
+    prefixes = ("shopping_car_", "settlement_", "global_coupon_", "auth_token_", "auth_stamp_")
     tree = ast.parse((ROOT / path).read_text())
     docstrings = {
         id(node.body[0].value)
