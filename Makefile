@@ -51,6 +51,7 @@ e2e: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	{ [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npx --no-install eslint frontend/static/frontend/js
 
 format: install
 	$(VENV)/bin/ruff check --fix .
