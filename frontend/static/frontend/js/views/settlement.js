@@ -48,7 +48,7 @@ function view(app, state) {
         h(
           "section",
           { key: "global", class: "panel", "data-testid": "global-coupons", "aria-labelledby": "global-coupons-title" },
-          h("h2", { id: "global-coupons-title" }, "全场优惠券"),
+          h("h2", { id: "global-coupons-title", tabindex: "-1" }, "全场优惠券"),
           couponChoices(app, state, {
             group: "global-coupon",
             label: "全场优惠券",
@@ -103,7 +103,7 @@ function courseBlock(app, state, line) {
       "header",
       { class: "line" },
       courseCover(line.title, line.img_src),
-      h("div", { class: "grow" }, h("h2", { id: titleId }, line.title), h("span", { class: "muted" }, `有效期 ${line.period_display}`)),
+      h("div", { class: "grow" }, h("h2", { id: titleId, tabindex: "-1" }, line.title), h("span", { class: "muted" }, `有效期 ${line.period_display}`)),
       h(
         "div",
         { class: "prices" },
@@ -208,10 +208,13 @@ async function claim(app, state, rule, button) {
   state.data = data || state.data;
   state.available = available;
   app.update();
-  // The focus goes to the new coupon among the choices (it is offered, not chosen).
-  const joined = record && document.querySelector(`.settlement label[data-key="${record.id}"] input`);
-  if (joined) joined.focus();
-  else if (!button.isConnected) document.querySelector("#view h1").focus();
+  if (!record || button.isConnected) return;
+  // The focus goes to the new coupon among the choices (it is offered, not chosen), or to its
+  // panel when it cannot be chosen yet (a 满减 coupon under its minimum).
+  const joined = document.querySelector(`.settlement label[data-key="${record.id}"]`);
+  const input = joined && joined.querySelector("input");
+  if (input && !input.disabled) input.focus();
+  else (joined?.closest("section.panel")?.querySelector("h2") || document.querySelector("#view h1")).focus();
 }
 
 function amountBlock(amount) {
