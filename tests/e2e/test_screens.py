@@ -12,8 +12,9 @@ from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from course.models import Course
-from pay.models import Order
+from course.models import Account, Course
+from pay.models import Order, TransactionRecord
+from pay.services import beili_change
 from tests.e2e.conftest import RESULTS
 from tests.e2e.test_shop_flow import LINUX, PYTHON, REDIS, log_in, nav
 
@@ -285,3 +286,50 @@ def test_a_coupon_claimed_from_the_settlement_hint_joins_it_at_once(sized_page, 
         page.get_by_test_id("global-coupons").locator('label[data-coupon="全场满200减50"]')
     ).to_be_visible()
     assert re.search(r"#/settlement$", page.url)
+
+
+def test_a_slow_screen_shows_that_it_is_loading_and_an_unknown_one_says_so(page, demo):
+    log_in(page, "wusir", "wusir-demo-123")
+    held = []
+    page.route(lambda url: "/api/orders/" in url, lambda route: held.append(route))
+
+    # When the orders are slow to come, the new screen's heading and a loading line show at once
+    nav(page, "我的订单")
+    expect(page.get_by_role("heading", name="我的订单")).to_be_focused()
+    expect(page.get_by_test_id("loading")).to_be_visible()
+    expect(page.locator("#view")).to_have_attribute("aria-busy", "true")
+    expect(page.locator("article.course")).to_have_count(0)  # not the old screen dimmed
+    assert held, "the orders were asked for"
+    held[0].continue_()
+    expect(page.get_by_text("还没有订单")).to_be_visible()
+    expect(page.get_by_test_id("loading")).to_have_count(0)
+
+    # And a hand-typed address the shop does not have is not the catalogue
+    page.goto("/#/nowhere/at/all")
+    expect(page.get_by_role("heading", name="页面不存在")).to_be_focused()
+    expect(page.locator("article.course")).to_have_count(0)
+    expect(page).to_have_title(re.compile("页面不存在"))
+
+
+def test_the_beili_history_pages_through_the_ledger(page, demo):
+    # Given wusir's 200 贝里 and 21 more changes
+    wusir = Account.objects.get(username="wusir")
+    for i in range(21):
+        beili_change(
+            account=wusir, amount=1, transaction_type=TransactionRecord.TYPE_INCOME, memo=f"#{i}"
+        )
+    log_in(page, "wusir", "wusir-demo-123")
+    page.locator("#account").get_by_role("link", name=re.compile("贝里余额")).click()
+
+    # Then the newest 20 come first, each with its sign and the balance after it
+    expect(page.get_by_role("heading", name="贝里明细")).to_be_focused()
+    rows = page.get_by_test_id("ledger-row")
+    expect(rows).to_have_count(20)
+    expect(rows.first).to_contain_text("#20")
+    expect(rows.first.get_by_test_id("ledger-change")).to_have_text("+1")
+    expect(rows.first).to_contain_text("余额 221")
+    count = TransactionRecord.objects.filter(account=wusir).count()
+    expect(page.get_by_test_id("ledger-pager")).to_contain_text(f"共 {count} 条记录")
+    page.get_by_test_id("ledger-pager").get_by_role("link", name="下一页").click()
+    expect(rows).to_have_count(count - 20)
+    expect(page.get_by_role("heading", name="贝里明细")).to_be_focused()

@@ -105,15 +105,3 @@ function update(old, next) {
     if (name in next && old[name] !== next[name]) old[name] = next[name];
   }
 }
-
-/** Disable `button` while `work` runs, so a double click sends one request. */
-export async function busy(button, work) {
-  button.disabled = true;
-  button.setAttribute("aria-busy", "true");
-  try {
-    return await work();
-  } finally {
-    button.disabled = false;
-    button.removeAttribute("aria-busy");
-  }
-}

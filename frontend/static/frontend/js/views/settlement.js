@@ -65,14 +65,9 @@ function view(app, state) {
   );
 }
 
-/** The settlement as the server has it now, or null (the failure is shown) to keep the old one. */
-async function reload(app) {
-  try {
-    return await api("GET", "settlement/");
-  } catch (err) {
-    app.error(err);
-    return null;
-  }
+/** The settlement as the server has it now, or undefined (the failure is shown) to keep the old one. */
+function reload(app) {
+  return app.act(() => api("GET", "settlement/"));
 }
 
 /** Choose a coupon: the choices are locked (a second choice cannot race the first) and show the
