@@ -170,8 +170,15 @@ function couponChoices(app, state, { group, label, coupons, chosen: server, empt
 /** Coupons claimable today that would join this settlement: for one of its courses, or global. */
 function claimHints(app, state) {
   const courses = new Set(state.data.settlement_list.map((line) => line.id));
+  const today = new Date().toLocaleDateString("sv-SE"); // YYYY-MM-DD
+  // A coupon not valid yet would not join (API.md), so it is not hinted here.
+  const validNow = (rule) => Boolean(rule.coupon_valid_days) || !rule.valid_begin_date || rule.valid_begin_date <= today;
   const rules = state.available.filter(
-    (rule) => rule.held < rule.per_account_limit && rule.remaining !== 0 && (rule.object_id === null || courses.has(rule.object_id)),
+    (rule) =>
+      rule.held < rule.per_account_limit &&
+      rule.remaining !== 0 &&
+      validNow(rule) &&
+      (rule.object_id === null || courses.has(rule.object_id)),
   );
   if (!rules.length) return null;
   return h(
