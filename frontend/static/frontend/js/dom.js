@@ -10,7 +10,11 @@
 // input and a scroll position survive a redraw; only what changed is touched.
 
 const PROPERTIES = new Set(["value", "checked", "disabled", "selected", "hidden"]);
+// The state a drawing always decides (false when not given); `value` only when it is given, so a
+// field the drawing leaves alone keeps what the user typed.
+const FLAGS = ["checked", "disabled", "selected", "hidden"];
 const HANDLERS = Symbol("handlers");
+const HAS_VALUE = Symbol("has value");
 
 export function h(tag, props, ...children) {
   const el = document.createElement(tag);
@@ -21,7 +25,10 @@ export function h(tag, props, ...children) {
       el[name] = value;
       handlers.add(name);
     } else if (name === "key") el.dataset.key = String(value);
-    else if (PROPERTIES.has(name)) el[name] = value;
+    else if (PROPERTIES.has(name)) {
+      el[name] = value;
+      if (name === "value") el[HAS_VALUE] = true;
+    }
     else if (name === "class") el.className = value;
     else el.setAttribute(name, value === true ? "" : value);
   }
@@ -101,7 +108,9 @@ function update(old, next) {
   old[HANDLERS] = nextHandlers;
   // Children first: a <select>'s value depends on its options.
   morph(old, [...next.childNodes]);
-  for (const name of PROPERTIES) {
+  for (const name of FLAGS) {
     if (name in next && old[name] !== next[name]) old[name] = next[name];
   }
+  old[HAS_VALUE] = next[HAS_VALUE];
+  if (next[HAS_VALUE] && old.value !== next.value) old.value = next.value;
 }
