@@ -70,3 +70,14 @@ def test_the_shop_has_words_for_every_code_of_the_registry():
 
 def test_the_shop_words_no_code_the_registry_does_not_have():
     assert not set(_shop_messages()) - set(REGISTRY)
+
+
+def test_every_module_the_shop_imports_is_there():
+    """Each `import … from "./x.js"` of the shop's modules names a file that exists (a typo would
+    only show in a browser otherwise)."""
+    folder = Path(finders.find("frontend/js/main.js")).parent
+    modules = sorted(folder.rglob("*.js"))
+    assert len(modules) > 10
+    for module in modules:
+        for target in re.findall(r'from "(\.{1,2}/[^"]+)"', module.read_text(encoding="utf-8")):
+            assert (module.parent / target).resolve().is_file(), f"{module.name} imports {target}"
