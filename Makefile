@@ -53,6 +53,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	{ [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npx --no-install eslint frontend/static/frontend/js
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -65,11 +65,16 @@ def _is_a_fault(message) -> bool:
     return not (failed_load and "/api/" in message.location.get("url", ""))
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="zh-CN"
-    )
+# The two sizes the shop is checked at: a laptop, and a phone (an iPhone 14's CSS pixels).
+VIEWPORTS = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+}
+
+
+def _open_page(browser, live_server, **options):
+    """A fresh context and page; yields the page, then fails on any error the page logged."""
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **options)
     page = context.new_page()
     page.set_default_timeout(15_000)
     errors = []
@@ -78,6 +83,17 @@ def page(browser, live_server):
     yield page
     context.close()
     assert not errors, f"errors in the page: {errors}"
+
+
+@pytest.fixture
+def page(browser, live_server):
+    yield from _open_page(browser, live_server, viewport={"width": 1280, "height": 900})
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def sized_page(request, browser, live_server):
+    """The page at each of VIEWPORTS in turn (the test's id names the size)."""
+    yield from _open_page(browser, live_server, **VIEWPORTS[request.param])
 
 
 @pytest.fixture

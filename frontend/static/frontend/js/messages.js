@@ -1,4 +1,5 @@
-// Readable messages for the registry codes of API.md (utils/errors.py is the server's copy).
+// Readable messages for every code of the registry (API.md; utils/errors.py is the server's
+// copy, and tests/test_frontend.py fails when a code has no message here).
 // The server's own `error` text is shown under it when it says something more specific.
 
 const MESSAGES = {
@@ -8,6 +9,9 @@ const MESSAGES = {
   1004: "操作太频繁了,请稍后再试",
   1005: "用户名或密码错误",
   1006: "没有找到",
+  1007: "不支持这个操作(请求方法不允许)",
+  1008: "请求格式不受支持",
+  1009: "服务器出错了,请稍后再试",
   1010: "这门课程不存在或已下线",
   1011: "这个有效期不属于该课程",
   1012: "购物车里没有这门课程",
@@ -31,6 +35,7 @@ const MESSAGES = {
   1042: "贝里余额不足",
   1043: "所选优惠券已失效,请重新选择",
   1044: "请求冲突,请刷新后再试",
+  1045: "支付链接无效或已过期,请从订单重新发起支付",
   1046: "订单正在处理中,请稍候",
   1047: "该支付方式暂不可用,请换一种支付方式,或只用贝里和优惠券支付",
   1048: "支付网关暂时不可用,未扣款,请稍后重试",

@@ -1,4 +1,4 @@
-// Pieces several screens share: a course's cover, a coupon's terms, status badges.
+// Pieces several screens share: a heading, a pager, a course's cover, a coupon's terms, badges.
 
 import { h } from "../dom.js";
 
@@ -28,4 +28,32 @@ export function couponTerms(coupon) {
 
 export function badge(text, kind) {
   return h("span", { class: `badge-status ${kind}` }, text);
+}
+
+/** A screen's heading: where the focus goes when the screen changes (tabindex -1: not a tab stop). */
+export function heading(text) {
+  return h("h1", { key: "heading", tabindex: "-1" }, text);
+}
+
+/** 上一页 · 第 n 页 · 下一页 for a paginated answer {count, next, previous}. */
+export function pager({ page, pageNumber, href, noun, testid }) {
+  if (!page.previous && !page.next) return null;
+  const link = (n, label) => h("a", { class: "button small", href: href(n) }, label);
+  return h(
+    "nav",
+    { class: "pager", "aria-label": "分页", "data-testid": testid },
+    page.previous ? link(pageNumber - 1, "上一页") : null,
+    h("span", { class: "muted" }, `第 ${pageNumber} 页 · 共 ${page.count} ${noun}`),
+    page.next ? link(pageNumber + 1, "下一页") : null,
+  );
+}
+
+/** The page number asked for in `?page=` (1 when missing or not a number). */
+export function pageNumberOf(route) {
+  return Math.max(1, Number.parseInt(route.query.get("page"), 10) || 1);
+}
+
+/** An ISO time as the buyer reads it. */
+export function time(iso) {
+  return iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : "";
 }
