@@ -36,12 +36,14 @@ run: demo
 # should not run beside. The browser tests skip without Chromium (unless E2E_REQUIRED is set);
 # exit code 5 only means PYTEST_ARGS selected no test of that half. The browser half gets 10
 # minutes (it takes about one) and, failed or hung, one more run in a fresh Chromium: a headless
-# Chromium once stopped starting pages mid-run in CI. A real failure fails both runs.
+# Chromium once stopped starting pages mid-run in CI. A real failure fails both runs. A test
+# still running after 4 minutes has every thread's stack printed (faulthandler), so a hang says where.
+E2E_RUN := timeout -k 10 600 $(PY) -m pytest -m e2e -o faulthandler_timeout=240 $(PYTEST_ARGS)
 test: install
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS) || [ $$? -eq 5 ]
-	timeout -k 10 600 $(PY) -m pytest -m e2e $(PYTEST_ARGS) || [ $$? -eq 5 ] || { \
+	$(E2E_RUN) || [ $$? -eq 5 ] || { \
 	  echo "== the browser tests failed or hung (a wedged Chromium was seen once in CI): once more, in a fresh browser"; \
-	  $(PY) -m pytest -m e2e $(PYTEST_ARGS) || [ $$? -eq 5 ]; }
+	  $(E2E_RUN) || [ $$? -eq 5 ]; }
 
 # The browser tests alone (they also run in `make test` when Chromium is installed);
 # needs Debian's chromium: apt-get install chromium fonts-wqy-microhei. Screenshots: test-results/e2e/.
