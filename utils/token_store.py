@@ -19,8 +19,9 @@ SQL (`token_lookup`). The stamp key holds:
 
 Every change of the password, the token generation or `is_active`, and a deletion, writes a *new*
 tombstone (`account_tokens_changed`): at the change and again after its commit (course/signals.py
-for model saves: the admin, `changepassword`, a shell; `POST /api/logout/all/` calls it after its
-`UPDATE`). A tombstone rather than a DEL, because a request that read the row before the change
+for model saves: the admin, `changepassword`, a shell, which also write one before the row changes,
+so that a save Redis cannot hear of fails instead of leaving the old stamp in place;
+`POST /api/logout/all/` calls it after its `UPDATE`, in the same transaction). A tombstone rather than a DEL, because a request that read the row before the change
 committed can store what it read only over the value its MGET saw, which the tombstone written after
 the commit has replaced; and the login's stamp (stored only if the key is missing, SET NX) cannot
 replace a tombstone either. A change that bypasses the model (`QuerySet.update()` on those fields, raw
