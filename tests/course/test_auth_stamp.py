@@ -117,6 +117,22 @@ def test_a_password_change_that_cannot_reach_redis_is_not_made(account):
     assert code_with(token) == 1000
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_logout_all_that_cannot_reach_redis_changes_nothing(account, monkeypatch):
+    token = login()
+    warm(token)
+
+    def redis_gone(account_id, **kwargs):
+        raise redis.exceptions.ConnectionError("injected: Redis is down")
+
+    monkeypatch.setattr("course.services.account_tokens_changed", redis_gone)
+    response = APIClient().post("/api/logout/all/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.json()["code"] == 1003  # "nothing was changed, retry": and nothing was
+    assert Account.objects.get(pk=account.pk).token_generation == 0
+    monkeypatch.undo()
+    assert code_with(token) == 1000
+
+
 def test_logout_all_ends_every_token_at_once(account, make_account):
     first, second, other = login(), login(), token_create(account=make_account("bob"))
     warm(first, second, other)
