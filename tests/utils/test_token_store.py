@@ -7,6 +7,7 @@ from typing import cast
 import pytest
 from django.test import override_settings
 from redis.crc import key_slot
+from rest_framework.test import APIClient
 
 from course.models import Account
 from tests.redis_counting import count_round_trips
@@ -55,6 +56,26 @@ def test_making_a_token_never_replaces_a_tombstone(account):
     tombstone = stamp_key_of(account)
     token_create(account=account)
     assert stamp_key_of(account) == tombstone
+
+
+def test_a_login_over_a_stamp_that_is_not_its_rows_works_at_once(account):
+    # Redis holds a stamp this row never had (the database restored from a backup, or another
+    # deployment's account of the same id sharing the Redis db): the login, which has just read
+    # the row, must not leave its tokens refused as "ended" until that stamp expires. It writes
+    # a tombstone (never a stamp: its row may be older than a change committing now).
+    get_redis().set(keys.auth_stamp(account.pk), "f" * 32, ex=STAMP_TTL_SECONDS)
+    token = token_create(account=account)
+    assert stamp_key_of(account).startswith("!")
+    response = APIClient().get("/api/shopping_car/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.json()["code"] == 1000
+
+
+def test_a_login_over_its_rows_own_stamp_leaves_it(account):
+    token_create(account=account)
+    with count_round_trips() as trips:
+        token_create(account=account)
+    assert trips.count == 1
+    assert stamp_key_of(account) == account_stamp(account)
 
 
 def test_lookup_reads_the_token_and_the_stamp_in_one_round_trip(account):
