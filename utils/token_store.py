@@ -69,14 +69,18 @@ def current_stamp(account) -> str:
     return account_stamp(account)
 
 
-# KEYS[1] the stamp key; ARGV: the login's stamp, a new tombstone, the TTL. A missing key takes the
-# login's stamp; a tombstone stays; a stamp that is not the login's row's becomes a tombstone.
-_LOGIN_STAMP = """
-local v = redis.call('GET', KEYS[1])
+# KEYS: the token's key, the account's stamp key (one slot under Cluster). ARGV: the token's value
+# and TTL, the login's stamp, a new tombstone, the stamp's TTL, '1' if the account is active. A
+# missing stamp key takes the login's stamp; a tombstone stays; a stamp that is not the login's
+# row's becomes a tombstone.
+_LOGIN = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+if ARGV[6] ~= '1' then return 0 end
+local v = redis.call('GET', KEYS[2])
 if not v then
-  redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[3]))
-elseif v ~= ARGV[1] and string.sub(v, 1, 1) ~= '!' then
-  redis.call('SET', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3]))
+  redis.call('SET', KEYS[2], ARGV[3], 'EX', tonumber(ARGV[5]))
+elseif v ~= ARGV[3] and string.sub(v, 1, 1) ~= '!' then
+  redis.call('SET', KEYS[2], ARGV[4], 'EX', tonumber(ARGV[5]))
 end
 return 0
 """
@@ -93,12 +97,18 @@ def token_create(*, account) -> str:
     secret = secrets.token_hex(20)
     token = f"{account.pk}.{secret}"
     stamp = account_stamp(account)
-    pipe = get_redis().pipeline(transaction=False)
-    pipe.set(keys.auth_token(token), f"{account.pk}:{stamp}", ex=settings.TOKEN_TTL_SECONDS)
-    if account.is_active:
-        tombstone = f"!{secrets.token_hex(8)}"
-        pipe.eval(_LOGIN_STAMP, 1, keys.auth_stamp(account.pk), stamp, tombstone, STAMP_TTL_SECONDS)
-    pipe.execute()
+    get_redis().eval(
+        _LOGIN,
+        2,
+        keys.auth_token(token),
+        keys.auth_stamp(account.pk),
+        f"{account.pk}:{stamp}",
+        settings.TOKEN_TTL_SECONDS,
+        stamp,
+        f"!{secrets.token_hex(8)}",
+        STAMP_TTL_SECONDS,
+        "1" if account.is_active else "0",
+    )
     return token
 
 
@@ -133,9 +143,11 @@ def token_lookup(token: str, *, also=None) -> TokenEntry | None:
         value, stamp_key = cast("list[str | None]", get_redis().mget(*names))
     else:
         pipe = get_redis().pipeline(transaction=False)
-        pipe.mget(*names)
+        # two GETs, one round trip all the same: a cluster pipeline refuses MGET
+        for name in names:
+            pipe.get(name)
         also(pipe, account_id)
-        (value, stamp_key), *replies = pipe.execute()
+        value, stamp_key, *replies = pipe.execute()
     stored_id, stamp = _split(value)
     if stored_id != account_id:
         return None

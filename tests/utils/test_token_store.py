@@ -6,7 +6,9 @@ from typing import cast
 
 import pytest
 from django.test import override_settings
+from redis.cluster import PIPELINE_BLOCKED_COMMANDS
 from redis.crc import key_slot
+from redis.exceptions import RedisClusterException
 from rest_framework.test import APIClient
 
 from course.models import Account
@@ -76,6 +78,38 @@ def test_a_login_over_its_rows_own_stamp_leaves_it(account):
         token_create(account=account)
     assert trips.count == 1
     assert stamp_key_of(account) == account_stamp(account)
+
+
+def cluster_like(pipe):
+    """`pipe` refusing what redis-py's ClusterPipeline refuses (MGET, EVAL among them)."""
+
+    def blocked(*args, **kwargs):
+        raise RedisClusterException("blocked when running redis in cluster mode")
+
+    for name in (*PIPELINE_BLOCKED_COMMANDS, "eval"):
+        setattr(pipe, name.replace(" ", "_").lower(), blocked)
+    return pipe
+
+
+def test_a_lookup_with_a_views_reads_sends_nothing_a_cluster_pipeline_refuses(account, monkeypatch):
+    # Under REDIS_CLUSTER every claim by coupon_id answered 1003: its token lookup pipelined an
+    # MGET, which redis-py's cluster pipeline refuses.
+    token = token_create(account=account)
+    client = get_redis()
+    pipeline = client.pipeline
+    monkeypatch.setattr(client, "pipeline", lambda *a, **kw: cluster_like(pipeline(*a, **kw)))
+    with count_round_trips() as trips:
+        entry = token_lookup(token, also=lambda pipe, account_id: pipe.get("x"))
+    assert trips.count == 1
+    assert entry is not None and (entry.current, entry.also) == (account_stamp(account), [None])
+
+
+def test_making_a_token_sends_nothing_a_cluster_pipeline_refuses(account, monkeypatch):
+    client = get_redis()
+    pipeline = client.pipeline
+    monkeypatch.setattr(client, "pipeline", lambda *a, **kw: cluster_like(pipeline(*a, **kw)))
+    token = token_create(account=account)
+    assert token_lookup(token) is not None
 
 
 def test_lookup_reads_the_token_and_the_stamp_in_one_round_trip(account):
