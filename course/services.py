@@ -1,6 +1,7 @@
 """Login and logout."""
 
 from django.contrib.auth import authenticate
+from django.db import transaction
 from django.db.models import F
 
 from course.models import Account
@@ -21,7 +22,9 @@ def session_logout(*, token: str) -> None:
 
 
 def session_logout_everywhere(*, account: Account, token: str) -> None:
-    """End every token of `account` (this one included): its token generation moves on."""
-    Account.objects.filter(pk=account.pk).update(token_generation=F("token_generation") + 1)
-    account_tokens_changed(account.pk)  # an UPDATE sends no signal (course/signals.py)
+    """End every token of `account` (this one included): its token generation moves on, in one
+    transaction with telling Redis (if Redis cannot be reached, the generation stays: 1003)."""
+    with transaction.atomic():
+        Account.objects.filter(pk=account.pk).update(token_generation=F("token_generation") + 1)
+        account_tokens_changed(account.pk)  # an UPDATE sends no signal (course/signals.py)
     token_delete(token)

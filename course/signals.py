@@ -6,7 +6,7 @@
 """
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from course.catalogue import catalogue_changed
@@ -26,12 +26,29 @@ def _catalogue_changed(sender, **kwargs):
     transaction.on_commit(catalogue_changed)
 
 
+def _changes_tokens(instance, update_fields) -> bool:
+    # A save that names its fields and none of these (e.g. `last_login`) leaves the stamp alone.
+    return not instance._state.adding and (
+        update_fields is None or bool(TOKEN_FIELDS & set(update_fields))
+    )
+
+
+@receiver(pre_save, sender=Account)
+def _account_saving(sender, instance, update_fields=None, using=None, **kwargs):
+    # Redis hears of the change before the row changes: if it cannot be reached, the save fails
+    # and nothing changes. (A save in autocommit, as the admin's password form does, is committed
+    # before post_save: a change Redis never heard of would leave the old stamp there, and every
+    # old token working, for up to STAMP_TTL_SECONDS.) post_save writes the stamp's tombstones
+    # again once the row has changed.
+    if _changes_tokens(instance, update_fields):
+        account_tokens_changed(instance.pk, using=using)
+
+
 @receiver(post_save, sender=Account)
 def _account_saved(sender, instance, created=False, update_fields=None, using=None, **kwargs):
     if created:  # no token of it exists; forget what an earlier account of this id left
         account_created(instance.pk)
-    # A save that names its fields and none of these (e.g. `last_login`) leaves the stamp alone.
-    elif update_fields is None or TOKEN_FIELDS & set(update_fields):
+    elif _changes_tokens(instance, update_fields):
         account_tokens_changed(instance.pk, using=using)
 
 

@@ -51,10 +51,13 @@ def _ledger_write(
     order: Order | None,
 ) -> TransactionRecord:
     """The balance moved and its ledger row (two statements), `locked` holding the current
-    balance. 1042 below zero, before anything is written."""
+    balance. 1042 below zero, 1002 past the largest balance (a 贝里 given back to an account
+    that staff credited up to it), before anything is written."""
     delta = amount if transaction_type in TransactionRecord.CREDITS else -amount
     if locked.balance + delta < 0:
         raise AppError(Codes.PAYMENT_NOT_ENOUGH_BEILI)
+    if locked.balance + delta > MAX_BALANCE:
+        raise AppError(Codes.MALFORMED, BALANCE_TOO_LARGE)
     Account.objects.filter(pk=locked.pk).update(balance=F("balance") + delta)
     new_balance = locked.balance + delta
     account.balance = new_balance
@@ -71,6 +74,7 @@ def _ledger_write(
 
 # The largest balance an account may hold (the column is a 32-bit integer).
 MAX_BALANCE = 2_147_483_647
+BALANCE_TOO_LARGE = "余额将超出上限 / the balance would be too large"
 
 
 def beili_adjust(*, account_id: int, amount: int, memo: str) -> TransactionRecord:
@@ -85,8 +89,6 @@ def beili_adjust(*, account_id: int, amount: int, memo: str) -> TransactionRecor
         raise AppError(Codes.MALFORMED, "数量不能为0 / amount must not be 0")
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=account_id)
-        if account.balance + amount > MAX_BALANCE:
-            raise AppError(Codes.MALFORMED, "余额将超出上限 / the balance would be too large")
         return beili_change(
             account=account,
             amount=abs(amount),

@@ -90,17 +90,17 @@ def payment_create(
             # WeChat's answer comes back within WECHAT_TIMEOUT; only this account's row waits.
             action = _start_payment(order, request=request, client_ip=client_ip)
     except (IntegrityError, _AlreadyPaid) as exc:
-        # This very settlement state was paid (by a racing request, or earlier by one whose
-        # clearing failed): clear it now, and point at its order, so the next read is empty
-        # instead of a stale settlement that can never be paid.
-        _clear_settlement(account.pk, settlement.version)
-        paid = Order.objects.filter(account=account, settlement_token=settlement.version).first()
+        # This very checkout was paid (by a racing request, or earlier by one whose clearing
+        # failed or found it changed meanwhile): clear it now, and point at its order, so the
+        # next read is empty instead of a stale settlement that can never be paid.
+        _clear_settlement(account.pk, settlement.checkout)
+        paid = Order.objects.filter(account=account, settlement_token=settlement.checkout).first()
         raise AppError(
             Codes.PAYMENT_EMPTY,
             "该结算已支付,已清空 / this settlement was paid; it is cleared now",
             data={"order_number": paid.order_number if paid else None},
         ) from exc
-    _clear_settlement(account.pk, settlement.version)
+    _clear_settlement(account.pk, settlement.checkout)
     return _answer(order, action)
 
 
@@ -148,7 +148,7 @@ def _read_policies_and_paid(
     COMMITTED each statement reads what was committed when it starts, so it sees the order of a
     racing payment that held the lock (a subquery in the locking SELECT would not: that one
     reads as of before its wait)."""
-    already_paid = Order.objects.filter(account_id=account.pk, settlement_token=settlement.version)
+    already_paid = Order.objects.filter(account_id=account.pk, settlement_token=settlement.checkout)
     rows = policies_with_course_status(
         [line.price_policy_id for line in settlement.lines], already_paid=Exists(already_paid)
     )
@@ -297,7 +297,7 @@ def _create_order(
         beili_used=split.beili,
         status=Order.STATUS_PAID if paid else Order.STATUS_UNPAID,
         pay_time=now if paid else None,
-        settlement_token=settlement.version,
+        settlement_token=settlement.checkout,
         global_coupon_id=priced.global_choice,
     )
 
@@ -381,13 +381,14 @@ def _stored_choices(settlement: Settlement) -> set[int]:
     return {rid for rid in (*chosen, settlement.default_global_coupon_id) if rid is not None}
 
 
-def _clear_settlement(account_id: int, version: str | None) -> None:
-    """Clear the paid settlement unless the user changed it meanwhile (then keep their change)."""
+def _clear_settlement(account_id: int, checkout: str | None) -> None:
+    """Clear the paid checkout, whatever was changed in it meanwhile (a PATCH or DELETE while
+    the payment ran: its courses are paid); a new settlement made meanwhile stays."""
 
     def build(pipe):
         current = settlement_store.settlement_read(account_id)
         pipe.multi()
-        if current.version == version:
+        if current.checkout == checkout:
             settlement_store.queue_clear_all(pipe, account_id, current.course_ids)
 
     try:

@@ -325,6 +325,7 @@ def settlement_choose(
             account_id,
             course_choices,
             global_choice if global_choice is not UNSET else ...,
+            checkout=settlement.checkout,
         )
         return priced
 
@@ -420,11 +421,12 @@ def settlement_clear(*, account_id: int, course_id: int | None = None) -> Priced
         pipe.multi()
         if staying:
             assert priced is not None  # priced above whenever a line stays
-            store.queue_clear(pipe, account_id, [line.course_id for line in leaving])
+            checkout = settlement.checkout  # a change of this settlement, not a new one
+            store.queue_clear(pipe, account_id, [line.course_id for line in leaving], checkout)
             if priced.global_choice != settlement.default_global_coupon_id:
-                store.queue_choices(pipe, account_id, {}, priced.global_choice)
+                store.queue_choices(pipe, account_id, {}, priced.global_choice, checkout)
         else:
-            store.queue_clear_all(pipe, account_id, settlement.course_ids)
+            store.queue_clear_all(pipe, account_id, settlement.course_ids, settlement.checkout)
         for line in leaving:
             cart_store.queue_put(pipe, account_id, _back_to_cart(line))
         if not staying or priced is None:

@@ -7,10 +7,12 @@
 - `global_coupon_<user>`: hash, one field per global CouponRecord id (JSON), and
   `default_coupon_id` when chosen.
 - `settlement_index_<user>`: set of the course ids in the settlement, so reading never scans.
-- `settlement_version_<user>`: a random token every write replaces (but offering one more
-  coupon, which changes nothing that would be paid); writers WATCH it, so two
-  requests of one user that read, check and write cannot both land on the same state, and an
-  order records the token it paid, so one settlement state is paid at most once.
+- `settlement_version_<user>`: `<checkout>.<state>`, two random tokens. Every write replaces the
+  state (but offering one more coupon, which changes nothing that would be paid); writers WATCH
+  it, so two requests of one user that read, check and write cannot both land on the same state.
+  A new settlement (POST) starts a new checkout; changing it (PATCH, DELETE) keeps its checkout.
+  An order records the checkout it paid, so one checkout is paid at most once, whatever was
+  changed in it while a payment ran.
 
 Writes only queue commands on a caller's MULTI pipeline (`queue_*`); the services decide what is
 written together.
@@ -125,6 +127,11 @@ class Settlement:
     def course_ids(self) -> list[int]:
         return [line.course_id for line in self.lines]
 
+    @property
+    def checkout(self) -> str | None:
+        """The checkout this state belongs to (what an order records); None when none."""
+        return None if self.version is None else self.version.split(".", 1)[0]
+
     def line(self, course_id: int) -> SettlementLine | None:
         return next((line for line in self.lines if line.course_id == course_id), None)
 
@@ -134,8 +141,10 @@ def watch_keys(user_id: int) -> list[str]:
     return [keys.settlement_version(user_id)]
 
 
-def _bump(pipe, user_id: int) -> None:
-    pipe.set(keys.settlement_version(user_id), uuid.uuid4().hex)
+def _bump(pipe, user_id: int, checkout: str | None = None) -> None:
+    """A new version: the same `checkout` (a change of the settlement) or a new one."""
+    state = uuid.uuid4().hex
+    pipe.set(keys.settlement_version(user_id), f"{checkout or uuid.uuid4().hex}.{state}")
 
 
 def _optional_int(value: str | None) -> int | None:
@@ -291,17 +300,18 @@ def _discard_broken(user_id: int, members: list[str], global_fields: list[str]) 
     repair([index, global_key, *hashes], build)
 
 
-def queue_clear(pipe, user_id: int, course_ids) -> None:
-    """Remove these courses' lines (and the global coupons when `course_ids` is everything)."""
-    _bump(pipe, user_id)
+def queue_clear(pipe, user_id: int, course_ids, checkout: str | None = None) -> None:
+    """Remove these courses' lines (and the global coupons when `course_ids` is everything);
+    `checkout`: the settlement's, when this changes it rather than ends it."""
+    _bump(pipe, user_id, checkout)
     course_ids = list(course_ids)
     if course_ids:
         pipe.delete(*(keys.settlement(user_id, course_id) for course_id in course_ids))
         pipe.srem(keys.settlement_index(user_id), *course_ids)
 
 
-def queue_clear_all(pipe, user_id: int, course_ids) -> None:
-    queue_clear(pipe, user_id, course_ids)
+def queue_clear_all(pipe, user_id: int, course_ids, checkout: str | None = None) -> None:
+    queue_clear(pipe, user_id, course_ids, checkout)
     pipe.delete(keys.settlement_index(user_id), keys.global_coupon(user_id))
 
 
@@ -325,10 +335,16 @@ def queue_write(pipe, user_id: int, lines, global_coupons, default_global_coupon
         pipe.hset(global_key, mapping=mapping)
 
 
-def queue_choices(pipe, user_id: int, course_choices: dict[int, int | None], global_choice=...):
+def queue_choices(
+    pipe,
+    user_id: int,
+    course_choices: dict[int, int | None],
+    global_choice=...,
+    checkout: str | None = None,
+):
     """Set or clear chosen coupons: course id -> record id (None clears); the global choice
-    likewise (omitted: unchanged)."""
-    _bump(pipe, user_id)
+    likewise (omitted: unchanged). `checkout`: the settlement's (a change keeps it)."""
+    _bump(pipe, user_id, checkout)
     for course_id, record_id in course_choices.items():
         key = keys.settlement(user_id, course_id)
         if record_id is None:

@@ -19,13 +19,15 @@ SQL (`token_lookup`). The stamp key holds:
 
 Every change of the password, the token generation or `is_active`, and a deletion, writes a *new*
 tombstone (`account_tokens_changed`): at the change and again after its commit (course/signals.py
-for model saves: the admin, `changepassword`, a shell; `POST /api/logout/all/` calls it after its
-`UPDATE`). A tombstone rather than a DEL, because a request that read the row before the change
-committed can store what it read only over the value its MGET saw, which the tombstone written after
-the commit has replaced; and the login's stamp (stored only if the key is missing, SET NX) cannot
-replace a tombstone either. A change that bypasses the model (`QuerySet.update()` on those fields, raw
-SQL) must call `account_tokens_changed` itself; the stamp key's expiry (`STAMP_TTL_SECONDS`) bounds
-what a forgotten call leaves behind.
+for model saves: the admin, `changepassword`, a shell, which also write one before the row changes,
+so that a save Redis cannot hear of fails instead of leaving the old stamp in place; `POST
+/api/logout/all/` calls it after its `UPDATE`, in the same transaction). A tombstone rather than a
+DEL, because a request that read the row before the change committed can store what it read only
+over the value its MGET saw, which the tombstone written after the commit has replaced; and the
+login's stamp (stored only if the key is missing; a stamp not its row's becomes a tombstone) cannot
+replace a tombstone either. A change that bypasses the model (`QuerySet.update()` on those fields,
+raw SQL) must call `account_tokens_changed` itself; the stamp key's expiry (`STAMP_TTL_SECONDS`)
+bounds what a forgotten call leaves behind.
 
 Tokens made before tokens carried their account id (40 hex digits, `auth_token_<token>`) still work
 until they expire: their stamp is compared with the account row, read as before (one GET, one SQL).
@@ -67,17 +69,46 @@ def current_stamp(account) -> str:
     return account_stamp(account)
 
 
+# KEYS: the token's key, the account's stamp key (one slot under Cluster). ARGV: the token's value
+# and TTL, the login's stamp, a new tombstone, the stamp's TTL, '1' if the account is active. A
+# missing stamp key takes the login's stamp; a tombstone stays; a stamp that is not the login's
+# row's becomes a tombstone.
+_LOGIN = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+if ARGV[6] ~= '1' then return 0 end
+local v = redis.call('GET', KEYS[2])
+if not v then
+  redis.call('SET', KEYS[2], ARGV[3], 'EX', tonumber(ARGV[5]))
+elseif v ~= ARGV[3] and string.sub(v, 1, 1) ~= '!' then
+  redis.call('SET', KEYS[2], ARGV[4], 'EX', tonumber(ARGV[5]))
+end
+return 0
+"""
+
+
 def token_create(*, account) -> str:
     """A new token of `account` (one round trip: the token, and the account's stamp if Redis has
-    none for it yet)."""
+    none for it yet).
+
+    A stamp in Redis that is not this row's (the database restored from a backup, another
+    deployment sharing the Redis db) would refuse the new token as "ended" until it expires: it is
+    replaced by a tombstone, never by the login's stamp, whose row may be older than a change
+    committing now; the next request reads the row."""
     secret = secrets.token_hex(20)
     token = f"{account.pk}.{secret}"
     stamp = account_stamp(account)
-    pipe = get_redis().pipeline(transaction=False)
-    pipe.set(keys.auth_token(token), f"{account.pk}:{stamp}", ex=settings.TOKEN_TTL_SECONDS)
-    if account.is_active:
-        pipe.set(keys.auth_stamp(account.pk), stamp, ex=STAMP_TTL_SECONDS, nx=True)
-    pipe.execute()
+    get_redis().eval(
+        _LOGIN,
+        2,
+        keys.auth_token(token),
+        keys.auth_stamp(account.pk),
+        f"{account.pk}:{stamp}",
+        settings.TOKEN_TTL_SECONDS,
+        stamp,
+        f"!{secrets.token_hex(8)}",
+        STAMP_TTL_SECONDS,
+        "1" if account.is_active else "0",
+    )
     return token
 
 
@@ -112,9 +143,11 @@ def token_lookup(token: str, *, also=None) -> TokenEntry | None:
         value, stamp_key = cast("list[str | None]", get_redis().mget(*names))
     else:
         pipe = get_redis().pipeline(transaction=False)
-        pipe.mget(*names)
+        # two GETs, one round trip all the same: a cluster pipeline refuses MGET
+        for name in names:
+            pipe.get(name)
         also(pipe, account_id)
-        (value, stamp_key), *replies = pipe.execute()
+        value, stamp_key, *replies = pipe.execute()
     stored_id, stamp = _split(value)
     if stored_id != account_id:
         return None

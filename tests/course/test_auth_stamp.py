@@ -3,6 +3,7 @@ and every way an account's tokens end (password, logout-all, deactivation, delet
 once, also when the stamp is already kept in Redis."""
 
 import pytest
+import redis
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -11,7 +12,7 @@ from rest_framework.test import APIClient
 from course.models import Account
 from tests.redis_counting import count_round_trips
 from utils import keys
-from utils.redis import get_redis
+from utils.redis import get_redis, set_redis
 from utils.token_store import (
     account_stamp,
     current_stamp,
@@ -97,6 +98,39 @@ def test_changepassword_ends_the_tokens(account, monkeypatch):
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "changed-by-cli-4")
     call_command("changepassword", "alex", stdout=open("/dev/null", "w"))
     assert code_with(token) == 1001
+
+
+@pytest.mark.django_db(transaction=True)  # saved in autocommit, as the admin's password form does
+def test_a_password_change_that_cannot_reach_redis_is_not_made(account):
+    # Redis is told before the row changes: a change committed without it would leave the old
+    # stamp in Redis and every old token working for up to STAMP_TTL_SECONDS.
+    token = login()
+    warm(token)
+    account.set_password("a-new-pass-2")
+    set_redis(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
+    try:
+        with pytest.raises(redis.exceptions.ConnectionError):
+            account.save()
+    finally:
+        set_redis(None)
+    assert Account.objects.get(pk=account.pk).check_password("secret-pass-1")
+    assert code_with(token) == 1000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_logout_all_that_cannot_reach_redis_changes_nothing(account, monkeypatch):
+    token = login()
+    warm(token)
+
+    def redis_gone(account_id, **kwargs):
+        raise redis.exceptions.ConnectionError("injected: Redis is down")
+
+    monkeypatch.setattr("course.services.account_tokens_changed", redis_gone)
+    response = APIClient().post("/api/logout/all/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.json()["code"] == 1003  # "nothing was changed, retry": and nothing was
+    assert Account.objects.get(pk=account.pk).token_generation == 0
+    monkeypatch.undo()
+    assert code_with(token) == 1000
 
 
 def test_logout_all_ends_every_token_at_once(account, make_account):

@@ -3,6 +3,7 @@ sold-out or limit-reached claim costs one round trip and no SQL, and answers exa
 gate's script would."""
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from pay import coupon_stock
@@ -27,12 +28,18 @@ def sold_out(client_for, make_account, make_coupon):
     return rule
 
 
+def round_trips_at_most() -> int:
+    """1: the token, its stamp and the rule's gate in one pipeline. Under Redis Cluster the gate
+    (one key per rule, untagged) may live on another node than the user's keys: one per node."""
+    return 2 if settings.REDIS_URL and settings.REDIS_CLUSTER else 1
+
+
 def test_a_sold_out_claim_costs_one_round_trip_and_no_sql(
     auth_api, sold_out, django_assert_num_queries
 ):
     with django_assert_num_queries(0), count_round_trips() as trips:
         assert claim(auth_api, {"coupon_id": sold_out.pk})["code"] == 1033
-    assert trips.count == 1
+    assert trips.count <= round_trips_at_most()
 
 
 def test_a_claim_past_the_accounts_limit_is_1032_from_the_same_read(
@@ -43,7 +50,7 @@ def test_a_claim_past_the_accounts_limit_is_1032_from_the_same_read(
     assert claim(api, {"coupon_id": rule.pk})["code"] == 1000
     with django_assert_num_queries(0), count_round_trips() as trips:
         assert claim(api, {"coupon_id": rule.pk})["code"] == 1032
-    assert trips.count == 1
+    assert trips.count <= round_trips_at_most()
 
 
 def test_a_claim_that_can_still_succeed_goes_the_usual_way(auth_api, make_coupon):

@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from course.models import Account
+from pay.ledger import MAX_BALANCE
 from pay.models import CouponRecord, Order, TransactionRecord
 from pay.order_services import (
     order_cancel,
@@ -105,6 +107,26 @@ def test_another_accounts_order_is_1050(place_order, make_account):
     )
     order.refresh_from_db()
     assert order.status == Order.STATUS_UNPAID
+
+
+def test_a_cancel_whose_beili_would_pass_the_largest_balance_is_1002_and_changes_nothing(
+    account, place_order, course_coupon
+):
+    # Staff credited the account to just under the column's limit after it paid with 贝里: the
+    # 贝里 given back would not fit (PostgreSQL: "integer out of range", a 500 before).
+    order = place_order(beili=100, coupon=course_coupon)
+    full = MAX_BALANCE - 50
+    Account.objects.filter(pk=account.pk).update(balance=full)
+
+    assert (
+        _code(lambda: order_cancel(account_id=account.pk, order_number=order.order_number)) == 1002
+    )
+
+    order.refresh_from_db()
+    course_coupon.refresh_from_db()
+    account.refresh_from_db()
+    assert order.status == Order.STATUS_UNPAID and course_coupon.order == order
+    assert account.balance == full and _refunds(order) == 0
 
 
 def test_staff_cancel_any_accounts_order(place_order):

@@ -512,3 +512,36 @@ def test_the_dev_gateway_does_not_exist_without_debug(api, gateway_order, settin
     settings.DEBUG = False
     assert api.post(gateway_order).status_code == 404
     assert Order.objects.get(order_number=number_of(gateway_order)).status == Order.STATUS_UNPAID
+
+
+def test_a_patch_landing_while_the_payment_runs_does_not_make_the_courses_payable_again(
+    auth_api, account, python, checkout, fund, monkeypatch
+):
+    from pay import payment_services
+    from tests.helpers import patch_settlement, read_settlement
+
+    # Given a settlement of Python paid with 贝里, and a PATCH of it that lands after the
+    # payment read the settlement but before it committed
+    fund(account, 2000)
+    checkout(auth_api, python)
+    real_pay = payment_services._pay
+
+    def pay_while_the_buyer_patches(**kwargs):
+        assert patch_settlement(auth_api, course_id=python.pk, coupon_id=None)["code"] == 1000
+        return real_pay(**kwargs)
+
+    monkeypatch.setattr(payment_services, "_pay", pay_while_the_buyer_patches)
+    first = pay(auth_api, balance=990, price="0.00").json()
+    monkeypatch.setattr(payment_services, "_pay", real_pay)
+
+    # When the buyer pays again
+    again = pay(auth_api, balance=990, price="0.00").json()
+
+    # Then the first payment bought the course once, the checkout is cleared, and the second is
+    # 1040 with the first's order: one order, 贝里 spent once
+    assert first["code"] == 1000
+    assert read_settlement(auth_api)["settlement_list"] == []
+    assert again["code"] == 1040
+    assert Order.objects.count() == 1
+    account.refresh_from_db()
+    assert account.balance == 2000 - 990

@@ -151,5 +151,5 @@ def test_a_claim_keeps_the_settlement_version_so_a_payment_in_flight_still_clear
     paying = settlement_read(account.pk)  # a payment read this state...
     claim(auth_api, make_coupon(course=python))  # ...then a coupon joined it
     assert settlement_read(account.pk).version == paying.version
-    payment_services._clear_settlement(account.pk, paying.version)  # ...then the payment ends
+    payment_services._clear_settlement(account.pk, paying.checkout)  # ...then the payment ends
     assert settlement_read(account.pk).lines == []

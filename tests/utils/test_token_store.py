@@ -6,7 +6,10 @@ from typing import cast
 
 import pytest
 from django.test import override_settings
+from redis.cluster import PIPELINE_BLOCKED_COMMANDS
 from redis.crc import key_slot
+from redis.exceptions import RedisClusterException
+from rest_framework.test import APIClient
 
 from course.models import Account
 from tests.redis_counting import count_round_trips
@@ -55,6 +58,62 @@ def test_making_a_token_never_replaces_a_tombstone(account):
     tombstone = stamp_key_of(account)
     token_create(account=account)
     assert stamp_key_of(account) == tombstone
+
+
+def test_a_login_over_a_stamp_that_is_not_its_rows_works_at_once(account):
+    # Redis holds a stamp this row never had (the database restored from a backup, or another
+    # deployment's account of the same id sharing the Redis db): the login, which has just read
+    # the row, must not leave its tokens refused as "ended" until that stamp expires. It writes
+    # a tombstone (never a stamp: its row may be older than a change committing now).
+    get_redis().set(keys.auth_stamp(account.pk), "f" * 32, ex=STAMP_TTL_SECONDS)
+    token = token_create(account=account)
+    assert stamp_key_of(account).startswith("!")
+    response = APIClient().get("/api/shopping_car/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.json()["code"] == 1000
+
+
+def test_a_login_over_its_rows_own_stamp_leaves_it(account):
+    token_create(account=account)
+    with count_round_trips() as trips:
+        token_create(account=account)
+    assert trips.count == 1
+    assert stamp_key_of(account) == account_stamp(account)
+
+
+def cluster_like(pipe):
+    """`pipe` refusing what redis-py's ClusterPipeline refuses (MGET, EVAL among them)."""
+
+    def blocked(*args, **kwargs):
+        raise RedisClusterException("blocked when running redis in cluster mode")
+
+    for name in (*PIPELINE_BLOCKED_COMMANDS, "eval"):
+        setattr(pipe, name.replace(" ", "_").lower(), blocked)
+    return pipe
+
+
+def test_a_lookup_with_a_views_reads_sends_nothing_a_cluster_pipeline_refuses(account, monkeypatch):
+    # Under REDIS_CLUSTER every claim by coupon_id answered 1003: its token lookup pipelined an
+    # MGET, which redis-py's cluster pipeline refuses.
+    token = token_create(account=account)
+    client = get_redis()
+    pipeline = client.pipeline
+    monkeypatch.setattr(client, "pipeline", lambda *a, **kw: cluster_like(pipeline(*a, **kw)))
+    with count_round_trips() as trips:
+        # a read of the user's own slot: one round trip under Cluster too
+        entry = token_lookup(
+            token, also=lambda pipe, account_id: pipe.get(keys.auth_stamp(account_id))
+        )
+    assert trips.count == 1
+    stamp = account_stamp(account)
+    assert entry is not None and (entry.current, entry.also) == (stamp, [stamp])
+
+
+def test_making_a_token_sends_nothing_a_cluster_pipeline_refuses(account, monkeypatch):
+    client = get_redis()
+    pipeline = client.pipeline
+    monkeypatch.setattr(client, "pipeline", lambda *a, **kw: cluster_like(pipeline(*a, **kw)))
+    token = token_create(account=account)
+    assert token_lookup(token) is not None
 
 
 def test_lookup_reads_the_token_and_the_stamp_in_one_round_trip(account):
