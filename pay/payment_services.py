@@ -178,7 +178,7 @@ def _policies_on_sale(
     policies = on_sale_among(choices, rows)
     for line in settlement.lines:
         if policies.get(line.course_id) is None:
-            raise AppError(Codes.SETTLEMENT_OFF_SALE, f"课程 {line.course_id} 已下线")
+            raise AppError(Codes.SETTLEMENT_OFF_SALE, f"课程 {line.course_id} 已下线 / off sale")
     return {course_id: policy for course_id, policy in policies.items() if policy is not None}
 
 
