@@ -23,9 +23,8 @@ from pay.gateways.dev import DevGateway
 from pay.ledger import beili_change
 from pay.models import CouponRecord, Order, TransactionRecord
 from pay.pricing import coupon_verdict
-from pay.qr import qr_svg_data_uri
+from pay.serializers import order_pay_result
 from utils.errors import AppError, Codes
-from utils.money import money_text
 
 logger = logging.getLogger("settlement.orders")
 
@@ -88,15 +87,7 @@ def order_pay(*, account_id: int, order_number: str, client_ip: str | None = Non
             action = gateway.pay(order, channel=gateways.MOBILE, client_ip=client_ip)
     if action is None:
         raise AppError(Codes.ORDER_NOT_PAYABLE)
-    return {
-        "order_number": order.order_number,
-        "actual_amount": money_text(order.actual_amount),
-        "gateway": gateways.name_of(order),
-        "pay_url": action.pay_url,
-        "code_url": action.code_url,
-        "qr_code": qr_svg_data_uri(action.code_url) if action.code_url else None,
-        "pay_deadline": order.pay_deadline.isoformat(),
-    }
+    return order_pay_result(order, action)
 
 
 def _locked(order_number: str, account_id: int | None = None) -> Order:

@@ -29,8 +29,8 @@ from pay import gateways, receipts, settlement_store
 from pay.ledger import beili_change
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.pricing import BeiliSplit, split_payment
-from pay.qr import qr_svg_data_uri
 from pay.selectors import held_coupon, records_gone_among
+from pay.serializers import payment_result
 from pay.serials import new_serial
 from pay.settlement_services import PricedSettlement, settlement_price
 from pay.settlement_store import Settlement, StoredCoupon
@@ -101,7 +101,7 @@ def payment_create(
             data={"order_number": paid.order_number if paid else None},
         ) from exc
     _clear_settlement(account.pk, settlement.checkout)
-    return _answer(order, action)
+    return payment_result(order, action)
 
 
 class _AlreadyPaid(Exception):
@@ -399,18 +399,6 @@ def _clear_settlement(account_id: int, checkout: str | None) -> None:
         # The order is committed and is the answer; the stale settlement cannot be paid twice
         # (its version is taken) and the user may settle again once Redis is back.
         logger.warning("could not clear the paid settlement of account %s", account_id)
-
-
-def _answer(order: Order, action: gateways.PayAction | None) -> dict:
-    return {
-        "order_number": order.order_number,
-        "status": order.status,
-        "actual_amount": money_text(order.actual_amount),
-        "gateway": gateways.name_of(order),
-        "pay_url": action.pay_url if action else None,
-        "code_url": action.code_url if action else None,
-        "qr_code": qr_svg_data_uri(action.code_url) if action and action.code_url else None,
-    }
 
 
 # --- Idempotency-Key ----------------------------------------------------------------------

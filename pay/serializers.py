@@ -533,9 +533,11 @@ class PaymentSerializer(serializers.Serializer):
 
 
 class PaymentResultSerializer(serializers.Serializer):
+    """POST /api/payment/'s answer: the order and where to pay what is left (payment_result)."""
+
     order_number = serializers.CharField()
     status = serializers.IntegerField()
-    actual_amount = serializers.CharField()
+    actual_amount = MoneyTextField()
     gateway = serializers.ChoiceField(
         choices=gateways.NAMES, allow_null=True, help_text="null when nothing was left to pay"
     )
@@ -544,6 +546,29 @@ class PaymentResultSerializer(serializers.Serializer):
     qr_code = serializers.CharField(
         allow_null=True, help_text="code_url drawn as a QR code: an SVG data URI"
     )
+
+
+def pay_facts(order: Order, action: gateways.PayAction | None) -> dict:
+    """What the payment's and an order's pay answers say of an order and where to pay it."""
+    code_url = action.code_url if action else None
+    return {
+        "order_number": order.order_number,
+        "status": order.status,
+        "actual_amount": order.actual_amount,
+        "gateway": gateways.name_of(order),
+        "pay_url": action.pay_url if action else None,
+        "code_url": code_url,
+        "qr_code": qr_svg_data_uri(code_url) if code_url else None,
+        "pay_deadline": order.pay_deadline,
+    }
+
+
+def payment_result(order: Order, action: gateways.PayAction | None) -> dict:
+    """POST /api/payment/'s answer, rendered by PaymentResultSerializer."""
+    return _PAYMENT_RESULT(pay_facts(order, action))
+
+
+_PAYMENT_RESULT = Renderer(PaymentResultSerializer())
 
 
 def _order_coupon(record) -> dict | None:
@@ -709,15 +734,25 @@ class OrderPageSerializer(serializers.Serializer):
 
 
 class OrderPaySerializer(serializers.Serializer):
+    """POST /api/orders/<n>/pay/'s answer (order_pay_result)."""
+
     order_number = serializers.CharField()
-    actual_amount = serializers.CharField()
+    actual_amount = MoneyTextField()
     gateway = serializers.ChoiceField(choices=gateways.NAMES)
     pay_url = serializers.CharField(
         allow_null=True, help_text="signed now; open it in the browser (null: scan code_url)"
     )
     code_url = serializers.CharField(allow_null=True, help_text="WeChat Native: what to scan")
     qr_code = serializers.CharField(allow_null=True, help_text="code_url as a QR code")
-    pay_deadline = serializers.DateTimeField()
+    pay_deadline = IsoDateTimeField()
+
+
+def order_pay_result(order: Order, action: gateways.PayAction) -> dict:
+    """POST /api/orders/<n>/pay/'s answer, rendered by OrderPaySerializer."""
+    return _ORDER_PAY(pay_facts(order, action))
+
+
+_ORDER_PAY = Renderer(OrderPaySerializer())
 
 
 class TextField(CodeField):
