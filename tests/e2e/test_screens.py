@@ -384,3 +384,28 @@ def test_the_beili_history_names_each_order_once_and_lines_up_the_balances(sized
     ]
     assert len(set(rights)) == 1, rights
     page.screenshot(path=RESULTS / f"beili-{size_of(page)}.png", full_page=True)
+
+
+def test_the_sticky_bar_never_covers_the_focused_element(sized_page, demo):
+    # Given the catalogue, longer than the screen, with a message in the status region
+    page = sized_page
+    log_in(page, "alex", "alex-demo-123")
+    expect(page.get_by_test_id("flash-ok")).to_be_visible()
+    expect(page.locator("article.course").first).to_be_visible()
+
+    # When the keyboard goes down through it and back up
+    covered = []
+    for key in ["Tab"] * 30 + ["Shift+Tab"] * 30:
+        page.keyboard.press(key)
+        where = page.evaluate(
+            """() => { const el = document.activeElement;
+            if (el === document.body || el.closest(".chrome")) return null;
+            const r = el.getBoundingClientRect();
+            const bar = document.querySelector(".chrome").getBoundingClientRect();
+            return [el.textContent.trim().slice(0, 20), Math.round(r.top), Math.round(bar.bottom)]; }"""
+        )
+        if where and where[1] < where[2]:
+            covered.append((key, *where))
+
+    # Then the focused element is never under the sticky bar
+    assert not covered, f"focus under the sticky bar at {size_of(page)}: {covered[:5]}"

@@ -302,6 +302,13 @@ function showPendingFlash() {
   app.pendingFlash = null;
 }
 
+// The sticky bar (with a message under it) is as tall as it is: the page scrolls a focused element
+// (the keyboard going up a long screen) out from under it, not behind it.
+const chrome = document.querySelector(".chrome");
+new ResizeObserver(() => {
+  document.documentElement.style.setProperty("--chrome-height", `${chrome.offsetHeight}px`);
+}).observe(chrome);
+
 window.addEventListener("hashchange", () => {
   showPendingFlash();
   render();
