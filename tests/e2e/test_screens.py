@@ -409,3 +409,20 @@ def test_the_sticky_bar_never_covers_the_focused_element(sized_page, demo):
 
     # Then the focused element is never under the sticky bar
     assert not covered, f"focus under the sticky bar at {size_of(page)}: {covered[:5]}"
+
+
+def test_closing_a_message_with_the_keyboard_leaves_the_focus_on_the_screen(page, demo):
+    # Given the welcome message after logging in
+    log_in(page, "alex", "alex-demo-123")
+    expect(page.locator("#view")).to_have_attribute("aria-busy", "false")
+    expect(page.get_by_role("heading", name="课程", level=1)).to_be_focused()
+    close = page.get_by_role("button", name="关闭提示")
+    expect(close).to_be_visible()
+
+    # When it is closed with the keyboard
+    close.focus()
+    page.keyboard.press("Enter")
+
+    # Then the message is gone and the focus is on the screen's heading, not lost on the page
+    expect(page.get_by_test_id("flash-ok")).to_have_count(0)
+    expect(page.get_by_role("heading", name="课程", level=1)).to_be_focused()

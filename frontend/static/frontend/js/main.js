@@ -92,7 +92,7 @@ const app = {
         { class: `flash-message ${kind}`, "data-testid": `flash-${kind}` },
         h("strong", {}, message),
         detail ? h("span", { class: "detail" }, detail) : null,
-        h("button", { class: "close", "aria-label": "关闭提示", onclick: () => root.flash.replaceChildren() }, "×"),
+        h("button", { class: "close", "aria-label": "关闭提示", onclick: closeFlash }, "×"),
       ),
     );
   },
@@ -294,6 +294,13 @@ function failedScreen(title) {
         h("p", { class: "empty" }, "加载失败。", h("a", { href: location.hash, onclick: (event) => (event.preventDefault(), render()) }, "重试")),
       ),
   };
+}
+
+/** Close the message; the focus, when it was on the close button, goes back to the screen. */
+function closeFlash() {
+  const hadFocus = root.flash.contains(document.activeElement);
+  root.flash.replaceChildren();
+  if (hadFocus) (root.view.querySelector("h1") || root.view).focus();
 }
 
 function showPendingFlash() {
