@@ -6,6 +6,7 @@ import io
 import json
 import re
 import shutil
+from decimal import Decimal
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -15,6 +16,7 @@ from playwright.sync_api import Page, expect
 from course.models import Account, Course
 from pay.ledger import beili_change
 from pay.models import Order, TransactionRecord
+from pay.serials import new_serial
 from tests.e2e.conftest import RESULTS
 from tests.e2e.test_shop_flow import LINUX, PYTHON, REDIS, log_in, nav
 
@@ -335,3 +337,92 @@ def test_the_beili_history_pages_through_the_ledger(page, demo):
     page.get_by_test_id("ledger-pager").get_by_role("link", name="下一页").click()
     expect(rows).to_have_count(count - 20)
     expect(page.get_by_role("heading", name="贝里明细")).to_be_focused()
+
+
+def test_the_beili_history_names_each_order_once_and_lines_up_the_balances(sized_page, demo):
+    # Given wusir paid an order with 贝里 and cancelled it (the two rows the shop writes)
+    page = sized_page
+    wusir = Account.objects.get(username="wusir")
+    order = Order.objects.create(
+        payment_type=Order.PAY_BEILI,
+        order_number=new_serial("O"),
+        account=wusir,
+        actual_amount=Decimal("0.00"),
+        status=Order.STATUS_CANCELLED,
+    )
+    number = order.order_number
+    beili_change(
+        account=wusir,
+        amount=50,
+        transaction_type=TransactionRecord.TYPE_SPEND,
+        memo=f"订单 {number}",
+        order=order,
+    )
+    beili_change(
+        account=wusir,
+        amount=50,
+        transaction_type=TransactionRecord.TYPE_REFUND,
+        memo=f"订单 {number} 取消退回",
+        order=order,
+    )
+    log_in(page, "wusir", "wusir-demo-123")
+    page.goto("/#/beili")
+    rows = page.get_by_test_id("ledger-row")
+    expect(rows).to_have_count(3)
+
+    # Then each row says its order once, as a link to it
+    for row in rows.all()[:2]:
+        assert row.inner_text().count(number) == 1, row.inner_text()
+        expect(row.get_by_role("link", name=f"订单 {number}")).to_be_visible()
+    expect(rows.first).to_contain_text("取消退回")
+
+    # And every row's balance sits at the same place (the right edge), whatever its text
+    rights = [
+        round(box["x"] + box["width"])
+        for box in (row.locator(".balance-after").bounding_box() for row in rows.all())
+        if box
+    ]
+    assert len(set(rights)) == 1, rights
+    page.screenshot(path=RESULTS / f"beili-{size_of(page)}.png", full_page=True)
+
+
+def test_the_sticky_bar_never_covers_the_focused_element(sized_page, demo):
+    # Given the catalogue, longer than the screen, with a message in the status region
+    page = sized_page
+    log_in(page, "alex", "alex-demo-123")
+    expect(page.get_by_test_id("flash-ok")).to_be_visible()
+    expect(page.locator("article.course").first).to_be_visible()
+
+    # When the keyboard goes down through it and back up
+    covered = []
+    for key in ["Tab"] * 30 + ["Shift+Tab"] * 30:
+        page.keyboard.press(key)
+        where = page.evaluate(
+            """() => { const el = document.activeElement;
+            if (el === document.body || el.closest(".chrome")) return null;
+            const r = el.getBoundingClientRect();
+            const bar = document.querySelector(".chrome").getBoundingClientRect();
+            return [el.textContent.trim().slice(0, 20), Math.round(r.top), Math.round(bar.bottom)]; }"""
+        )
+        if where and where[1] < where[2]:
+            covered.append((key, *where))
+
+    # Then the focused element is never under the sticky bar
+    assert not covered, f"focus under the sticky bar at {size_of(page)}: {covered[:5]}"
+
+
+def test_closing_a_message_with_the_keyboard_leaves_the_focus_on_the_screen(page, demo):
+    # Given the welcome message after logging in
+    log_in(page, "alex", "alex-demo-123")
+    expect(page.locator("#view")).to_have_attribute("aria-busy", "false")
+    expect(page.get_by_role("heading", name="课程", level=1)).to_be_focused()
+    close = page.get_by_role("button", name="关闭提示")
+    expect(close).to_be_visible()
+
+    # When it is closed with the keyboard
+    close.focus()
+    page.keyboard.press("Enter")
+
+    # Then the message is gone and the focus is on the screen's heading, not lost on the page
+    expect(page.get_by_test_id("flash-ok")).to_have_count(0)
+    expect(page.get_by_role("heading", name="课程", level=1)).to_be_focused()

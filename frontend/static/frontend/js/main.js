@@ -92,7 +92,7 @@ const app = {
         { class: `flash-message ${kind}`, "data-testid": `flash-${kind}` },
         h("strong", {}, message),
         detail ? h("span", { class: "detail" }, detail) : null,
-        h("button", { class: "close", "aria-label": "关闭提示", onclick: () => root.flash.replaceChildren() }, "×"),
+        h("button", { class: "close", "aria-label": "关闭提示", onclick: closeFlash }, "×"),
       ),
     );
   },
@@ -296,11 +296,25 @@ function failedScreen(title) {
   };
 }
 
+/** Close the message; the focus, when it was on the close button, goes back to the screen. */
+function closeFlash() {
+  const hadFocus = root.flash.contains(document.activeElement);
+  root.flash.replaceChildren();
+  if (hadFocus) (root.view.querySelector("h1") || root.view).focus();
+}
+
 function showPendingFlash() {
   root.flash.replaceChildren();
   if (app.pendingFlash) app.flash(...app.pendingFlash);
   app.pendingFlash = null;
 }
+
+// The sticky bar (with a message under it) is as tall as it is: the page scrolls a focused element
+// (the keyboard going up a long screen) out from under it, not behind it.
+const chrome = document.querySelector(".chrome");
+new ResizeObserver(() => {
+  document.documentElement.style.setProperty("--chrome-height", `${chrome.offsetHeight}px`);
+}).observe(chrome);
 
 window.addEventListener("hashchange", () => {
   showPendingFlash();

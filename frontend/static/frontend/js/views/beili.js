@@ -35,10 +35,7 @@ export const beiliScreen = {
                   { class: "grow" },
                   h("strong", {}, row.transaction_type_display),
                   h("span", { class: "muted" }, ` · ${time(row.date)}`),
-                  row.memo ? h("div", { class: "muted" }, row.memo) : null,
-                  row.order_number
-                    ? h("div", {}, h("a", { href: `#/order/${encodeURIComponent(row.order_number)}` }, `订单 ${row.order_number}`))
-                    : null,
+                  memoAndOrder(row),
                 ),
                 h("span", { class: `change ${row.change < 0 ? "out" : "in"}`, "data-testid": "ledger-change" }, row.change > 0 ? `+${row.change}` : String(row.change)),
                 h("span", { class: "muted balance-after" }, `余额 ${row.balance}`),
@@ -50,3 +47,15 @@ export const beiliScreen = {
     );
   },
 };
+
+/** The row's memo and a link to its order, the order named once: the shop's memos already say
+ * "订单 <number> …", so that part of the memo becomes the link. */
+function memoAndOrder(row) {
+  const memo = row.memo || "";
+  if (!row.order_number) return memo ? h("div", { class: "muted" }, memo) : null;
+  const name = `订单 ${row.order_number}`;
+  const link = h("a", { href: `#/order/${encodeURIComponent(row.order_number)}` }, name);
+  const at = memo.indexOf(name);
+  if (at === -1) return [memo ? h("div", { class: "muted" }, memo) : null, h("div", {}, link)];
+  return h("div", { class: "muted" }, memo.slice(0, at), link, memo.slice(at + name.length));
+}
