@@ -36,9 +36,10 @@ run: demo
 # should not run beside. The browser tests skip without Chromium (unless E2E_REQUIRED is set);
 # exit code 5 only means PYTEST_ARGS selected no test of that half. The browser half gets 10
 # minutes (it takes about one) and, failed or hung, one more run in a fresh Chromium: a headless
-# Chromium once stopped starting pages mid-run in CI. A real failure fails both runs. A test
-# still running after 4 minutes has every thread's stack printed (faulthandler), so a hang says where.
-E2E_RUN := timeout -k 10 600 $(PY) -m pytest -m e2e -o faulthandler_timeout=240 $(PYTEST_ARGS)
+# Chromium once stopped starting pages mid-run in CI. A real failure fails both runs. A browser
+# test still running after 150 s (they take seconds) is a hang: pytest-timeout prints every
+# thread's stack, so the log says where, and ends the run, so the retry starts at once.
+E2E_RUN := timeout -k 10 600 $(PY) -m pytest -m e2e --timeout=150 --timeout-method=thread $(PYTEST_ARGS)
 test: install
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(E2E_RUN) || [ $$? -eq 5 ] || { \
