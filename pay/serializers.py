@@ -26,14 +26,6 @@ class MoneyTextField(serializers.CharField):
     to_representation = staticmethod(money_text)  # type: ignore[assignment]
 
 
-class IsoDateTimeField(serializers.DateTimeField):
-    """A moment as Python writes it (`2026-11-25T15:30:12.123456+00:00`), as the wallet always
-    did (DRF's DateTimeField would write `Z` and the current time zone)."""
-
-    def to_representation(self, value) -> str:
-        return value.isoformat()
-
-
 COUPON_TYPE_LABELS = [label for _, label in Coupon.coupon_type_choices]
 COUPON_TYPE_IDS = [value for value, _ in Coupon.coupon_type_choices]
 
@@ -81,8 +73,8 @@ class WalletCouponSerializer(CouponSerializer):
     coupons)."""
 
     status = serializers.IntegerField(help_text="0 未使用, 1 已使用, 2 已过期")
-    get_time = IsoDateTimeField()
-    used_time = IsoDateTimeField(allow_null=True)
+    get_time = serializers.DateTimeField()
+    used_time = serializers.DateTimeField(allow_null=True)
 
 
 # Rendered through the serializers' fields (utils.render: DRF's output at a plain dict's cost).
@@ -744,7 +736,7 @@ class OrderPaySerializer(serializers.Serializer):
     )
     code_url = serializers.CharField(allow_null=True, help_text="WeChat Native: what to scan")
     qr_code = serializers.CharField(allow_null=True, help_text="code_url as a QR code")
-    pay_deadline = IsoDateTimeField()
+    pay_deadline = serializers.DateTimeField()
 
 
 def order_pay_result(order: Order, action: gateways.PayAction) -> dict:

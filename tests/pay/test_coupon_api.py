@@ -147,3 +147,16 @@ def test_expire_coupons_writes_expired_on_records_past_their_end(
     assert statuses[past_dates.pk] == statuses[past_days.pk] == 2
     assert statuses[still_valid.pk] == statuses[unused.pk] == 0
     assert statuses[used.pk] == 1
+
+
+def test_wallet_times_are_written_in_the_shops_time_zone_as_orders_are(
+    auth_api, account, make_coupon, give_coupon, settings
+):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    give_coupon(account, make_coupon(name="ten off"))
+    [coupon] = auth_api.get("/api/coupons/").json()["data"]
+    got = datetime.fromisoformat(coupon["get_time"])
+    shop_offset = got.astimezone(ZoneInfo(settings.TIME_ZONE)).utcoffset()
+    assert got.utcoffset() == shop_offset  # "+08:00" in Asia/Shanghai, as an order's `date`
