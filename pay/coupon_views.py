@@ -83,11 +83,14 @@ class CouponClaimView(APIView):
     )
     def post(self, request):
         peeked = getattr(request, "token_side_reads", None)
-        if peeked and getattr(request, "peeked_plain_body", False):
-            coupon_stock.refuse_from_peek(peeked[0])  # before parsing: the body can only pass
+        gate = peeked[0] if peeked else None  # the rule's gate, read in the token's round trip
+        plain = getattr(request, "peeked_plain_body", False)
+        if gate is not None and plain:
+            coupon_stock.refuse_from_peek(gate)  # before parsing: the body can only pass
         claim = body(ClaimSerializer, request)
-        if peeked and claim.get("coupon_id") == getattr(request, "peeked_rule_id", 0):
-            coupon_stock.refuse_from_peek(peeked[0])
+        same_rule = claim.get("coupon_id") == getattr(request, "peeked_rule_id", 0)
+        if gate is not None and not plain and same_rule:
+            coupon_stock.refuse_from_peek(gate)  # the same rule, named in a longer body
         record = coupon_claim(account=request.user, **claim)
         settlement_add_coupon(request.user.pk, record)  # committed: joins an open settlement
         today = timezone.localdate()
