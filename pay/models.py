@@ -432,7 +432,7 @@ class Order(models.Model):
     date = models.DateTimeField(auto_now_add=True, verbose_name="订单生成时间")
     pay_time = models.DateTimeField(blank=True, null=True, verbose_name="付款时间")
     cancel_time = models.DateTimeField(blank=True, null=True, verbose_name="订单取消时间")
-    # The settlement state this order paid (settlement_store's version token): one state, one order.
+    # The checkout this order paid (settlement_store's Settlement.checkout): one checkout, one order.
     settlement_token = models.CharField("结算版本", max_length=64, null=True, blank=True)
     refund_flagged = models.BooleanField(
         "待退款", default=False, help_text="取消后仍收到支付通知,需人工退款"

@@ -3,8 +3,9 @@
 The server recomputes everything from the settlement (Redis) and the database; the client's
 `price` is only compared. Row locks (`select_for_update`) on the account (once) and the chosen
 coupon records, never their rules' rows, make racing payments of one account serialize while other
-accounts' payments with the same rule go on; the order records the settlement state it paid, unique
-per account, so one settlement is paid at most once however many requests race.
+accounts' payments with the same rule go on; the order records the checkout it paid (the
+settlement's, whatever PATCH or DELETE changed in it), unique per account, so one checkout is
+paid at most once however many requests race.
 """
 
 import hashlib
@@ -105,14 +106,14 @@ def payment_create(
 
 
 class _AlreadyPaid(Exception):
-    """An order already holds this settlement state."""
+    """An order already holds this checkout."""
 
 
 def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -> Order:
     """The payment's steps, in the caller's transaction: at most 8 SQL statements whatever the
     number of courses (the caller's BEGIN and COMMIT make 10; tests/pay/test_payment_sql.py).
 
-    :raises _AlreadyPaid: this settlement state has an order.
+    :raises _AlreadyPaid: this checkout has an order.
     :raises AppError: 1042, 1040, 1043, 1041 (see each step).
     """
     locked = _lock_account(account)
@@ -143,8 +144,8 @@ def _lock_account(account: Account) -> Account:
 def _read_policies_and_paid(
     settlement: Settlement, *, account: Account
 ) -> tuple[dict[int, PricePolicy], bool]:
-    """The settled courses' policies with their course's status, and whether this settlement
-    state already has an order: one statement. It comes after the lock on purpose: in READ
+    """The settled courses' policies with their course's status, and whether this checkout
+    already has an order: one statement. It comes after the lock on purpose: in READ
     COMMITTED each statement reads what was committed when it starts, so it sees the order of a
     racing payment that held the lock (a subquery in the locking SELECT would not: that one
     reads as of before its wait)."""
@@ -158,7 +159,7 @@ def _read_policies_and_paid(
 
 
 def _check_payable(account: Account, *, already_paid: bool, request: PaymentRequest) -> None:
-    """:raises _AlreadyPaid: an order holds this settlement state (the unique
+    """:raises _AlreadyPaid: an order holds this checkout (the unique
         order_one_per_settlement_state constraint backs this up).
     :raises AppError: 1042 when the account holds fewer 贝里 than offered."""
     if already_paid:
@@ -286,7 +287,7 @@ def _create_order(
     """The order, paid when nothing is left for a gateway: one statement.
 
     :raises AppError: 1047 when money is left and the gateway is not available.
-    :raises IntegrityError: this settlement state was paid by a racing request meanwhile.
+    :raises IntegrityError: this checkout was paid by a racing request meanwhile.
     """
     paid = split.money == 0
     return Order.objects.create(

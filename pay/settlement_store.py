@@ -364,8 +364,7 @@ def queue_add_coupon(pipe, user_id: int, coupon: StoredCoupon, line: SettlementL
     coupons. Choices are left as they are.
 
     The version is kept: an offer changes nothing that would be paid, so a payment already
-    running for this state still clears it afterwards (a new version would leave the paid courses
-    in the settlement, payable again). The caller still WATCHes the version, so this write lands
+    running for this state neither conflicts with it nor sees it changed. The caller still WATCHes the version, so this write lands
     on the state it read; only POST rewrites the offers, and it reads the database afresh."""
     if line is None:
         pipe.hset(
