@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from pay.models import CouponRecord
 from pay.pricing import coupon_verdict
+from pay.records_version import records_changed
 from pay.selectors import past_end_q
 
 logger = logging.getLogger("settlement.jobs")
@@ -19,7 +20,9 @@ def coupons_expire(*, today: date | None = None, batch_size: int = 1000) -> tupl
     today = today or timezone.localdate()
     expired = failed = 0
     by_dates = CouponRecord.objects.filter(past_end_q(today))
+    accounts = list(by_dates.values_list("account_id", flat=True).distinct())
     expired += by_dates.update(status=CouponRecord.STATUS_EXPIRED)
+    records_changed(accounts)
 
     candidates = (
         CouponRecord.objects.filter(
@@ -57,6 +60,8 @@ def coupons_expire(*, today: date | None = None, batch_size: int = 1000) -> tupl
 
 
 def _expire_ids(ids: list[int]) -> int:
-    return CouponRecord.objects.filter(pk__in=ids, status=CouponRecord.STATUS_UNUSED).update(
-        status=CouponRecord.STATUS_EXPIRED
-    )
+    records = CouponRecord.objects.filter(pk__in=ids, status=CouponRecord.STATUS_UNUSED)
+    accounts = list(records.values_list("account_id", flat=True).distinct())
+    expired = records.update(status=CouponRecord.STATUS_EXPIRED)
+    records_changed(accounts)
+    return expired

@@ -30,6 +30,7 @@ from pay import gateways, receipts, settlement_store
 from pay.ledger import beili_change
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.pricing import BeiliSplit, split_payment
+from pay.records_version import records_changed
 from pay.selectors import held_coupon, records_gone_among
 from pay.serializers import payment_result
 from pay.serials import new_serial
@@ -338,6 +339,7 @@ def _use_coupons(order: Order, *, priced: PricedSettlement, now: datetime) -> No
         CouponRecord.objects.filter(pk__in=chosen).update(
             status=CouponRecord.STATUS_USED, used_time=now, order=order
         )
+        records_changed([order.account_id])
 
 
 def _spend_beili(account: Account, *, order: Order, split: BeiliSplit) -> None:

@@ -34,7 +34,7 @@ from pay.selectors import (
     records_gone,
     settlement_coupons,
 )
-from pay.settlement_store import Settlement, SettlementLine, StoredCoupon
+from pay.settlement_store import GoneCheck, Settlement, SettlementLine, StoredCoupon
 from shopping import cart_store
 from shopping.cart_store import CartItem
 from shopping.services import price_policy_dict
@@ -124,16 +124,31 @@ def settlement_price(
     )
 
 
-def coupons_gone(account_id: int, settlement: Settlement) -> dict[int, str]:
-    """The settlement's coupons that the database says are no longer usable (one SQL query):
-    e.g. used by an order whose payment could not clear this settlement afterwards."""
-    record_ids = [rid for line in settlement.lines for rid in line.course_coupons]
-    return records_gone(account_id=account_id, record_ids=[*record_ids, *settlement.global_coupons])
+def check_coupons(account_id: int, settlement: Settlement, today: date) -> GoneCheck:
+    """The settlement's coupons that the database says are no longer usable (e.g. used by an
+    order whose payment could not clear this settlement afterwards): the check kept beside the
+    settlement while nothing has changed (store.GoneCheck, pay/records_version.py), else one SQL
+    query."""
+    kept = settlement.gone_check_for(today)
+    if kept is not None:
+        return kept
+    ids = settlement.record_ids
+    return GoneCheck(
+        version=settlement.version or "",
+        records_version=settlement.records_version,
+        day=today,
+        ids=ids,
+        gone=records_gone(account_id=account_id, record_ids=ids),
+    )
 
 
 def settlement_get(*, account_id: int) -> PricedSettlement:
+    today = timezone.localdate()
     settlement = store.settlement_read(account_id)
-    return settlement_price(settlement, gone=coupons_gone(account_id, settlement))
+    check = check_coupons(account_id, settlement, today)
+    if check is not settlement.gone_check and check.ids and settlement.version is not None:
+        store.keep_gone_check(account_id, check)
+    return settlement_price(settlement, today=today, gone=check.gone)
 
 
 # --- POST: a new settlement from cart courses -----------------------------------------------
@@ -239,7 +254,11 @@ def settlement_create(*, account_id: int, course_list: list[int]) -> PricedSettl
 
         pipe.multi()
         store.queue_clear_all(pipe, account_id, old.course_ids)
-        store.queue_write(pipe, account_id, lines, global_coupons, default_global)
+        version = store.queue_write(pipe, account_id, lines, global_coupons, default_global)
+        # every coupon offered was read usable just now, after the records' version was read
+        offered = Settlement(lines, global_coupons, default_global)
+        check = GoneCheck(version, old.records_version, today, offered.record_ids, {})
+        store.queue_gone_check(pipe, account_id, check)
         cart_store.queue_remove(pipe, account_id, [cid for cid in course_ids if cid in cart])
         for line in dropped:
             cart_store.queue_put(pipe, account_id, _back_to_cart(line))
@@ -282,12 +301,11 @@ def settlement_choose(
     as it is (PATCH /api/settlement/, parsed by pay.serializers.SettlementPatchSerializer)."""
     coupon_choice, global_choice = coupon_id, global_coupon_id
     today = timezone.localdate()
-    gone: dict[int, str] = {}
 
     def build(pipe):
         settlement = store.settlement_read(account_id)
-        gone.clear()
-        gone.update(coupons_gone(account_id, settlement))
+        check = check_coupons(account_id, settlement, today)
+        gone = check.gone
         course_choices: dict[int, int | None] = {}
         if coupon_choice is not UNSET:
             line = settlement.line(course_id) if course_id is not None else None
@@ -320,13 +338,14 @@ def settlement_choose(
                 raise AppError(Codes.SETTLEMENT_GLOBAL_COUPON, verdict.reason)
 
         pipe.multi()
-        store.queue_choices(
+        version = store.queue_choices(
             pipe,
             account_id,
             course_choices,
             global_choice if global_choice is not UNSET else ...,
             checkout=settlement.checkout,
         )
+        store.queue_gone_check(pipe, account_id, replace(check, version=version))
         return priced
 
     priced = transact(store.watch_keys(account_id), build)
@@ -396,12 +415,11 @@ def settlement_clear(*, account_id: int, course_id: int | None = None) -> Priced
 
     1013 when the cart cannot take them within SHOPPING_CAR_LIMIT: nothing changes, they stay in
     the settlement (the user makes room in the cart first)."""
-    gone: dict[int, str] = {}
+    today = timezone.localdate()
 
     def build(pipe):
         settlement = store.settlement_read(account_id)
-        gone.clear()
-        gone.update(coupons_gone(account_id, settlement))
+        check = check_coupons(account_id, settlement, today)
         if course_id is None:
             leaving = settlement.lines
         else:
@@ -416,15 +434,18 @@ def settlement_clear(*, account_id: int, course_id: int | None = None) -> Priced
             settlement.global_coupons if staying else {},
             settlement.default_global_coupon_id,
         )
-        priced = settlement_price(remaining, gone=gone) if staying else None
+        priced = settlement_price(remaining, today=today, gone=check.gone) if staying else None
 
         pipe.multi()
         if staying:
             assert priced is not None  # priced above whenever a line stays
             checkout = settlement.checkout  # a change of this settlement, not a new one
-            store.queue_clear(pipe, account_id, [line.course_id for line in leaving], checkout)
+            version = store.queue_clear(
+                pipe, account_id, [line.course_id for line in leaving], checkout
+            )
             if priced.global_choice != settlement.default_global_coupon_id:
-                store.queue_choices(pipe, account_id, {}, priced.global_choice, checkout)
+                version = store.queue_choices(pipe, account_id, {}, priced.global_choice, checkout)
+            store.queue_gone_check(pipe, account_id, replace(check, version=version))
         else:
             store.queue_clear_all(pipe, account_id, settlement.course_ids, settlement.checkout)
         for line in leaving:

@@ -13,12 +13,17 @@
   A new settlement (POST) starts a new checkout; changing it (PATCH, DELETE) keeps its checkout.
   An order records the checkout it paid, so one checkout is paid at most once, whatever was
   changed in it while a payment ran.
+- `settlement_checked_<user>`: JSON, expiring after `COUPON_CHECK_SECONDS`: what the database
+  last said of the settlement's coupons (`GoneCheck`), read with the settlement and the account's
+  coupon-records version (pay/records_version.py) in the same MULTI, so that a read or change
+  while nothing has changed skips the query.
 
 Writes only queue commands on a caller's MULTI pipeline (`queue_*`); the services decide what is
 written together.
 """
 
 import json
+import logging
 import types
 import uuid
 from dataclasses import dataclass, field
@@ -26,14 +31,19 @@ from datetime import date
 from decimal import Decimal
 from typing import get_args, get_type_hints
 
+from django.conf import settings
+from redis.exceptions import RedisError
+
+from pay import records_version
 from pay.pricing import CouponTerms
 from utils import keys
 from utils.ids import parse_id
 from utils.money import money_text
-from utils.redis import get_redis
+from utils.redis import UNAVAILABLE, get_redis
 from utils.redis_store import read_indexed, repair
 
 DEFAULT_GLOBAL_FIELD = "default_coupon_id"
+logger = logging.getLogger("settlement")
 
 
 @dataclass(frozen=True)
@@ -117,11 +127,78 @@ class SettlementLine:
 
 
 @dataclass(frozen=True)
+class GoneCheck:
+    """What the database said of a settlement's coupons (pay.selectors.records_gone: record id ->
+    why it is no longer usable), for one settlement version, the account's coupon-records version
+    read before asking, one day, and these record ids."""
+
+    version: str
+    records_version: str | None
+    day: date
+    ids: frozenset[int]
+    gone: dict[int, str]
+
+    def encode(self) -> str:
+        return json.dumps(
+            {
+                "version": self.version,
+                "records": self.records_version,
+                "day": self.day.isoformat(),
+                "ids": sorted(self.ids),
+                "gone": {str(k): v for k, v in self.gone.items()},
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def decode(cls, raw: str | None) -> "GoneCheck | None":
+        """None when there is none or it does not decode (then the database is asked)."""
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+            records = data["records"]
+            return cls(
+                version=str(data["version"]),
+                records_version=None if records is None else str(records),
+                day=date.fromisoformat(data["day"]),
+                ids=frozenset(_id(i) for i in data["ids"]),
+                gone={_id(k): str(v) for k, v in data["gone"].items()},
+            )
+        except (*_BROKEN, AttributeError):
+            return None
+
+
+@dataclass(frozen=True)
 class Settlement:
     lines: list[SettlementLine]
     global_coupons: dict[int, StoredCoupon]
     default_global_coupon_id: int | None
     version: str | None = None
+    records_version: str | None = None  # the account's coupon records, read with it
+    gone_check: GoneCheck | None = None
+
+    @property
+    def record_ids(self) -> frozenset[int]:
+        """Every coupon record the settlement offers (course and global)."""
+        ids = {rid for line in self.lines for rid in line.course_coupons}
+        return frozenset(ids.union(self.global_coupons))
+
+    def gone_check_for(self, today: date) -> GoneCheck | None:
+        """The kept check of its coupons if nothing has changed since: same settlement state,
+        same coupon-records version, same day, and every record it offers was checked. None:
+        ask the database."""
+        check = self.gone_check
+        if (
+            check is None
+            or self.version is None
+            or check.version != self.version
+            or check.records_version != self.records_version
+            or check.day != today
+            or not self.record_ids <= check.ids
+        ):
+            return None
+        return check
 
     @property
     def course_ids(self) -> list[int]:
@@ -141,10 +218,11 @@ def watch_keys(user_id: int) -> list[str]:
     return [keys.settlement_version(user_id)]
 
 
-def _bump(pipe, user_id: int, checkout: str | None = None) -> None:
-    """A new version: the same `checkout` (a change of the settlement) or a new one."""
-    state = uuid.uuid4().hex
-    pipe.set(keys.settlement_version(user_id), f"{checkout or uuid.uuid4().hex}.{state}")
+def _bump(pipe, user_id: int, checkout: str | None = None) -> str:
+    """A new version (returned): the same `checkout` (a change of the settlement) or a new one."""
+    version = f"{checkout or uuid.uuid4().hex}.{uuid.uuid4().hex}"
+    pipe.set(keys.settlement_version(user_id), version)
+    return version
 
 
 def _optional_int(value: str | None) -> int | None:
@@ -214,8 +292,10 @@ def settlement_read(user_id: int) -> Settlement:
     def more(pipe) -> None:
         pipe.hgetall(global_key)
         pipe.get(keys.settlement_version(user_id))
+        records_version.queue_read(pipe, user_id)
+        pipe.get(keys.settlement_checked(user_id))
 
-    members, raw_lines, (raw_global, version) = read_indexed(
+    members, raw_lines, (raw_global, version, records, checked) = read_indexed(
         keys.settlement_index(user_id),
         lambda member: keys.settlement(user_id, member),
         more=more,
@@ -231,7 +311,9 @@ def settlement_read(user_id: int) -> Settlement:
     global_coupons, default_global, broken_fields = _global_coupons(raw_global)
     if broken_members or broken_fields:
         _discard_broken(user_id, broken_members, broken_fields)
-    return Settlement(lines, global_coupons, default_global, version)
+    return Settlement(
+        lines, global_coupons, default_global, version, records, GoneCheck.decode(checked)
+    )
 
 
 _BROKEN = (KeyError, ValueError, TypeError, ArithmeticError)  # what a corrupt entry raises
@@ -300,24 +382,47 @@ def _discard_broken(user_id: int, members: list[str], global_fields: list[str]) 
     repair([index, global_key, *hashes], build)
 
 
-def queue_clear(pipe, user_id: int, course_ids, checkout: str | None = None) -> None:
+def queue_gone_check(pipe, user_id: int, check: GoneCheck) -> None:
+    """Keep what the database said of the settlement's coupons for `check.version`: queued on a
+    writer's MULTI that makes that version current, or on a plain pipeline by a reader."""
+    pipe.set(keys.settlement_checked(user_id), check.encode(), ex=settings.COUPON_CHECK_SECONDS)
+
+
+def keep_gone_check(user_id: int, check: GoneCheck) -> None:
+    """A reader's `queue_gone_check`, sent at once. A failure is logged and never fails the read
+    (the next read asks the database again)."""
+    try:
+        queue_gone_check(get_redis(), user_id, check)
+    except (RedisError, *UNAVAILABLE):
+        logger.warning("coupon check of account %s not kept", user_id, exc_info=True)
+
+
+def queue_clear(pipe, user_id: int, course_ids, checkout: str | None = None) -> str:
     """Remove these courses' lines (and the global coupons when `course_ids` is everything);
-    `checkout`: the settlement's, when this changes it rather than ends it."""
-    _bump(pipe, user_id, checkout)
+    `checkout`: the settlement's, when this changes it rather than ends it. Returns the new
+    version."""
+    version = _bump(pipe, user_id, checkout)
     course_ids = list(course_ids)
     if course_ids:
         pipe.delete(*(keys.settlement(user_id, course_id) for course_id in course_ids))
         pipe.srem(keys.settlement_index(user_id), *course_ids)
+    return version
 
 
-def queue_clear_all(pipe, user_id: int, course_ids, checkout: str | None = None) -> None:
-    queue_clear(pipe, user_id, course_ids, checkout)
-    pipe.delete(keys.settlement_index(user_id), keys.global_coupon(user_id))
+def queue_clear_all(pipe, user_id: int, course_ids, checkout: str | None = None) -> str:
+    version = queue_clear(pipe, user_id, course_ids, checkout)
+    pipe.delete(
+        keys.settlement_index(user_id),
+        keys.global_coupon(user_id),
+        keys.settlement_checked(user_id),
+    )
+    return version
 
 
-def queue_write(pipe, user_id: int, lines, global_coupons, default_global_coupon_id=None) -> None:
-    """Write whole lines and the whole global coupon hash (replacing what was there)."""
-    _bump(pipe, user_id)
+def queue_write(pipe, user_id: int, lines, global_coupons, default_global_coupon_id=None) -> str:
+    """Write whole lines and the whole global coupon hash (replacing what was there). Returns the
+    new version."""
+    version = _bump(pipe, user_id)
     for line in lines:
         key = keys.settlement(user_id, line.course_id)
         pipe.delete(key)
@@ -333,6 +438,7 @@ def queue_write(pipe, user_id: int, lines, global_coupons, default_global_coupon
         mapping[DEFAULT_GLOBAL_FIELD] = str(default_global_coupon_id)
     if mapping:
         pipe.hset(global_key, mapping=mapping)
+    return version
 
 
 def queue_choices(
@@ -341,10 +447,11 @@ def queue_choices(
     course_choices: dict[int, int | None],
     global_choice=...,
     checkout: str | None = None,
-):
+) -> str:
     """Set or clear chosen coupons: course id -> record id (None clears); the global choice
-    likewise (omitted: unchanged). `checkout`: the settlement's (a change keeps it)."""
-    _bump(pipe, user_id, checkout)
+    likewise (omitted: unchanged). `checkout`: the settlement's (a change keeps it). Returns the
+    new version."""
+    version = _bump(pipe, user_id, checkout)
     for course_id, record_id in course_choices.items():
         key = keys.settlement(user_id, course_id)
         if record_id is None:
@@ -357,6 +464,7 @@ def queue_choices(
             pipe.hdel(global_key, DEFAULT_GLOBAL_FIELD)
         else:
             pipe.hset(global_key, DEFAULT_GLOBAL_FIELD, str(global_choice))
+    return version
 
 
 def queue_add_coupon(pipe, user_id: int, coupon: StoredCoupon, line: SettlementLine | None = None):

@@ -282,6 +282,9 @@ IDEMPOTENCY_LEASE_SECONDS = env_int("IDEMPOTENCY_LEASE_SECONDS", 30)
 # The public catalogue is cached in Redis and rebuilt on every change; this bounds a change made
 # without model signals (course/catalogue.py).
 CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 300)
+# What the database said of a settlement's coupons is kept beside it and re-asked when its coupon
+# records change (pay/records_version.py); this bounds a change made without that notice.
+COUPON_CHECK_SECONDS = env_int("COUPON_CHECK_SECONDS", 60)
 REFUND_WINDOW_DAYS = env_int("REFUND_WINDOW_DAYS", 7)
 # The scheduled jobs (manage.py run_scheduled --loop): seconds between two rounds.
 SCHEDULE_INTERVAL = env_int("SCHEDULE_INTERVAL", 60)

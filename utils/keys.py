@@ -56,6 +56,20 @@ def settlement_version(user_id: int) -> str:
     return f"settlement_version_{user(user_id)}"
 
 
+def settlement_checked(user_id: int) -> str:
+    """String (JSON, expiring): what the database last said of the settlement's coupons, valid for
+    one settlement version, one coupon-records version and one day (pay/settlement_store.py)."""
+    return f"settlement_checked_{user(user_id)}"
+
+
+# --- coupon records (pay/records_version.py) ------------------------------------------------
+
+
+def coupon_records_version(user_id: int) -> str:
+    """String: a counter every change of the user's coupon records' status or end moves on."""
+    return f"coupon_records_version_{user(user_id)}"
+
+
 # --- login tokens (utils/token_store.py) ----------------------------------------------------
 
 

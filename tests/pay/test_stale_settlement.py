@@ -2,7 +2,11 @@
 
 The payment commits first and clears the settlement in Redis afterwards; when that clearing fails
 (Redis down, or the user changed the settlement meanwhile) the settlement still shows coupons the
-order used. Reading it re-checks its coupons in the database, and paying it never loops on 1043.
+order used. Reading it re-checks its coupons in the database whenever they changed since the last
+check (pay/records_version.py), and paying it never loops on 1043.
+
+Staff's and the services' changes go through the models (`save()`, as the admin does) or call
+`records_changed`; `expire` below is such a change.
 """
 
 from datetime import timedelta
@@ -22,6 +26,13 @@ pytestmark = pytest.mark.django_db
 
 def pay(api, price, balance=0) -> dict:
     return helpers.pay(api, balance=balance, price=price).json()
+
+
+def expire(record: CouponRecord) -> None:
+    """Write 已过期 on the record as staff in the admin would (a model save)."""
+    record.refresh_from_db()
+    record.status = CouponRecord.STATUS_EXPIRED
+    record.save()
 
 
 @pytest.fixture
@@ -54,10 +65,11 @@ def test_a_chosen_coupon_whose_rule_staff_ended_since_is_shown_expired_and_not_c
 ):
     record = give_coupon(account, make_coupon())
     checkout(auth_api, python, global_coupon=record)
+    auth_api.get("/api/settlement/")  # read once while it was usable: the check is kept
     yesterday = timezone.localdate() - timedelta(days=1)
-    Coupon.objects.filter(pk=record.coupon_id).update(
-        valid_begin_date=yesterday - timedelta(days=30), valid_end_date=yesterday
-    )
+    rule = Coupon.objects.get(pk=record.coupon_id)
+    rule.valid_begin_date, rule.valid_end_date = yesterday - timedelta(days=30), yesterday
+    rule.save()
     data = auth_api.get("/api/settlement/").json()["data"]
     coupon = data["global_coupon_info"][str(record.pk)]
     assert (coupon["usable"], coupon["reason"]) == (False, "已过期 / expired")
@@ -71,7 +83,7 @@ def test_a_course_coupon_used_elsewhere_is_shown_unusable_and_not_chosen(
 ):
     record = give_coupon(account, make_coupon(course=python))
     checkout(auth_api, python, course_coupons={python: record})
-    CouponRecord.objects.filter(pk=record.pk).update(status=CouponRecord.STATUS_EXPIRED)
+    expire(record)
     [line] = auth_api.get("/api/settlement/").json()["data"]["settlement_list"]
     coupon = line["course_coupons"][str(record.pk)]
     assert (coupon["usable"], coupon["reason"]) == (False, "已过期 / expired")
@@ -111,7 +123,7 @@ def test_choosing_a_coupon_written_expired_since_is_refused(
     record = give_coupon(account, make_coupon(course=python))
     checkout(auth_api, python)
     auth_api.patch("/api/settlement/", {"course_id": python.pk, "coupon_id": None}, format="json")
-    CouponRecord.objects.filter(pk=record.pk).update(status=CouponRecord.STATUS_EXPIRED)
+    expire(record)
     body = auth_api.patch(
         "/api/settlement/", {"course_id": python.pk, "coupon_id": record.pk}, format="json"
     ).json()
@@ -124,21 +136,25 @@ def test_returning_a_course_drops_a_global_choice_gone_since(
     record = give_coupon(account, make_coupon())
     go = make_course("Go", prices=[("30", "50.00")])
     checkout(auth_api, python, go, global_coupon=record)
-    CouponRecord.objects.filter(pk=record.pk).update(status=CouponRecord.STATUS_EXPIRED)
+    expire(record)
     data = auth_api.delete("/api/settlement/", {"course_id": go.pk}, format="json").json()["data"]
     assert data["global_coupon_info"]["default_coupon_id"] is None
     assert settlement_read(account.pk).default_global_coupon_id is None
 
 
-def test_reading_costs_one_query_for_coupon_statuses_whatever_the_number_of_courses(
+def test_reading_after_a_coupon_changed_costs_one_query_whatever_the_number_of_courses(
     auth_api, account, make_course, make_coupon, give_coupon, settings, django_assert_num_queries
 ):
     settings.SHOPPING_CAR_LIMIT = 100
     courses = [make_course(f"c{i}", prices=[("30", "10.00")]) for i in range(30)]
+    records = [give_coupon(account, make_coupon(course=course)) for course in courses]
     for course in courses:
-        give_coupon(account, make_coupon(course=course))
         add_to_cart(auth_api, course)
     auth_api.post("/api/settlement/", {"course_list": [c.pk for c in courses]}, format="json")
+    expire(records[7])
     with django_assert_num_queries(1):  # the coupons' statuses (the token: Redis alone)
         data = auth_api.get("/api/settlement/").json()["data"]
     assert len(data["settlement_list"]) == 30
+    with django_assert_num_queries(0):  # nothing changed since: the kept check
+        again = auth_api.get("/api/settlement/").json()["data"]
+    assert again == data

@@ -1,0 +1,55 @@
+"""A per-account version of its coupon records (`coupon_records_version_<user>`, a counter in Redis).
+
+Every change of a record's status or end (a payment using it, a cancel or refund giving it back,
+the expiry job, staff editing a record or its rule, a record deleted) moves its account's version
+on, at once and again once the change has committed (`records_changed`). A settlement keeps what the database last
+said of its coupons together with the version it read before asking (pay/settlement_store.py,
+`GoneCheck`), so reading and changing a settlement skip that query while nothing has changed.
+
+A version that could not be moved on (Redis unreachable just after the commit) is logged; the
+check it guards then stays stale for at most `COUPON_CHECK_SECONDS`, and payment re-checks every
+coupon it uses under a lock anyway. A change made without these calls (a queryset `.update()` of
+status or end elsewhere, raw SQL) is bounded the same way.
+"""
+
+import logging
+from collections.abc import Iterable
+
+from django.db import transaction
+from redis.exceptions import RedisError
+
+from utils import keys
+from utils.redis import UNAVAILABLE, get_redis
+
+logger = logging.getLogger("settlement")
+
+
+def records_changed(account_ids: Iterable[int]) -> None:
+    """Move these accounts' versions on now, and again once the current transaction commits (a
+    reader between the two may have kept a check of the rows as they were before). Never raises:
+    the change itself is, or will be, committed."""
+    ids = sorted({int(account_id) for account_id in account_ids})
+    if ids:
+        _bump(ids)
+        if transaction.get_connection().in_atomic_block:
+            transaction.on_commit(lambda: _bump(ids))
+
+
+def _bump(account_ids: list[int]) -> None:
+    try:
+        with get_redis().pipeline(transaction=False) as pipe:
+            for account_id in account_ids:
+                pipe.incr(keys.coupon_records_version(account_id))
+            pipe.execute()
+    except (RedisError, *UNAVAILABLE):
+        logger.warning(
+            "coupon records version of accounts %s not moved on: their settlements' coupon "
+            "checks may stay stale for up to COUPON_CHECK_SECONDS",
+            account_ids,
+            exc_info=True,
+        )
+
+
+def queue_read(pipe, account_id: int) -> None:
+    """Queue the read of the account's version (a string, or None before its first change)."""
+    pipe.get(keys.coupon_records_version(account_id))

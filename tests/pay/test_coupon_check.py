@@ -1,0 +1,174 @@
+"""The settlement's kept coupon check: reads and changes skip the coupon-status query while
+nothing changed, and ask the database again as soon as a coupon record, its rule, the settlement
+or the day does (pay/settlement_store.py `GoneCheck`, pay/records_version.py)."""
+
+import json
+import logging
+from datetime import timedelta
+
+import pytest
+import redis
+from django.utils import timezone
+
+from pay import payment_services, records_version
+from pay.coupon_expiry import coupons_expire
+from pay.models import CouponRecord
+from pay.settlement_store import GoneCheck, settlement_read
+from tests import helpers
+from tests.helpers import claim_coupon
+from utils import keys
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def settled(auth_api, account, python, checkout, make_coupon, give_coupon):
+    """Python (99.00) settled with its 10.00 course coupon chosen; the settlement read once."""
+    record = give_coupon(account, make_coupon(course=python))
+    checkout(auth_api, python, course_coupons={python: record})
+    assert read(auth_api)["amount"]["payable"] == "89.00"
+    return record
+
+
+def read(api) -> dict:
+    body = api.get("/api/settlement/").json()
+    assert body["code"] == 1000, body
+    return body["data"]
+
+
+def coupon_of(data, record) -> dict:
+    [line] = data["settlement_list"]
+    return line["course_coupons"][str(record.pk)]
+
+
+def test_reading_again_while_nothing_changed_asks_no_query(
+    auth_api, settled, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        data = read(auth_api)
+    assert data["amount"]["payable"] == "89.00"
+
+
+def test_a_change_of_choices_keeps_the_check_for_the_state_it_writes(
+    auth_api, python, settled, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        body = helpers.patch_settlement(auth_api, course_id=python.pk, coupon_id=None)
+        data = read(auth_api)
+    assert body["code"] == 1000
+    assert data["amount"]["payable"] == "99.00"
+
+
+def test_a_coupon_given_back_by_a_cancel_is_usable_again_at_the_next_read(
+    auth_api, settled, monkeypatch
+):
+    # Given a payment used the coupon and could not clear the settlement afterwards
+    monkeypatch.setattr(payment_services, "_clear_settlement", lambda *args: None)
+    body = helpers.pay(auth_api, price="89.00").json()
+    assert body["code"] == 1000
+    monkeypatch.undo()
+    coupon = coupon_of(read(auth_api), settled)
+    assert (coupon["usable"], coupon["reason"]) == (False, "已使用 / used")
+    # When the order is cancelled, giving the coupon back
+    number = body["data"]["order_number"]
+    assert auth_api.post(f"/api/orders/{number}/cancel/").json()["code"] == 1000
+    # Then the next read offers it as usable again
+    assert coupon_of(read(auth_api), settled)["usable"] is True
+
+
+def test_a_coupon_claimed_into_the_open_settlement_is_checked_with_the_others(
+    auth_api, python, settled, make_coupon
+):
+    claimed = claim_coupon(auth_api, coupon_id=make_coupon(course=python).pk)
+    assert claimed["code"] == 1000
+    record = CouponRecord.objects.get(pk=claimed["data"]["id"])
+    record.status = CouponRecord.STATUS_EXPIRED  # written without the model's notice
+    CouponRecord.objects.filter(pk=record.pk).update(status=record.status)
+    coupon = coupon_of(read(auth_api), record)
+    assert (coupon["usable"], coupon["reason"]) == (False, "已过期 / expired")
+
+
+def test_a_coupon_record_deleted_by_staff_is_gone_at_the_next_read(auth_api, settled):
+    CouponRecord.objects.get(pk=settled.pk).delete()
+    [line] = read(auth_api)["settlement_list"]
+    assert line["course_coupons"][str(settled.pk)]["usable"] is False
+    assert line["default_course_coupon_id"] is None
+
+
+def test_the_expiry_job_moves_the_version_of_each_account_it_wrote(
+    account, make_account, make_coupon, give_coupon, redis_client
+):
+    other = make_account("bob")
+    ended = make_coupon(
+        valid_begin_date=timezone.localdate() - timedelta(days=10),
+        valid_end_date=timezone.localdate() - timedelta(days=1),
+    )
+    give_coupon(account, ended)
+    give_coupon(other, make_coupon())  # still valid: not written
+    assert coupons_expire() == (1, 0)
+    assert redis_client.get(keys.coupon_records_version(account.pk)) is not None
+    assert redis_client.get(keys.coupon_records_version(other.pk)) is None
+
+
+def test_a_change_made_without_notice_shows_once_the_check_expires(
+    auth_api, account, settled, redis_client, settings
+):
+    ttl = redis_client.ttl(keys.settlement_checked(account.pk))
+    assert 0 < ttl <= settings.COUPON_CHECK_SECONDS
+    CouponRecord.objects.filter(pk=settled.pk).update(status=CouponRecord.STATUS_EXPIRED)
+    redis_client.delete(keys.settlement_checked(account.pk))  # what its expiry does
+    coupon = coupon_of(read(auth_api), settled)
+    assert (coupon["usable"], coupon["reason"]) == (False, "已过期 / expired")
+
+
+def test_a_check_that_does_not_decode_is_asked_again_and_replaced(
+    auth_api, account, settled, redis_client, django_assert_num_queries
+):
+    redis_client.set(keys.settlement_checked(account.pk), '{"version": ')
+    with django_assert_num_queries(1):
+        assert read(auth_api)["amount"]["payable"] == "89.00"
+    with django_assert_num_queries(0):
+        assert read(auth_api)["amount"]["payable"] == "89.00"
+
+
+def test_a_check_holds_for_its_own_state_records_version_day_and_records(account, settled):
+    settlement = settlement_read(account.pk)
+    today = timezone.localdate()
+    check = settlement.gone_check
+    assert check is not None and settlement.gone_check_for(today) is check
+    assert settlement.gone_check_for(today + timedelta(days=1)) is None
+    for changed in (
+        {"version": "other"},
+        {"records_version": "41"},
+        {"ids": frozenset()},
+    ):
+        stale = GoneCheck(**{**check.__dict__, **changed})
+        assert (
+            type(settlement)(**{**settlement.__dict__, "gone_check": stale}).gone_check_for(today)
+            is None
+        )
+
+
+def test_the_check_round_trips_through_its_json(account, settled, redis_client):
+    check = settlement_read(account.pk).gone_check
+    assert check is not None
+    again = GoneCheck.decode(check.encode())
+    assert again == check
+    gone = GoneCheck(**{**check.__dict__, "gone": {7: "已使用 / used"}})
+    assert GoneCheck.decode(gone.encode()) == gone
+    assert json.loads(gone.encode())["gone"] == {"7": "已使用 / used"}
+    for broken in (None, "[]", '{"version": 1}', "not json"):
+        assert GoneCheck.decode(broken) is None
+
+
+def test_moving_a_version_on_with_redis_down_is_logged_and_never_raises(
+    account, monkeypatch, caplog
+):
+    class Down:
+        def pipeline(self, **kwargs):
+            raise redis.exceptions.ConnectionError("down")
+
+    monkeypatch.setattr(records_version, "get_redis", lambda: Down())
+    with caplog.at_level(logging.WARNING, logger="settlement"):
+        records_version.records_changed([account.pk])
+    assert "not moved on" in caplog.text
