@@ -48,8 +48,3 @@ def _bump(account_ids: list[int]) -> None:
             account_ids,
             exc_info=True,
         )
-
-
-def queue_read(pipe, account_id: int) -> None:
-    """Queue the read of the account's version (a string, or None before its first change)."""
-    pipe.get(keys.coupon_records_version(account_id))

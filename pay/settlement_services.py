@@ -142,9 +142,21 @@ def check_coupons(account_id: int, settlement: Settlement, today: date) -> GoneC
     )
 
 
-def settlement_get(*, account_id: int) -> PricedSettlement:
+def queue_settlement_read(pipe, account_id: int) -> None:
+    """Queue the settlement's read on a pipeline of other reads; `settlement_get(read=...)` takes
+    its reply."""
+    store.queue_read(pipe, account_id)
+
+
+def settlement_get(*, account_id: int, read=None) -> PricedSettlement:
+    """The settlement priced (GET /api/settlement/); `read`: its reply already read with the
+    token, else it is read here."""
     today = timezone.localdate()
-    settlement = store.settlement_read(account_id)
+    settlement = (
+        store.settlement_read(account_id)
+        if read is None
+        else store.settlement_from_reply(account_id, read)
+    )
     check = check_coupons(account_id, settlement, today)
     if check is not settlement.gone_check and check.ids and settlement.version is not None:
         store.keep_gone_check(account_id, check)

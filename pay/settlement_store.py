@@ -34,13 +34,12 @@ from typing import get_args, get_type_hints
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from pay import records_version
 from pay.pricing import CouponTerms
 from utils import keys
 from utils.ids import parse_id
 from utils.money import money_text
 from utils.redis import UNAVAILABLE, get_redis
-from utils.redis_store import read_indexed, repair
+from utils.redis_store import IndexedRead, repair
 
 DEFAULT_GLOBAL_FIELD = "default_coupon_id"
 logger = logging.getLogger("settlement")
@@ -278,29 +277,43 @@ def _encode_line(line: SettlementLine) -> dict[str, str]:
     return encoded
 
 
-def settlement_read(user_id: int) -> Settlement:
-    """The user's settlement, in two round trips whatever its size or Redis's
-    (utils.redis_store.read_indexed).
+def _indexed_read(user_id: int) -> IndexedRead:
+    return IndexedRead(
+        keys.settlement_index(user_id),
+        keys.settlement(user_id, ""),
+        more=(
+            ("HGETALL", keys.global_coupon(user_id)),
+            ("GET", keys.settlement_version(user_id)),
+            ("GET", keys.coupon_records_version(user_id)),
+            ("GET", keys.settlement_checked(user_id)),
+        ),
+    )
 
-    Lines, global coupons and version are read in one MULTI, so they belong to one state. An
-    entry that does not decode (an index member that is not an id or whose hash is gone, a
+
+def settlement_read(user_id: int) -> Settlement:
+    """The user's settlement, in one round trip whatever its size or Redis's
+    (utils.redis_store.IndexedRead): lines, global coupons, version, the account's coupon-records
+    version and the kept coupon check, all of one state.
+
+    An entry that does not decode (an index member that is not an id or whose hash is gone, a
     corrupt line, a corrupt global coupon or choice) is skipped, as the cart's reader does, and
     removed if still broken when re-read under WATCH: it never fails a request.
     """
-    global_key = keys.global_coupon(user_id)
+    return _decoded(user_id, *_indexed_read(user_id).read())
 
-    def more(pipe) -> None:
-        pipe.hgetall(global_key)
-        pipe.get(keys.settlement_version(user_id))
-        records_version.queue_read(pipe, user_id)
-        pipe.get(keys.settlement_checked(user_id))
 
-    members, raw_lines, (raw_global, version, records, checked) = read_indexed(
-        keys.settlement_index(user_id),
-        lambda member: keys.settlement(user_id, member),
-        more=more,
-        transaction=True,
-    )
+def queue_read(pipe, user_id: int) -> None:
+    """`settlement_read`'s one command, queued on a pipeline of other reads (the token's round
+    trip); `settlement_from_reply` decodes its reply."""
+    _indexed_read(user_id).queue(pipe)
+
+
+def settlement_from_reply(user_id: int, reply) -> Settlement:
+    return _decoded(user_id, *_indexed_read(user_id).parse(reply))
+
+
+def _decoded(user_id: int, members, raw_lines, more) -> Settlement:
+    raw_global, version, records, checked = more
     lines, broken_members = [], []
     for member, raw in zip(members, raw_lines, strict=True):
         line = _line_or_none(member, raw)

@@ -42,9 +42,16 @@ PATCH_EXAMPLES = [
 
 
 class SettlementView(APIView):
+    def reads_with_token(self, request, pipe, account_id: int) -> None:
+        """A GET reads the settlement in the token's own round trip (utils/authentication.py)."""
+        if request.method == "GET":
+            services.queue_settlement_read(pipe, account_id)
+
     @extend_schema(responses={200: SETTLEMENT_ENVELOPE}, examples=[ANSWER])
     def get(self, request):
-        return ok(settlement_payload(services.settlement_get(account_id=request.user.pk)))
+        read = getattr(request, "token_side_reads", None)  # none for a token of the old shape
+        priced = services.settlement_get(account_id=request.user.pk, read=read[0] if read else None)
+        return ok(settlement_payload(priced))
 
     @extend_schema(
         request=SettlementCreateSerializer,

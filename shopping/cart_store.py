@@ -29,7 +29,7 @@ from redis.client import Pipeline
 from utils import keys
 from utils.ids import parse_id
 from utils.redis import get_redis, transact
-from utils.redis_store import read_indexed, repair
+from utils.redis_store import IndexedRead, repair
 
 _FIELDS = ("id", "title", "img_src", "price_policy_dict", "default_policy")
 # Optimistic transactions retry when another request of the same user changed the cart in
@@ -142,14 +142,11 @@ def _decode(course_id: int, raw: dict[str, str]) -> CartItem | None:
 
 
 def cart_items(user_id: int) -> list[CartItem]:
-    """The whole cart ordered by course id, in two round trips whatever its size.
-
-    One SMEMBERS of the index, then one pipeline of HGETALLs. Entries that do not decode are
+    """The whole cart ordered by course id, in one round trip whatever its size (the index and
+    its hashes in one script, utils.redis_store.IndexedRead). Entries that do not decode are
     skipped (and cleaned up: a few more round trips, only when there is something broken).
     """
-    members, raws, _ = read_indexed(
-        keys.cart_index(user_id), lambda member: keys.cart(user_id, member)
-    )
+    members, raws, _ = IndexedRead(keys.cart_index(user_id), keys.cart(user_id, "")).read()
     items: list[CartItem] = []
     broken: list[str] = []
     for member, raw in zip(members, raws, strict=True):

@@ -1,7 +1,7 @@
 """The one way the stores keep data in Redis (shopping/cart_store.py, pay/settlement_store.py).
 
-- An index set of members and one hash per member, read in two round trips whatever the size:
-  SMEMBERS of the index, then one pipeline of HGETALLs (`read_indexed`).
+- An index set of members and one hash per member, read with whatever else the store needs in
+  one round trip whatever the size: one Lua script, atomic, so all of one state (`IndexedRead`).
 - A reader decodes and validates every entry; one that does not decode (a corrupt hash, an index
   member whose hash is gone or that is not an id) is skipped, and removed if it is still broken
   when re-read under WATCH (`repair`), so it stops counting and never fails a request.
@@ -14,7 +14,7 @@ Key names come from utils/keys.py only.
 """
 
 from collections.abc import Callable
-from typing import cast
+from dataclasses import dataclass
 
 from redis.client import Pipeline
 
@@ -28,31 +28,61 @@ def member_order(member: str) -> tuple[int, int, str]:
     return (0, number, "") if number is not None else (1, 0, member)
 
 
-def read_indexed(
-    index: str,
-    hash_key: Callable[[str], str],
-    *,
-    more: Callable[[Pipeline], None] | None = None,
-    transaction: bool = False,
-) -> tuple[list[str], list[dict[str, str]], list]:
-    """(members ordered by `member_order`, their hashes, the replies of `more`), in two round
-    trips: SMEMBERS, then one pipeline of the HGETALLs and whatever `more` queues after them.
+# One EVAL reads an index, every hash it names and the caller's other keys, atomically (one state,
+# one round trip). The hashes' keys are built in the script from a prefix; every key of one user
+# shares its hash tag (utils/keys.py), so a Redis Cluster runs it on the one slot.
+_READ_INDEXED = """
+local members = redis.call('SMEMBERS', KEYS[1])
+local hashes = {}
+for i, member in ipairs(members) do
+  hashes[i] = redis.call('HGETALL', ARGV[1] .. member)
+end
+local more = {}
+for i = 2, #KEYS do
+  more[i - 1] = redis.call(ARGV[i], KEYS[i])
+end
+return {members, hashes, more}
+"""
 
-    `transaction=True` reads the hashes and `more` in one MULTI, so they belong to one state. An
-    empty index with nothing `more` to read costs one round trip.
-    """
-    client = get_redis()
-    # the stores' client decodes responses: members are str
-    members = sorted(cast(set[str], client.smembers(index)), key=member_order)
-    if not members and more is None:
-        return [], [], []
-    with client.pipeline(transaction=transaction) as pipe:
-        for member in members:
-            pipe.hgetall(hash_key(member))
-        if more is not None:
-            more(pipe)
-        replies = pipe.execute()
-    return members, replies[: len(members)], replies[len(members) :]
+
+def _pairs(flat: list) -> dict[str, str]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+@dataclass(frozen=True)
+class IndexedRead:
+    """An index set, one hash per member (`hash_prefix` + member), and `more` keys read with
+    them: (command, key) pairs, the command "GET" or "HGETALL".
+
+    `read()` sends it alone; `queue(pipe)` puts it on a pipeline that has other reads (the
+    token's round trip) and `parse(reply)` decodes its reply there. Either way: (members ordered
+    by `member_order`, their hashes as dicts, the replies of `more`), all of one state, in one
+    round trip whatever the size."""
+
+    index: str
+    hash_prefix: str
+    more: tuple[tuple[str, str], ...] = ()
+
+    def _args(self) -> tuple:
+        names = [self.index, *(key for _, key in self.more)]
+        return (_READ_INDEXED, len(names), *names, self.hash_prefix, *(c for c, _ in self.more))
+
+    def queue(self, pipe) -> None:
+        pipe.eval(*self._args())
+
+    def read(self) -> tuple[list[str], list[dict[str, str]], list]:
+        return self.parse(get_redis().eval(*self._args()))
+
+    def parse(self, reply) -> tuple[list[str], list[dict[str, str]], list]:
+        members, hashes, more = reply
+        ordered = sorted(
+            zip(members, map(_pairs, hashes), strict=True), key=lambda pair: member_order(pair[0])
+        )
+        replies = [
+            _pairs(value) if command == "HGETALL" else value
+            for (command, _), value in zip(self.more, more, strict=True)
+        ]
+        return [m for m, _ in ordered], [h for _, h in ordered], replies
 
 
 def repair(watch: list[str], build: Callable[[Pipeline], None]) -> None:

@@ -7,6 +7,8 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.helpers import add_to_cart
 from tests.redis_counting import count_round_trips
+from utils import keys
+from utils.token_store import account_stamp
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +97,28 @@ def test_payment_costs_the_same_for_1_or_10_courses(auth_api, account, fill_cart
         ).json()
         costs.append(measure(pay))
     assert costs[0] == costs[1]
+
+
+def test_get_while_nothing_changed_costs_one_round_trip_and_no_query_for_1_or_30_courses(
+    auth_api, fill_cart, settings
+):
+    settings.SHOPPING_CAR_LIMIT = 100
+    get = lambda: auth_api.get("/api/settlement/").json()  # noqa: E731
+    costs = []
+    for n in (1, 30):
+        auth_api.post("/api/settlement/", {"course_list": fill_cart(n)}, format="json")
+        costs.append(measure(get))
+    # the token, the settlement and its kept coupon check: one pipeline
+    assert costs == [(0, 1), (0, 1)]
+
+
+def test_get_with_a_token_of_the_old_shape_reads_the_settlement_after_the_token(
+    api, account, fill_cart, redis_client
+):
+    token = "ab" * 20  # 40 hex digits, no account id: made before ids were in tokens
+    redis_client.set(keys.auth_token(token), f"{account.pk}:{account_stamp(account)}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    ids = fill_cart(2)
+    assert api.post("/api/settlement/", {"course_list": ids}, format="json").json()["code"] == 1000
+    data = api.get("/api/settlement/").json()["data"]
+    assert [line["id"] for line in data["settlement_list"]] == ids

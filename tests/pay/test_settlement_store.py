@@ -1,4 +1,4 @@
-"""pay/settlement_store.py: the settlement's Redis shapes, read in two round trips, written only
+"""pay/settlement_store.py: the settlement's Redis shapes, read in one round trip, written only
 by queued commands, and read the way the cart is (utils/redis_store.py): an entry that does not
 decode is skipped and removed, never a failed request."""
 
@@ -99,12 +99,12 @@ def test_a_stored_coupon_that_does_not_decode_raises(change):
 # --- reads and writes -------------------------------------------------------------------------
 
 
-def test_an_empty_settlement_reads_as_empty_in_two_round_trips():
+def test_an_empty_settlement_reads_as_empty_in_one_round_trip():
     with count_round_trips() as trips:
         settlement = store.settlement_read(USER)
     assert (settlement.lines, settlement.global_coupons, settlement.version) == ([], {}, None)
     assert settlement.default_global_coupon_id is None
-    assert trips.count == 2
+    assert trips.count == 1
 
 
 def test_what_is_written_is_read_back_ordered_by_course_id():
@@ -117,14 +117,14 @@ def test_what_is_written_is_read_back_ordered_by_course_id():
     assert settlement.version
 
 
-def test_reading_takes_two_round_trips_for_one_line_or_thirty():
+def test_reading_takes_one_round_trip_for_one_line_or_thirty():
     write([line(1)])
     with count_round_trips() as one:
         store.settlement_read(USER)
     write([line(n) for n in range(1, 31)])
     with count_round_trips() as thirty:
         assert len(store.settlement_read(USER).lines) == 30
-    assert one.count == thirty.count == 2
+    assert one.count == thirty.count == 1
 
 
 def test_every_write_but_an_offer_replaces_the_version():
@@ -261,7 +261,7 @@ def test_a_healthy_settlement_costs_no_cleanup_round_trip():
     write([line(1), line(2)], {31: coupon(31)}, default_global=31)
     with count_round_trips() as trips:
         store.settlement_read(USER)
-    assert trips.count == 2
+    assert trips.count == 1
 
 
 def test_settlement_helpers_name_their_lines():
