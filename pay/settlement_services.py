@@ -34,6 +34,7 @@ from pay.selectors import (
     records_gone,
     settlement_coupons,
 )
+from pay.serializers import settlement_payload
 from pay.settlement_store import GoneCheck, Settlement, SettlementLine, StoredCoupon
 from shopping import cart_store
 from shopping.cart_store import CartItem
@@ -148,19 +149,24 @@ def queue_settlement_read(pipe, account_id: int) -> None:
     store.queue_read(pipe, account_id)
 
 
-def settlement_get(*, account_id: int, read=None) -> PricedSettlement:
-    """The settlement priced (GET /api/settlement/); `read`: its reply already read with the
-    token, else it is read here."""
+def settlement_get(*, account_id: int, read=None) -> dict:
+    """GET /api/settlement/'s data; `read`: the settlement's reply already read with the token,
+    else it is read here.
+
+    While nothing has changed since a GET rendered it (the same settlement state, coupon records
+    and day: store.GoneCheck), that answer is given again as it was kept; otherwise the
+    settlement is priced and rendered, and the answer kept with its coupon check."""
     today = timezone.localdate()
-    settlement = (
-        store.settlement_read(account_id)
-        if read is None
-        else store.settlement_from_reply(account_id, read)
-    )
+    reply = read if read is not None else store.read_reply(account_id)
+    kept, seen = store.kept_answer(reply, today)
+    if kept is not None:
+        return kept
+    settlement = store.settlement_from_reply(account_id, reply)
     check = check_coupons(account_id, settlement, today)
-    if check is not settlement.gone_check and check.ids and settlement.version is not None:
-        store.keep_gone_check(account_id, check)
-    return settlement_price(settlement, today=today, gone=check.gone)
+    answer = settlement_payload(settlement_price(settlement, today=today, gone=check.gone))
+    if settlement.version is not None:
+        store.keep_gone_check(account_id, replace(check, answer=answer), seen)
+    return answer
 
 
 # --- POST: a new settlement from cart courses -----------------------------------------------
@@ -357,7 +363,7 @@ def settlement_choose(
             global_choice if global_choice is not UNSET else ...,
             checkout=settlement.checkout,
         )
-        store.queue_gone_check(pipe, account_id, replace(check, version=version))
+        store.queue_gone_check(pipe, account_id, check.moved_to(version))
         return priced
 
     priced = transact(store.watch_keys(account_id), build)
@@ -457,7 +463,7 @@ def settlement_clear(*, account_id: int, course_id: int | None = None) -> Priced
             )
             if priced.global_choice != settlement.default_global_coupon_id:
                 version = store.queue_choices(pipe, account_id, {}, priced.global_choice, checkout)
-            store.queue_gone_check(pipe, account_id, replace(check, version=version))
+            store.queue_gone_check(pipe, account_id, check.moved_to(version))
         else:
             store.queue_clear_all(pipe, account_id, settlement.course_ids, settlement.checkout)
         for line in leaving:

@@ -26,11 +26,12 @@ import json
 import logging
 import types
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import get_args, get_type_hints
 
+import orjson
 from django.conf import settings
 from redis.exceptions import RedisError
 
@@ -129,25 +130,32 @@ class SettlementLine:
 class GoneCheck:
     """What the database said of a settlement's coupons (pay.selectors.records_gone: record id ->
     why it is no longer usable), for one settlement version, the account's coupon-records version
-    read before asking, one day, and these record ids."""
+    read before asking, one day, and these record ids; and, once a GET has priced and rendered
+    that state, its answer (the `data` of GET /api/settlement/, plain JSON)."""
 
     version: str
     records_version: str | None
     day: date
     ids: frozenset[int]
     gone: dict[int, str]
+    answer: dict | None = None
+
+    def moved_to(self, version: str) -> "GoneCheck":
+        """The same coupon check for the state a writer makes: the coupons it offers are the same
+        (or fewer), but its answer is not (a writer changed what a GET would show)."""
+        return replace(self, version=version, answer=None)
 
     def encode(self) -> str:
-        return json.dumps(
+        return orjson.dumps(
             {
                 "version": self.version,
                 "records": self.records_version,
                 "day": self.day.isoformat(),
                 "ids": sorted(self.ids),
                 "gone": {str(k): v for k, v in self.gone.items()},
-            },
-            ensure_ascii=False,
-        )
+                "answer": self.answer,
+            }
+        ).decode()
 
     @classmethod
     def decode(cls, raw: str | None) -> "GoneCheck | None":
@@ -155,14 +163,15 @@ class GoneCheck:
         if raw is None:
             return None
         try:
-            data = json.loads(raw)
-            records = data["records"]
+            data = orjson.loads(raw)
+            records, answer = data["records"], data.get("answer")
             return cls(
                 version=str(data["version"]),
                 records_version=None if records is None else str(records),
                 day=date.fromisoformat(data["day"]),
                 ids=frozenset(_id(i) for i in data["ids"]),
                 gone={_id(k): str(v) for k, v in data["gone"].items()},
+                answer=answer if isinstance(answer, dict) else None,
             )
         except (*_BROKEN, AttributeError):
             return None
@@ -290,6 +299,28 @@ def _indexed_read(user_id: int) -> IndexedRead:
     )
 
 
+def read_reply(user_id: int):
+    """`settlement_read`'s reply, not decoded yet (`kept_answer`, `settlement_from_reply`)."""
+    return _indexed_read(user_id).send()
+
+
+def kept_answer(reply, today: date) -> tuple[dict | None, str | None]:
+    """(the answer a GET kept for this very state, or None; the kept check's raw value, which
+    `keep_gone_check` expects to replace). The state is the same when the settlement's version
+    and the coupon records' version are those the answer was kept with, on the same day; an
+    offer (which keeps the version) replaces the kept check (`queue_add_coupon`)."""
+    _, _, (_, version, records, raw) = reply
+    check = GoneCheck.decode(raw)
+    if (
+        check is None
+        or check.answer is None
+        or version is None
+        or (check.version, check.records_version, check.day) != (version, records, today)
+    ):
+        return None, raw
+    return check.answer, raw
+
+
 def settlement_read(user_id: int) -> Settlement:
     """The user's settlement, in one round trip whatever its size or Redis's
     (utils.redis_store.IndexedRead): lines, global coupons, version, the account's coupon-records
@@ -299,7 +330,7 @@ def settlement_read(user_id: int) -> Settlement:
     corrupt line, a corrupt global coupon or choice) is skipped, as the cart's reader does, and
     removed if still broken when re-read under WATCH: it never fails a request.
     """
-    return _decoded(user_id, *_indexed_read(user_id).read())
+    return settlement_from_reply(user_id, read_reply(user_id))
 
 
 def queue_read(pipe, user_id: int) -> None:
@@ -401,11 +432,27 @@ def queue_gone_check(pipe, user_id: int, check: GoneCheck) -> None:
     pipe.set(keys.settlement_checked(user_id), check.encode(), ex=settings.COUPON_CHECK_SECONDS)
 
 
-def keep_gone_check(user_id: int, check: GoneCheck) -> None:
-    """A reader's `queue_gone_check`, sent at once. A failure is logged and never fails the read
-    (the next read asks the database again)."""
+# KEYS[1] the kept check. ARGV: the value the reader saw ('' for none), the new value, its TTL.
+_KEEP = """
+if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
+
+
+def keep_gone_check(user_id: int, check: GoneCheck, seen: str | None) -> None:
+    """A reader keeps `check` (with its answer) if the kept check is still the one it read
+    (`seen`): a write since (a change, or an offer that keeps the version) is never overwritten
+    by an older read. A failure is logged and never fails the read (the next read asks again)."""
     try:
-        queue_gone_check(get_redis(), user_id, check)
+        get_redis().eval(
+            _KEEP,
+            1,
+            keys.settlement_checked(user_id),
+            seen or "",
+            check.encode(),
+            settings.COUPON_CHECK_SECONDS,
+        )
     except (RedisError, *UNAVAILABLE):
         logger.warning("coupon check of account %s not kept", user_id, exc_info=True)
 
@@ -485,8 +532,11 @@ def queue_add_coupon(pipe, user_id: int, coupon: StoredCoupon, line: SettlementL
     coupons. Choices are left as they are.
 
     The version is kept: an offer changes nothing that would be paid, so a payment already
-    running for this state neither conflicts with it nor sees it changed. The caller still WATCHes the version, so this write lands
-    on the state it read; only POST rewrites the offers, and it reads the database afresh."""
+    running for this state neither conflicts with it nor sees it changed. The caller still
+    WATCHes the version, so this write lands on the state it read; only POST rewrites the offers,
+    and it reads the database afresh. The kept check (and answer) is replaced by a marker: the
+    next read asks again, and a read that started before cannot keep its older answer."""
+    pipe.set(keys.settlement_checked(user_id), f"offer {uuid.uuid4().hex}")
     if line is None:
         pipe.hset(
             keys.global_coupon(user_id),

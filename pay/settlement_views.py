@@ -50,8 +50,9 @@ class SettlementView(APIView):
     @extend_schema(responses={200: SETTLEMENT_ENVELOPE}, examples=[ANSWER])
     def get(self, request):
         read = getattr(request, "token_side_reads", None)  # none for a token of the old shape
-        priced = services.settlement_get(account_id=request.user.pk, read=read[0] if read else None)
-        return ok(settlement_payload(priced))
+        return ok(
+            services.settlement_get(account_id=request.user.pk, read=read[0] if read else None)
+        )
 
     @extend_schema(
         request=SettlementCreateSerializer,

@@ -70,8 +70,12 @@ class IndexedRead:
     def queue(self, pipe) -> None:
         pipe.eval(*self._args())
 
+    def send(self):
+        """Its reply, not parsed yet."""
+        return get_redis().eval(*self._args())
+
     def read(self) -> tuple[list[str], list[dict[str, str]], list]:
-        return self.parse(get_redis().eval(*self._args()))
+        return self.parse(self.send())
 
     def parse(self, reply) -> tuple[list[str], list[dict[str, str]], list]:
         members, hashes, more = reply

@@ -10,13 +10,14 @@ import pytest
 import redis
 from django.utils import timezone
 
-from pay import payment_services, records_version
+from pay import payment_services, records_version, settlement_store
 from pay.coupon_expiry import coupons_expire
 from pay.models import CouponRecord
 from pay.settlement_store import GoneCheck, settlement_read
 from tests import helpers
 from tests.helpers import claim_coupon
 from utils import keys
+from utils.redis import get_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +173,61 @@ def test_moving_a_version_on_with_redis_down_is_logged_and_never_raises(
     with caplog.at_level(logging.WARNING, logger="settlement"):
         records_version.records_changed([account.pk])
     assert "not moved on" in caplog.text
+
+
+# --- the kept answer ------------------------------------------------------------------------
+
+
+def test_the_kept_answer_is_the_answer_pricing_and_rendering_give(auth_api, account, settled):
+    kept = auth_api.get("/api/settlement/").content
+    get_redis().delete(keys.settlement_checked(account.pk))
+    fresh = auth_api.get("/api/settlement/").content
+    assert kept == fresh
+
+
+def test_a_coupon_claimed_after_a_read_shows_at_the_next_read(
+    auth_api, python, settled, make_coupon
+):
+    claimed = claim_coupon(auth_api, coupon_id=make_coupon(course=python).pk)
+    assert claimed["code"] == 1000
+    assert str(claimed["data"]["id"]) in read(auth_api)["settlement_list"][0]["course_coupons"]
+
+
+def test_a_read_that_started_before_an_offer_does_not_keep_its_older_answer(account, settled):
+    # Given a read that saw the kept check, then an offer landed (keeping the version)
+    reply = settlement_store.read_reply(account.pk)
+    _, seen = settlement_store.kept_answer(reply, timezone.localdate())
+    with get_redis().pipeline() as pipe:
+        settlement_store.queue_add_coupon(
+            pipe, account.pk, settlement_read(account.pk).lines[0].course_coupons[settled.pk]
+        )
+        pipe.execute()
+    marker = get_redis().get(keys.settlement_checked(account.pk))
+    # When the read keeps what it priced
+    check = settlement_read(account.pk).gone_check
+    assert check is None  # the marker does not decode
+    stale = GoneCheck("v", None, timezone.localdate(), frozenset(), {}, {"settlement_list": []})
+    settlement_store.keep_gone_check(account.pk, stale, seen)
+    # Then the offer's marker stays: the next read prices again
+    assert get_redis().get(keys.settlement_checked(account.pk)) == marker
+
+
+def test_a_kept_answer_is_for_its_own_day(account, settled):
+    reply = settlement_store.read_reply(account.pk)
+    today = timezone.localdate()
+    assert settlement_store.kept_answer(reply, today)[0] is not None
+    assert settlement_store.kept_answer(reply, today + timedelta(days=1))[0] is None
+
+
+def test_keeping_an_answer_with_redis_down_is_logged_and_the_read_answers(
+    auth_api, account, settled, monkeypatch, caplog
+):
+    get_redis().delete(keys.settlement_checked(account.pk))
+
+    def down(*args, **kwargs):
+        raise redis.exceptions.ConnectionError("down")
+
+    monkeypatch.setattr(settlement_store, "get_redis", lambda: type("R", (), {"eval": down})())
+    with caplog.at_level(logging.WARNING, logger="settlement"):
+        assert read(auth_api)["amount"]["payable"] == "89.00"
+    assert "not kept" in caplog.text
