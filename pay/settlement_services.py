@@ -143,29 +143,28 @@ def check_coupons(account_id: int, settlement: Settlement, today: date) -> GoneC
     )
 
 
-def queue_settlement_read(pipe, account_id: int) -> None:
-    """Queue the settlement's read on a pipeline of other reads; `settlement_get(read=...)` takes
-    its reply."""
-    store.queue_read(pipe, account_id)
+def queue_kept_read(pipe, account_id: int) -> None:
+    """Queue, on a pipeline of other reads, what `settlement_get(kept=...)` takes."""
+    store.queue_kept_read(pipe, account_id)
 
 
-def settlement_get(*, account_id: int, read=None) -> dict:
-    """GET /api/settlement/'s data; `read`: the settlement's reply already read with the token,
-    else it is read here.
+def settlement_get(*, account_id: int, kept: list[str | None] | None = None) -> dict:
+    """GET /api/settlement/'s data. `kept`: the replies of `queue_kept_read`, read with the token.
 
     While nothing has changed since a GET rendered it (the same settlement state, coupon records
     and day: store.GoneCheck), that answer is given again as it was kept; otherwise the
-    settlement is priced and rendered, and the answer kept with its coupon check."""
+    settlement is read, priced and rendered, and the answer kept with its coupon check."""
     today = timezone.localdate()
-    reply = read if read is not None else store.read_reply(account_id)
-    kept, seen = store.kept_answer(reply, today)
     if kept is not None:
-        return kept
+        version, records, raw = kept
+        if (answer := store.kept_answer(version, records, raw, today)) is not None:
+            return answer
+    reply = store.read_reply(account_id)
     settlement = store.settlement_from_reply(account_id, reply)
     check = check_coupons(account_id, settlement, today)
     answer = settlement_payload(settlement_price(settlement, today=today, gone=check.gone))
     if settlement.version is not None:
-        store.keep_gone_check(account_id, replace(check, answer=answer), seen)
+        store.keep_gone_check(account_id, replace(check, answer=answer), store.kept_raw(reply))
     return answer
 
 

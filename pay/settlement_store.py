@@ -304,12 +304,20 @@ def read_reply(user_id: int):
     return _indexed_read(user_id).send()
 
 
-def kept_answer(reply, today: date) -> tuple[dict | None, str | None]:
-    """(the answer a GET kept for this very state, or None; the kept check's raw value, which
-    `keep_gone_check` expects to replace). The state is the same when the settlement's version
-    and the coupon records' version are those the answer was kept with, on the same day; an
-    offer (which keeps the version) replaces the kept check (`queue_add_coupon`)."""
-    _, _, (_, version, records, raw) = reply
+def queue_kept_read(pipe, user_id: int) -> None:
+    """Queue what `kept_answer` needs (three GETs: the settlement's version, the coupon records'
+    version, the kept check) on a pipeline of other reads (the token's round trip)."""
+    pipe.get(keys.settlement_version(user_id))
+    pipe.get(keys.coupon_records_version(user_id))
+    pipe.get(keys.settlement_checked(user_id))
+
+
+def kept_answer(version: str | None, records: str | None, raw: str | None, today: date):
+    """The answer a GET kept for this very state, or None. The state is the same when the
+    settlement's version and the coupon records' version are those the answer was kept with, on
+    the same day: every write replaces the version and the check together, and an offer (which
+    keeps the version) replaces the check (`queue_add_coupon`). A check carries the version it was
+    made for, so the three values need not be read atomically."""
     check = GoneCheck.decode(raw)
     if (
         check is None
@@ -317,8 +325,13 @@ def kept_answer(reply, today: date) -> tuple[dict | None, str | None]:
         or version is None
         or (check.version, check.records_version, check.day) != (version, records, today)
     ):
-        return None, raw
-    return check.answer, raw
+        return None
+    return check.answer
+
+
+def kept_raw(reply) -> str | None:
+    """The kept check's raw value in a `read_reply` (what `keep_gone_check` expects to replace)."""
+    return reply[2][3]
 
 
 def settlement_read(user_id: int) -> Settlement:
@@ -331,12 +344,6 @@ def settlement_read(user_id: int) -> Settlement:
     removed if still broken when re-read under WATCH: it never fails a request.
     """
     return settlement_from_reply(user_id, read_reply(user_id))
-
-
-def queue_read(pipe, user_id: int) -> None:
-    """`settlement_read`'s one command, queued on a pipeline of other reads (the token's round
-    trip); `settlement_from_reply` decodes its reply."""
-    _indexed_read(user_id).queue(pipe)
 
 
 def settlement_from_reply(user_id: int, reply) -> Settlement:

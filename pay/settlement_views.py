@@ -43,16 +43,15 @@ PATCH_EXAMPLES = [
 
 class SettlementView(APIView):
     def reads_with_token(self, request, pipe, account_id: int) -> None:
-        """A GET reads the settlement in the token's own round trip (utils/authentication.py)."""
+        """A GET reads what tells whether its kept answer still holds in the token's own round
+        trip (utils/authentication.py)."""
         if request.method == "GET":
-            services.queue_settlement_read(pipe, account_id)
+            services.queue_kept_read(pipe, account_id)
 
     @extend_schema(responses={200: SETTLEMENT_ENVELOPE}, examples=[ANSWER])
     def get(self, request):
-        read = getattr(request, "token_side_reads", None)  # none for a token of the old shape
-        return ok(
-            services.settlement_get(account_id=request.user.pk, read=read[0] if read else None)
-        )
+        kept = getattr(request, "token_side_reads", None)  # none for a token of the old shape
+        return ok(services.settlement_get(account_id=request.user.pk, kept=kept or None))
 
     @extend_schema(
         request=SettlementCreateSerializer,

@@ -195,8 +195,7 @@ def test_a_coupon_claimed_after_a_read_shows_at_the_next_read(
 
 def test_a_read_that_started_before_an_offer_does_not_keep_its_older_answer(account, settled):
     # Given a read that saw the kept check, then an offer landed (keeping the version)
-    reply = settlement_store.read_reply(account.pk)
-    _, seen = settlement_store.kept_answer(reply, timezone.localdate())
+    seen = settlement_store.kept_raw(settlement_store.read_reply(account.pk))
     with get_redis().pipeline() as pipe:
         settlement_store.queue_add_coupon(
             pipe, account.pk, settlement_read(account.pk).lines[0].course_coupons[settled.pk]
@@ -212,11 +211,17 @@ def test_a_read_that_started_before_an_offer_does_not_keep_its_older_answer(acco
     assert get_redis().get(keys.settlement_checked(account.pk)) == marker
 
 
-def test_a_kept_answer_is_for_its_own_day(account, settled):
-    reply = settlement_store.read_reply(account.pk)
+def test_a_kept_answer_is_for_its_own_state_records_and_day(account, settled):
+    client = get_redis()
+    with client.pipeline(transaction=False) as pipe:
+        settlement_store.queue_kept_read(pipe, account.pk)
+        version, records, raw = pipe.execute()
     today = timezone.localdate()
-    assert settlement_store.kept_answer(reply, today)[0] is not None
-    assert settlement_store.kept_answer(reply, today + timedelta(days=1))[0] is None
+    assert settlement_store.kept_answer(version, records, raw, today) is not None
+    assert settlement_store.kept_answer(version, records, raw, today + timedelta(days=1)) is None
+    assert settlement_store.kept_answer("other", records, raw, today) is None
+    assert settlement_store.kept_answer(version, "99", raw, today) is None
+    assert settlement_store.kept_answer(None, records, raw, today) is None
 
 
 def test_keeping_an_answer_with_redis_down_is_logged_and_the_read_answers(
