@@ -40,7 +40,7 @@ from shopping import cart_store
 from shopping.cart_store import CartItem
 from shopping.services import price_policy_dict
 from utils.errors import AppError, Codes
-from utils.redis import ConcurrentUpdate, transact
+from utils.redis import ConcurrentUpdate, transact, transact_from
 
 logger = logging.getLogger("settlement")
 
@@ -141,6 +141,12 @@ def check_coupons(account_id: int, settlement: Settlement, today: date) -> GoneC
         ids=ids,
         gone=records_gone(account_id=account_id, record_ids=ids),
     )
+
+
+def queue_settlement_read(pipe, account_id: int) -> None:
+    """Queue the whole settlement's read on a pipeline of other reads (`settlement_choose`'s
+    `read`)."""
+    store.queue_read(pipe, account_id)
 
 
 def queue_kept_read(pipe, account_id: int) -> None:
@@ -313,14 +319,21 @@ def settlement_choose(
     course_id: int | None = None,
     coupon_id: int | Unset | None = UNSET,
     global_coupon_id: int | Unset | None = UNSET,
+    read=None,
 ) -> PricedSettlement:
     """Choose (or clear: None) a course's coupon and/or the global coupon; UNSET leaves a choice
-    as it is (PATCH /api/settlement/, parsed by pay.serializers.SettlementPatchSerializer)."""
+    as it is (PATCH /api/settlement/, parsed by pay.serializers.SettlementPatchSerializer).
+
+    `read`: the settlement's reply already read with the token (`queue_settlement_read`): the
+    choice is decided on it and written if its version is still current, in one round trip
+    (utils.redis.transact_from); otherwise, or without it, as an optimistic transaction."""
     coupon_choice, global_choice = coupon_id, global_coupon_id
     today = timezone.localdate()
+    prefetched = [] if read is None else [store.settlement_from_reply(account_id, read)]
+    first = prefetched[0] if prefetched else None
 
     def build(pipe):
-        settlement = store.settlement_read(account_id)
+        settlement = prefetched.pop() if prefetched else store.settlement_read(account_id)
         check = check_coupons(account_id, settlement, today)
         gone = check.gone
         course_choices: dict[int, int | None] = {}
@@ -365,7 +378,12 @@ def settlement_choose(
         store.queue_gone_check(pipe, account_id, check.moved_to(version))
         return priced
 
-    priced = transact(store.watch_keys(account_id), build)
+    watch = store.watch_keys(account_id)
+    if first is None:
+        priced = transact(watch, build)
+    else:
+        guard = store.guard_key(account_id)
+        priced = transact_from(guard, first.version, build, watch_keys=watch)
     # priced once, in build: the answer shows the choices just written
     return replace(priced, settlement=_with_choices(priced))
 

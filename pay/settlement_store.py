@@ -223,7 +223,12 @@ class Settlement:
 
 def watch_keys(user_id: int) -> list[str]:
     """The key whose change means a concurrent settlement write (for utils.redis.transact)."""
-    return [keys.settlement_version(user_id)]
+    return [guard_key(user_id)]
+
+
+def guard_key(user_id: int) -> str:
+    """The version: every write of the settlement replaces it (utils.redis.transact_from)."""
+    return keys.settlement_version(user_id)
 
 
 def _bump(pipe, user_id: int, checkout: str | None = None) -> str:
@@ -344,6 +349,12 @@ def settlement_read(user_id: int) -> Settlement:
     removed if still broken when re-read under WATCH: it never fails a request.
     """
     return settlement_from_reply(user_id, read_reply(user_id))
+
+
+def queue_read(pipe, user_id: int) -> None:
+    """`settlement_read`'s one command, queued on a pipeline of other reads (the token's round
+    trip); `settlement_from_reply` decodes its reply."""
+    _indexed_read(user_id).queue(pipe)
 
 
 def settlement_from_reply(user_id: int, reply) -> Settlement:

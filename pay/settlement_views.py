@@ -43,10 +43,12 @@ PATCH_EXAMPLES = [
 
 class SettlementView(APIView):
     def reads_with_token(self, request, pipe, account_id: int) -> None:
-        """A GET reads what tells whether its kept answer still holds in the token's own round
-        trip (utils/authentication.py)."""
+        """In the token's own round trip (utils/authentication.py), a GET reads what tells whether
+        its kept answer still holds, and a PATCH the settlement it changes."""
         if request.method == "GET":
             services.queue_kept_read(pipe, account_id)
+        elif request.method == "PATCH":
+            services.queue_settlement_read(pipe, account_id)
 
     @extend_schema(responses={200: SETTLEMENT_ENVELOPE}, examples=[ANSWER])
     def get(self, request):
@@ -70,7 +72,10 @@ class SettlementView(APIView):
     )
     def patch(self, request):
         data = body(SettlementPatchSerializer, request)
-        priced = services.settlement_choose(account_id=request.user.pk, **data)
+        read = getattr(request, "token_side_reads", None)  # none for a token of the old shape
+        priced = services.settlement_choose(
+            account_id=request.user.pk, read=read[0] if read else None, **data
+        )
         return ok(settlement_payload(priced))
 
     @extend_schema(

@@ -24,6 +24,8 @@ from django.conf import settings
 from django_redis.pool import ConnectionFactory
 from redis.client import Pipeline
 from redis.cluster import RedisCluster
+from redis.commands.core import CoreCommands
+from redis.event import EventDispatcher
 from redis.sentinel import Sentinel
 
 from utils import metrics
@@ -216,6 +218,54 @@ class CacheConnectionFactory(ConnectionFactory):
 
 class ConcurrentUpdate(Exception):
     """Keys watched by `transact` kept changing under it for every attempt."""
+
+
+class _Recorder(CoreCommands):
+    """Stands in for a MULTI pipeline: keeps the commands queued on it, sends nothing."""
+
+    _event_dispatcher = EventDispatcher()  # a client's attribute in redis-py; never used here
+
+    def __init__(self) -> None:
+        self.commands: list[tuple] = []
+
+    def execute_command(self, *args, **options):
+        self.commands.append(args)
+        return self
+
+    def multi(self) -> None:
+        pass
+
+
+# KEYS[1] the guard. ARGV[1] the value the caller read ('' for none), then each command as its
+# length and its words. Every key a command names shares the guard's hash tag (utils/keys.py).
+_APPLY_IF = """
+if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return 0 end
+local i = 2
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+return 1
+"""
+
+
+def transact_from(guard: str, seen: str | None, build, *, watch_keys, attempts: int = 5):
+    """`transact` for a caller that has already read the state it decides on, with `guard` (a key
+    every write of that state replaces) holding `seen`: `build(pipe)` checks and queues its writes
+    as for `transact`, on a pipeline that is never sent; they are applied by one script if `guard`
+    still holds `seen` (one round trip instead of WATCH, read and EXEC). If it does not, the state
+    changed since: `transact(watch_keys, build)` runs from a fresh read (build must read afresh
+    when called again)."""
+    recorder = _Recorder()
+    result = build(recorder)
+    words: list = []
+    for args in recorder.commands:
+        words.extend([len(args), *args])
+    if get_redis().eval(_APPLY_IF, 1, guard, seen or "", *words):
+        return result
+    metrics.WATCH_RETRIES.inc()
+    return transact(watch_keys, build, attempts=attempts)
 
 
 def transact(watch_keys, build, *, attempts: int = 5):

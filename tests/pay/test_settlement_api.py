@@ -575,3 +575,32 @@ def test_a_settlement_that_never_stops_changing_is_1003_as_a_busy_cart_and_nothi
     after = redis_dump(redis_client)
     assert after.pop(version_key) != before.pop(version_key)  # only the rival's writes landed
     assert after == before
+
+
+def test_a_patch_decided_on_a_settlement_changed_since_its_read_decides_again_on_the_new_one(
+    auth_api, account, make_course, make_coupon, give_coupon
+):
+    from pay import settlement_services, settlement_store
+    from utils.redis import get_redis
+
+    python = make_course("Python", prices=[("30", "99.00")])
+    record = give_coupon(account, make_coupon(course=python))
+    add_to_cart(auth_api, python)
+    assert settle(auth_api, [python.pk])["code"] == 1000
+    # Given a PATCH read the settlement with its token (its coupon chosen by default)...
+    with get_redis().pipeline(transaction=False) as pipe:
+        settlement_services.queue_settlement_read(pipe, account.pk)
+        [read] = pipe.execute()
+    # ...and another request of the user cleared that choice before the PATCH wrote
+    cleared = auth_api.patch(
+        "/api/settlement/", {"course_id": python.pk, "coupon_id": None}, format="json"
+    ).json()
+    assert cleared["data"]["settlement_list"][0]["default_course_coupon_id"] is None
+    # When the PATCH (choosing the global coupon: none) lands on what it read
+    priced = settlement_services.settlement_choose(
+        account_id=account.pk, global_coupon_id=None, read=read
+    )
+    # Then it was decided again on the current settlement: the cleared choice stays cleared
+    assert priced.course_choices == {python.pk: None}
+    assert settlement_store.settlement_read(account.pk).lines[0].default_course_coupon_id is None
+    assert record.pk in settlement_store.settlement_read(account.pk).lines[0].course_coupons
