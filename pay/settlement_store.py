@@ -79,11 +79,7 @@ class StoredCoupon:
     def decode(cls, raw: dict) -> "StoredCoupon":
         """The inverse of `encode`, led by the fields' types; KeyError, ValueError, TypeError or
         ArithmeticError when `raw` does not decode."""
-        return cls(**{name: _decode_value(kind, raw, name) for name, kind in _COUPON_TYPES})
-
-
-# The coupon's stored shape is StoredCoupon's fields: encode and decode follow them.
-_COUPON_TYPES = tuple(get_type_hints(StoredCoupon).items())
+        return cls(**{name: read(raw, name) for name, read in _COUPON_READERS})
 
 
 def _encode_value(value):
@@ -94,22 +90,37 @@ def _encode_value(value):
     return value
 
 
-def _decode_value(kind, raw: dict, name: str):
+def _finite(value) -> Decimal:
+    number = Decimal(value)
+    if not number.is_finite():
+        raise ValueError(f"not a number: {value!r}")
+    return number
+
+
+def _reader(kind):
+    """How one field of the stored coupon is read back, from its type (once, at import): a
+    required field raises KeyError when missing and TypeError when null; an optional one is None
+    for both."""
     kinds = get_args(kind) if isinstance(kind, types.UnionType) else (kind,)
-    value = raw.get(name) if type(None) in kinds else raw[name]
-    if value is None:
-        if type(None) not in kinds:
-            raise TypeError(f"{name} is null")
-        return None
+    optional = type(None) in kinds
     base = next(k for k in kinds if k is not type(None))
-    if base is Decimal:
-        number = Decimal(value)
-        if not number.is_finite():
-            raise ValueError(f"{name} is not a number")
-        return number
-    if base is date:
-        return date.fromisoformat(value)
-    return base(value)
+    convert = {Decimal: _finite, date: date.fromisoformat}.get(base, base)
+
+    def read(raw: dict, name: str):
+        value = raw.get(name) if optional else raw[name]
+        if value is None:
+            if optional:
+                return None
+            raise TypeError(f"{name} is null")
+        return convert(value)
+
+    return read
+
+
+# The coupon's stored shape is StoredCoupon's fields: encode and decode follow them.
+_COUPON_READERS = tuple(
+    (name, _reader(kind)) for name, kind in get_type_hints(StoredCoupon).items()
+)
 
 
 @dataclass(frozen=True)
@@ -257,7 +268,9 @@ def _money(value: str) -> Decimal:
 
 
 def _decode_line(raw: dict[str, str]) -> SettlementLine:
-    coupons = {_id(k): StoredCoupon.decode(v) for k, v in json.loads(raw["course_coupons"]).items()}
+    coupons = {
+        _id(k): StoredCoupon.decode(v) for k, v in orjson.loads(raw["course_coupons"]).items()
+    }
     return SettlementLine(
         course_id=_id(raw["id"]),
         title=raw["title"],
@@ -266,7 +279,7 @@ def _decode_line(raw: dict[str, str]) -> SettlementLine:
         period_display=raw["period_display"],
         valid_period=int(raw["valid_period"]),
         price_policy_id=int(raw["price_policy_id"]),
-        price_policy_dict=json.loads(raw.get("price_policy_dict") or "{}"),
+        price_policy_dict=orjson.loads(raw.get("price_policy_dict") or "{}"),
         course_coupons=coupons,
         default_course_coupon_id=_optional_int(raw.get("default_course_coupon_id")),
     )
@@ -409,7 +422,7 @@ def _global_coupons(raw: dict[str, str]) -> tuple[dict[int, StoredCoupon], int |
         try:
             if record_id is None:
                 raise ValueError(name)
-            coupons[record_id] = StoredCoupon.decode(json.loads(value))
+            coupons[record_id] = StoredCoupon.decode(orjson.loads(value))
         except _BROKEN:
             broken.append(name)
     return coupons, default_global, broken
