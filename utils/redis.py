@@ -79,8 +79,26 @@ def _wait_for_replicas(client: redis.Redis, conn, what: str) -> None:
         raise NotReplicated(f"{what}: {acked} of {wanted} replicas confirmed the write")
 
 
+# Lua scripts that only read (utils/redis_store.py): sent with EVAL, since fakeredis has no
+# EVAL_RO, but they need no WAIT either.
+_READ_SCRIPTS: set[str] = set()
+
+
+def read_only_script(text: str) -> str:
+    """Mark a Lua script as one that writes nothing; returns it."""
+    _READ_SCRIPTS.add(text)
+    return text
+
+
+def _is_write(args) -> bool:
+    name = str(args[0]).upper()
+    if name == "EVAL" and len(args) > 1 and args[1] in _READ_SCRIPTS:
+        return False
+    return name not in _READS
+
+
 def _writes(commands) -> bool:
-    return any(str(args[0]).upper() not in _READS for args, _ in commands)
+    return any(_is_write(args) for args, _ in commands)
 
 
 class ReplicatedPipeline(Pipeline):
@@ -111,7 +129,7 @@ class ReplicatedRedis(redis.Redis):
 
     def _send_command_parse_response(self, conn, command_name, *args, **options):
         result = super()._send_command_parse_response(conn, command_name, *args, **options)
-        if str(command_name).upper() not in _READS:
+        if _is_write(args):
             _wait_for_replicas(self, conn, str(command_name))
         return result
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from redis.client import Pipeline
 
 from utils.ids import parse_id
-from utils.redis import ConcurrentUpdate, get_redis, transact
+from utils.redis import ConcurrentUpdate, get_redis, read_only_script, transact
 
 
 def member_order(member: str) -> tuple[int, int, str]:
@@ -31,7 +31,7 @@ def member_order(member: str) -> tuple[int, int, str]:
 # One EVAL reads an index, every hash it names and the caller's other keys, atomically (one state,
 # one round trip). The hashes' keys are built in the script from a prefix; every key of one user
 # shares its hash tag (utils/keys.py), so a Redis Cluster runs it on the one slot.
-_READ_INDEXED = """
+_READ_INDEXED = read_only_script("""
 local members = redis.call('SMEMBERS', KEYS[1])
 local hashes = {}
 for i, member in ipairs(members) do
@@ -42,7 +42,7 @@ for i = 2, #KEYS do
   more[i - 1] = redis.call(ARGV[i], KEYS[i])
 end
 return {members, hashes, more}
-"""
+""")
 
 
 def _pairs(flat: list) -> dict[str, str]:

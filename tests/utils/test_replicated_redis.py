@@ -6,6 +6,8 @@ out: so every write must be refused, and reads must not wait. Skipped on fakered
 
 import pytest
 
+from pay.settlement_store import queue_read, settlement_read
+from shopping.cart_store import cart_items
 from utils.redis import NotReplicated, ReplicatedRedis, set_redis
 
 
@@ -52,3 +54,15 @@ def test_a_cart_write_no_replica_confirmed_is_answered_1003(replicated, auth_api
     assert response.status_code == 503
     assert response.json()["code"] == 1003
     set_redis(None)
+
+
+def test_reading_a_settlement_or_a_cart_by_script_does_not_wait_for_replicas(replicated, account):
+    set_redis(replicated)
+    try:
+        assert settlement_read(account.pk).lines == []
+        assert cart_items(account.pk) == []
+        with replicated.pipeline(transaction=False) as pipe:
+            queue_read(pipe, account.pk)
+            assert len(pipe.execute()) == 1
+    finally:
+        set_redis(None)
