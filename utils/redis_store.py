@@ -68,7 +68,8 @@ class IndexedRead:
         return (_READ_INDEXED, len(names), *names, self.hash_prefix, *(c for c, _ in self.more))
 
     def queue(self, pipe) -> None:
-        pipe.eval(*self._args())
+        # the command itself: a cluster pipeline has no eval() method, but routes EVAL by its keys
+        pipe.execute_command("EVAL", *self._args())
 
     def send(self):
         """Its reply, not parsed yet."""

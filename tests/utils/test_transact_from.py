@@ -1,5 +1,6 @@
 """utils.redis.transact_from: writes decided on a state read earlier land in one round trip if
-its guard still holds what was read, and otherwise go through `transact` from a fresh read."""
+its guard still holds what was read, and otherwise go through `transact` from a fresh read.
+(The keys share a hash tag, as one user's keys do, so that the suite runs on a Redis Cluster too.)"""
 
 from tests.redis_counting import count_round_trips
 from utils.redis import transact_from
@@ -10,54 +11,54 @@ def build_from(redis_client, reads: list[str]):
     itself when asked again (as settlement_choose does after a lost race)."""
 
     def build(pipe):
-        seen = reads.pop() if reads else redis_client.get("guard")
+        seen = reads.pop() if reads else redis_client.get("{t}guard")
         pipe.multi()
-        pipe.set("copy", f"from {seen}", ex=60)
-        pipe.hset("hash", mapping={"a": "1", "b": "2"})
-        pipe.sadd("set", 3, 4)
-        pipe.delete("gone")
+        pipe.set("{t}copy", f"from {seen}", ex=60)
+        pipe.hset("{t}hash", mapping={"a": "1", "b": "2"})
+        pipe.sadd("{t}set", 3, 4)
+        pipe.delete("{t}gone")
         return seen
 
     return build
 
 
 def test_writes_land_in_one_round_trip_when_the_guard_is_unchanged(redis_client):
-    redis_client.set("guard", "v1")
-    redis_client.set("gone", "x")
+    redis_client.set("{t}guard", "v1")
+    redis_client.set("{t}gone", "x")
     build = build_from(redis_client, ["v1"])
     with count_round_trips() as trips:
-        assert transact_from("guard", "v1", build, watch_keys=["guard"]) == "v1"
+        assert transact_from("{t}guard", "v1", build, watch_keys=["{t}guard"]) == "v1"
     assert trips.count == 1
-    assert redis_client.get("copy") == "from v1"
-    assert 0 < redis_client.ttl("copy") <= 60
-    assert redis_client.hgetall("hash") == {"a": "1", "b": "2"}
-    assert redis_client.smembers("set") == {"3", "4"}
-    assert redis_client.exists("gone") == 0
+    assert redis_client.get("{t}copy") == "from v1"
+    assert 0 < redis_client.ttl("{t}copy") <= 60
+    assert redis_client.hgetall("{t}hash") == {"a": "1", "b": "2"}
+    assert redis_client.smembers("{t}set") == {"3", "4"}
+    assert redis_client.exists("{t}gone") == 0
 
 
 def test_a_guard_changed_since_the_read_writes_nothing_from_it_and_decides_again(redis_client):
-    redis_client.set("guard", "v2")  # a write landed after the caller read v1
+    redis_client.set("{t}guard", "v2")  # a write landed after the caller read v1
     build = build_from(redis_client, ["v1"])
-    assert transact_from("guard", "v1", build, watch_keys=["guard"]) == "v2"
-    assert redis_client.get("copy") == "from v2"
+    assert transact_from("{t}guard", "v1", build, watch_keys=["{t}guard"]) == "v2"
+    assert redis_client.get("{t}copy") == "from v2"
 
 
 def test_a_guard_that_was_absent_and_still_is_counts_as_unchanged(redis_client):
     build = build_from(redis_client, [None])
-    assert transact_from("guard", None, build, watch_keys=["guard"]) is None
-    assert redis_client.get("copy") == "from None"
+    assert transact_from("{t}guard", None, build, watch_keys=["{t}guard"]) is None
+    assert redis_client.get("{t}copy") == "from None"
 
 
 def test_a_build_that_refuses_writes_nothing(redis_client):
-    redis_client.set("guard", "v1")
+    redis_client.set("{t}guard", "v1")
 
     def refuse(pipe):
         pipe.multi()
-        pipe.set("copy", "x")
+        pipe.set("{t}copy", "x")
         raise ValueError("refused")
 
     try:
-        transact_from("guard", "v1", refuse, watch_keys=["guard"])
+        transact_from("{t}guard", "v1", refuse, watch_keys=["{t}guard"])
     except ValueError:
         pass
-    assert redis_client.exists("copy") == 0
+    assert redis_client.exists("{t}copy") == 0
