@@ -133,7 +133,9 @@ def main() -> int:
         shares = part_shares(stats, stats.total_tt)
         rows.append([name, 1000 * elapsed / CALLS, *shares.values()])
         listing = io.StringIO()
-        pstats.Stats(profiler, stream=listing).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(45)
+        pstats.Stats(profiler, stream=listing).sort_stats(
+            os.environ.get("BENCH_PROFILE_SORT", "cumulative")
+        ).print_stats(45)
         slug = name.split()[1].strip("/").replace("/", "-")
         (common.RESULTS / f"profile-{name.split()[0]}-{slug}.txt").write_text(listing.getvalue())
     headers = ["endpoint", "ms/request (profiled)", *(f"% {part}" for part in PARTS)]

@@ -23,6 +23,7 @@ from pay.gateways.dev import DevGateway
 from pay.ledger import beili_change
 from pay.models import CouponRecord, Order, TransactionRecord
 from pay.pricing import coupon_verdict
+from pay.records_version import records_changed
 from pay.serializers import order_pay_result
 from utils.errors import AppError, Codes
 
@@ -43,6 +44,7 @@ def _return_coupons_and_beili(order: Order, *, memo: str) -> None:
     """The order's coupon records back to the account (已过期 if past their end), and its 贝里
     back with a 退款 ledger row. The order is locked by the caller."""
     today = timezone.localdate()
+    by_status: dict[int, list[int]] = {}
     for record in (
         CouponRecord.objects.select_for_update(of=("self",))
         .filter(order=order)
@@ -52,10 +54,12 @@ def _return_coupons_and_beili(order: Order, *, memo: str) -> None:
             status=CouponRecord.STATUS_UNUSED, valid_end=record.valid_end, today=today
         )
         assert back.status is not None  # a held status in, a held status out
-        record.status = back.status
-        record.used_time = None
-        record.order = None
-        record.save(update_fields=["status", "used_time", "order"])
+        by_status.setdefault(back.status, []).append(record.pk)
+    for status, ids in by_status.items():
+        CouponRecord.objects.filter(pk__in=ids).update(status=status, used_time=None, order=None)
+    if by_status:
+        # once committed: a settlement left behind offers them again at its next read
+        records_changed([order.account_id], now=False)
     if order.beili_used:
         beili_change(
             account=order.account,

@@ -26,11 +26,10 @@ from django.utils import timezone
 
 from course.models import Account, Course, PricePolicy
 from course.selectors import on_sale_among, policies_with_course_status
-from pay import gateways, receipts, settlement_store
+from pay import gateways, receipts, records_version, settlement_store
 from pay.ledger import beili_change
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.pricing import BeiliSplit, split_payment
-from pay.records_version import records_changed
 from pay.selectors import held_coupon, records_gone_among
 from pay.serializers import payment_result
 from pay.serials import new_serial
@@ -102,7 +101,7 @@ def payment_create(
             "该结算已支付,已清空 / this settlement was paid; it is cleared now",
             data={"order_number": paid.order_number if paid else None},
         ) from exc
-    _clear_settlement(account.pk, settlement.checkout)
+    _clear_settlement(account.pk, settlement.checkout, paid=True)
     return payment_result(order, action)
 
 
@@ -339,7 +338,6 @@ def _use_coupons(order: Order, *, priced: PricedSettlement, now: datetime) -> No
         CouponRecord.objects.filter(pk__in=chosen).update(
             status=CouponRecord.STATUS_USED, used_time=now, order=order
         )
-        records_changed([order.account_id])
 
 
 def _spend_beili(account: Account, *, order: Order, split: BeiliSplit) -> None:
@@ -384,13 +382,18 @@ def _stored_choices(settlement: Settlement) -> set[int]:
     return {rid for rid in (*chosen, settlement.default_global_coupon_id) if rid is not None}
 
 
-def _clear_settlement(account_id: int, checkout: str | None) -> None:
+def _clear_settlement(account_id: int, checkout: str | None, *, paid: bool = False) -> None:
     """Clear the paid checkout, whatever was changed in it meanwhile (a PATCH or DELETE while
-    the payment ran: its courses are paid); a new settlement made meanwhile stays."""
+    the payment ran: its courses are paid); a new settlement made meanwhile stays. `paid`: this
+    request's payment just committed, using coupons perhaps: the account's coupon-records version
+    moves on in the same MULTI (pay/records_version.py), so a settlement left behind shows them
+    used at its next read."""
 
     def build(pipe):
         current = settlement_store.settlement_read(account_id)
         pipe.multi()
+        if paid:
+            records_version.queue_changed(pipe, account_id)
         if current.checkout == checkout:
             settlement_store.queue_clear_all(pipe, account_id, current.course_ids)
 

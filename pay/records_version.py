@@ -24,15 +24,27 @@ from utils.redis import UNAVAILABLE, get_redis
 logger = logging.getLogger("settlement")
 
 
-def records_changed(account_ids: Iterable[int]) -> None:
-    """Move these accounts' versions on now, and again once the current transaction commits (a
-    reader between the two may have kept a check of the rows as they were before). Never raises:
-    the change itself is, or will be, committed."""
+def records_changed(account_ids: Iterable[int], *, now: bool = True) -> None:
+    """Move these accounts' versions on once the current transaction commits (at once outside
+    one). `now`: also at once, before the commit (the models' signals and the expiry job; it costs
+    one more round trip, and makes the change show even where no commit follows, as in a test's
+    transaction). What makes it correct is the move after the commit: a reader between the two
+    may have kept a check of the rows as they were before. Never raises: the change itself is,
+    or will be, committed."""
     ids = sorted({int(account_id) for account_id in account_ids})
-    if ids:
+    if not ids:
+        return
+    in_transaction = transaction.get_connection().in_atomic_block
+    if now or not in_transaction:
         _bump(ids)
-        if transaction.get_connection().in_atomic_block:
-            transaction.on_commit(lambda: _bump(ids))
+    if in_transaction:
+        transaction.on_commit(lambda: _bump(ids))
+
+
+def queue_changed(pipe, account_id: int) -> None:
+    """Move the account's version on in a caller's MULTI sent after its change committed (the
+    payment's clearing of the settlement: no round trip of its own)."""
+    pipe.incr(keys.coupon_records_version(account_id))
 
 
 def _bump(account_ids: list[int]) -> None:

@@ -61,10 +61,10 @@ def test_a_change_of_choices_keeps_the_check_for_the_state_it_writes(
 
 
 def test_a_coupon_given_back_by_a_cancel_is_usable_again_at_the_next_read(
-    auth_api, settled, monkeypatch
+    auth_api, settled, monkeypatch, django_capture_on_commit_callbacks
 ):
-    # Given a payment used the coupon and could not clear the settlement afterwards
-    monkeypatch.setattr(payment_services, "_clear_settlement", lambda *args: None)
+    # Given a payment used the coupon and its clearing found the settlement changed
+    monkeypatch.setattr(payment_services.settlement_store, "queue_clear_all", lambda *a: None)
     body = helpers.pay(auth_api, price="89.00").json()
     assert body["code"] == 1000
     monkeypatch.undo()
@@ -72,7 +72,8 @@ def test_a_coupon_given_back_by_a_cancel_is_usable_again_at_the_next_read(
     assert (coupon["usable"], coupon["reason"]) == (False, "已使用 / used")
     # When the order is cancelled, giving the coupon back
     number = body["data"]["order_number"]
-    assert auth_api.post(f"/api/orders/{number}/cancel/").json()["code"] == 1000
+    with django_capture_on_commit_callbacks(execute=True):  # the cancel commits
+        assert auth_api.post(f"/api/orders/{number}/cancel/").json()["code"] == 1000
     # Then the next read offers it as usable again
     assert coupon_of(read(auth_api), settled)["usable"] is True
 
@@ -160,6 +161,34 @@ def test_the_check_round_trips_through_its_json(account, settled, redis_client):
     assert json.loads(gone.encode())["gone"] == {"7": "已使用 / used"}
     for broken in (None, "[]", '{"version": 1}', "not json"):
         assert GoneCheck.decode(broken) is None
+
+
+def test_a_payment_whose_clearing_failed_shows_its_coupon_used_once_the_check_expires(
+    auth_api, account, settled, monkeypatch
+):
+    # Given Redis failed right after the payment committed: nothing cleared, nothing moved on
+    monkeypatch.setattr(payment_services, "_clear_settlement", lambda *a, **k: None)
+    assert helpers.pay(auth_api, price="89.00").json()["code"] == 1000
+    monkeypatch.undo()
+    # When the kept check expires (COUPON_CHECK_SECONDS)
+    get_redis().delete(keys.settlement_checked(account.pk))
+    # Then the next read asks the database: the coupon shows used
+    coupon = coupon_of(read(auth_api), settled)
+    assert (coupon["usable"], coupon["reason"]) == (False, "已使用 / used")
+
+
+def test_a_cancel_moves_the_version_on_once_it_commits_not_before(
+    auth_api, account, settled, redis_client, django_capture_on_commit_callbacks
+):
+    body = helpers.pay(auth_api, price="89.00").json()
+    before = redis_client.get(keys.coupon_records_version(account.pk))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        number = body["data"]["order_number"]
+        assert auth_api.post(f"/api/orders/{number}/cancel/").json()["code"] == 1000
+    assert redis_client.get(keys.coupon_records_version(account.pk)) == before
+    for callback in callbacks:
+        callback()
+    assert redis_client.get(keys.coupon_records_version(account.pk)) != before
 
 
 def test_moving_a_version_on_with_redis_down_is_logged_and_never_raises(

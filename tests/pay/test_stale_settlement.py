@@ -40,10 +40,11 @@ def paid_but_not_cleared(
     auth_api, account, python, checkout, make_coupon, give_coupon, monkeypatch
 ):
     """Python (99.00) with a 10.00 global coupon, paid (an unpaid order of 89.00 holding the
-    coupon), the settlement left in Redis as it was."""
+    coupon), the settlement left in Redis as it was: its clearing found it changed (it only
+    moved the coupon records' version on)."""
     record = give_coupon(account, make_coupon())
     checkout(auth_api, python, global_coupon=record)
-    monkeypatch.setattr(payment_services, "_clear_settlement", lambda *args: None)
+    monkeypatch.setattr(payment_services.settlement_store, "queue_clear_all", lambda *a: None)
     assert pay(auth_api, "89.00")["code"] == 1000
     monkeypatch.undo()
     assert settlement_read(account.pk).lines
