@@ -38,6 +38,7 @@ PARTS = {
     "DRF serializers (.data)": [("rest_framework/serializers.py", "data")],
     "catalogue": [("course/catalogue.py", "catalogue")],
     "claim gate (Lua)": [("pay/coupon_stock.py", "reserve")],
+    "payment": [("pay/payment_services.py", "payment_create")],
     "JSON rendering": [("rest_framework/response.py", "rendered_content")],
 }
 
@@ -47,7 +48,9 @@ def wsgi_caller():
 
     app = get_wsgi_application()
 
-    def call(method: str, path: str, token: str | None = None, body=None, code=1000) -> bytes:
+    def call(
+        method: str, path: str, token: str | None = None, body=None, code=1000, key=None
+    ) -> bytes:
         raw = json.dumps(body).encode() if body is not None else b""
         environ = {
             "REQUEST_METHOD": method,
@@ -66,6 +69,8 @@ def wsgi_caller():
         }
         if token:
             environ["HTTP_AUTHORIZATION"] = f"Token {token}"
+        if key:
+            environ["HTTP_IDEMPOTENCY_KEY"] = key
         status = []
         out = b"".join(app(environ, lambda s, h, *a: status.append(s)))
         if not status[0].startswith("200") or f'"code":{code}'.encode() not in out.replace(
@@ -109,6 +114,20 @@ def main() -> int:
         {"course_id": first.pk, "coupon_id": record.pk},
         {"course_id": first.pk, "coupon_id": None},
     ]
+    flow_token = common.token_for(common.make_accounts(1, "prof-flow")[0])
+    flow_course, flow_policies = pairs[1]
+
+    def flow(i: int) -> None:
+        """The throughput's flow: cart POST, settlement POST, payment with 贝里 (keyed)."""
+        pick = {"course_id": flow_course.pk, "price_policy_id": flow_policies[0].pk}
+        call("POST", "/api/shopping_car/", flow_token, pick)
+        settled = json.loads(
+            call("POST", "/api/settlement/", flow_token, {"course_list": [flow_course.pk]})
+        )
+        payable = settled["data"]["amount"]["payable"]
+        pay = {"balance": common.beili_for(payable), "price": "0.00"}
+        call("POST", "/api/payment/", flow_token, pay, key=f"prof-{i}-{time.time_ns()}")
+
     endpoints = {
         "GET /api/health/live": lambda i: call("GET", "/api/health/live"),
         "GET /api/courses/": lambda i: call("GET", "/api/courses/"),
@@ -117,6 +136,7 @@ def main() -> int:
         "POST /api/coupons/claim/ (sold out)": lambda i: call(
             "POST", "/api/coupons/claim/", token, claim, code=1033
         ),
+        "FLOW cart-settlement-payment (3 requests)": flow,
     }
     rows = []
     for name, run in endpoints.items():
