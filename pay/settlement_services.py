@@ -6,9 +6,12 @@ and two racing requests of one user cannot both land on the same state.
 """
 
 import enum
+import hashlib
 import logging
+import sys
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 from typing import Final
 
 from django.conf import settings
@@ -17,6 +20,7 @@ from redis.exceptions import RedisError
 
 from course.models import Course
 from course.selectors import OFF_SALE, course_on_sale_with, courses_with_policies
+from pay import pricing, serializers
 from pay import settlement_store as store
 from pay.pricing import (
     Line,
@@ -39,6 +43,7 @@ from pay.settlement_store import GoneCheck, Settlement, SettlementLine, StoredCo
 from shopping import cart_store
 from shopping.cart_store import CartItem
 from shopping.services import price_policy_dict
+from utils import money, render
 from utils.errors import AppError, Codes
 from utils.redis import ConcurrentUpdate, transact, transact_from
 
@@ -154,6 +159,18 @@ def queue_kept_read(pipe, account_id: int) -> None:
     store.queue_kept_read(pipe, account_id)
 
 
+def _source_digest(*modules) -> str:
+    digest = hashlib.sha256()
+    for module in modules:
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# A GET's kept answer is given again only by the code that rendered it: the modules that price a
+# settlement and render its answer (a deploy that changes one renders again).
+ANSWER_CODE = _source_digest(sys.modules[__name__], pricing, serializers, store, render, money)
+
+
 def settlement_get(*, account_id: int, kept: list[str | None] | None = None) -> dict:
     """GET /api/settlement/'s data. `kept`: the replies of `queue_kept_read`, read with the token.
 
@@ -163,14 +180,15 @@ def settlement_get(*, account_id: int, kept: list[str | None] | None = None) -> 
     today = timezone.localdate()
     if kept is not None:
         version, records, raw = kept
-        if (answer := store.kept_answer(version, records, raw, today)) is not None:
+        if (answer := store.kept_answer(version, records, raw, today, ANSWER_CODE)) is not None:
             return answer
     reply = store.read_reply(account_id)
     settlement = store.settlement_from_reply(account_id, reply)
     check = check_coupons(account_id, settlement, today)
     answer = settlement_payload(settlement_price(settlement, today=today, gone=check.gone))
     if settlement.version is not None:
-        store.keep_gone_check(account_id, replace(check, answer=answer), store.kept_raw(reply))
+        kept_check = replace(check, answer=answer, answer_code=ANSWER_CODE)
+        store.keep_gone_check(account_id, kept_check, store.kept_raw(reply))
     return answer
 
 

@@ -142,7 +142,9 @@ class GoneCheck:
     """What the database said of a settlement's coupons (pay.selectors.records_gone: record id ->
     why it is no longer usable), for one settlement version, the account's coupon-records version
     read before asking, one day, and these record ids; and, once a GET has priced and rendered
-    that state, its answer (the `data` of GET /api/settlement/, plain JSON)."""
+    that state, its answer (the `data` of GET /api/settlement/, plain JSON) with the digest of
+    the code that rendered it (`answer_code`: a deploy that changes pricing or the answer's shape
+    renders again)."""
 
     version: str
     records_version: str | None
@@ -150,11 +152,12 @@ class GoneCheck:
     ids: frozenset[int]
     gone: dict[int, str]
     answer: dict | None = None
+    answer_code: str | None = None
 
     def moved_to(self, version: str) -> "GoneCheck":
         """The same coupon check for the state a writer makes: the coupons it offers are the same
         (or fewer), but its answer is not (a writer changed what a GET would show)."""
-        return replace(self, version=version, answer=None)
+        return replace(self, version=version, answer=None, answer_code=None)
 
     def encode(self) -> str:
         return orjson.dumps(
@@ -165,6 +168,7 @@ class GoneCheck:
                 "ids": sorted(self.ids),
                 "gone": {str(k): v for k, v in self.gone.items()},
                 "answer": self.answer,
+                "answer_code": self.answer_code,
             }
         ).decode()
 
@@ -183,6 +187,7 @@ class GoneCheck:
                 ids=frozenset(_id(i) for i in data["ids"]),
                 gone={_id(k): str(v) for k, v in data["gone"].items()},
                 answer=answer if isinstance(answer, dict) else None,
+                answer_code=data.get("answer_code"),
             )
         except (*_BROKEN, AttributeError):
             return None
@@ -330,16 +335,19 @@ def queue_kept_read(pipe, user_id: int) -> None:
     pipe.get(keys.settlement_checked(user_id))
 
 
-def kept_answer(version: str | None, records: str | None, raw: str | None, today: date):
-    """The answer a GET kept for this very state, or None. The state is the same when the
-    settlement's version and the coupon records' version are those the answer was kept with, on
-    the same day: every write replaces the version and the check together, and an offer (which
+def kept_answer(
+    version: str | None, records: str | None, raw: str | None, today: date, code: str
+) -> dict | None:
+    """The answer a GET kept for this very state, rendered by this `code`, or None. The state is
+    the same when the settlement's version and the coupon records' version are those the answer
+    was kept with, on the same day: every write replaces the version and the check together, and an offer (which
     keeps the version) replaces the check (`queue_add_coupon`). A check carries the version it was
     made for, so the three values need not be read atomically."""
     check = GoneCheck.decode(raw)
     if (
         check is None
         or check.answer is None
+        or check.answer_code != code
         or version is None
         or (check.version, check.records_version, check.day) != (version, records, today)
     ):

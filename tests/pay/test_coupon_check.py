@@ -10,7 +10,7 @@ import pytest
 import redis
 from django.utils import timezone
 
-from pay import payment_services, records_version, settlement_store
+from pay import payment_services, records_version, settlement_services, settlement_store
 from pay.coupon_expiry import coupons_expire
 from pay.models import CouponRecord
 from pay.settlement_store import GoneCheck, settlement_read
@@ -240,17 +240,22 @@ def test_a_read_that_started_before_an_offer_does_not_keep_its_older_answer(acco
     assert get_redis().get(keys.settlement_checked(account.pk)) == marker
 
 
-def test_a_kept_answer_is_for_its_own_state_records_and_day(account, settled):
+def test_a_kept_answer_is_for_its_own_state_records_day_and_code(account, settled):
     client = get_redis()
     with client.pipeline(transaction=False) as pipe:
         settlement_store.queue_kept_read(pipe, account.pk)
         version, records, raw = pipe.execute()
-    today = timezone.localdate()
-    assert settlement_store.kept_answer(version, records, raw, today) is not None
-    assert settlement_store.kept_answer(version, records, raw, today + timedelta(days=1)) is None
-    assert settlement_store.kept_answer("other", records, raw, today) is None
-    assert settlement_store.kept_answer(version, "99", raw, today) is None
-    assert settlement_store.kept_answer(None, records, raw, today) is None
+    today, code = timezone.localdate(), settlement_services.ANSWER_CODE
+
+    def kept(version=version, records=records, today=today, code=code):
+        return settlement_store.kept_answer(version, records, raw, today, code)
+
+    assert kept() is not None
+    assert kept(today=today + timedelta(days=1)) is None
+    assert kept(version="other") is None
+    assert kept(records="99") is None
+    assert kept(version=None) is None
+    assert kept(code="rendered by another deploy") is None
 
 
 def test_keeping_an_answer_with_redis_down_is_logged_and_the_read_answers(
