@@ -1,4 +1,4 @@
-"""A per-account version of its coupon records (`coupon_records_version_<user>`, a counter in Redis).
+"""A per-account version of its coupon records (`coupon_records_version_<user>`, a token in Redis).
 
 Every change of a record's status or end (a payment using it, a cancel or refund giving it back,
 the expiry job, staff editing a record or its rule, a record deleted) moves its account's version
@@ -13,6 +13,7 @@ status or end elsewhere, raw SQL) is bounded the same way.
 """
 
 import logging
+import uuid
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -44,14 +45,21 @@ def records_changed(account_ids: Iterable[int], *, now: bool = True) -> None:
 def queue_changed(pipe, account_id: int) -> None:
     """Move the account's version on in a caller's MULTI sent after its change committed (the
     payment's clearing of the settlement: no round trip of its own)."""
-    pipe.incr(keys.coupon_records_version(account_id))
+    _queue_new_version(pipe, account_id)
+
+
+def _queue_new_version(pipe, account_id: int) -> None:
+    # A new random token, written over whatever the key holds: a counter's INCR fails on a value
+    # that is not one (or a key of another type), which would fail a committed payment's answer
+    # and leave the version stuck, every change unseen until the check expires.
+    pipe.set(keys.coupon_records_version(account_id), uuid.uuid4().hex)
 
 
 def _bump(account_ids: list[int]) -> None:
     try:
         with get_redis().pipeline(transaction=False) as pipe:
             for account_id in account_ids:
-                pipe.incr(keys.coupon_records_version(account_id))
+                _queue_new_version(pipe, account_id)
             pipe.execute()
     except (RedisError, *UNAVAILABLE):
         logger.warning(

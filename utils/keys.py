@@ -66,7 +66,7 @@ def settlement_checked(user_id: int) -> str:
 
 
 def coupon_records_version(user_id: int) -> str:
-    """String: a counter every change of the user's coupon records' status or end moves on."""
+    """String: a random token that every change of the user's coupon records' status or end replaces."""
     return f"coupon_records_version_{user(user_id)}"
 
 

@@ -270,3 +270,23 @@ def test_keeping_an_answer_with_redis_down_is_logged_and_the_read_answers(
     with caplog.at_level(logging.WARNING, logger="settlement"):
         assert read(auth_api)["amount"]["payable"] == "89.00"
     assert "not kept" in caplog.text
+
+
+# --- corrupt values in the check's keys -----------------------------------------------------
+
+
+def test_a_payment_over_a_records_version_that_is_not_a_counter_answers_and_moves_it_on(
+    auth_api, account, settled, redis_client
+):
+    redis_client.set(keys.coupon_records_version(account.pk), "not a counter")
+    body = helpers.pay(auth_api, price="89.00").json()
+    assert body["code"] == 1000, body
+    assert redis_client.get(keys.coupon_records_version(account.pk)) != "not a counter"
+
+
+def test_a_records_version_that_is_not_a_counter_still_moves_on_at_a_change(
+    account, settled, redis_client
+):
+    redis_client.set(keys.coupon_records_version(account.pk), "not a counter")
+    records_version.records_changed([account.pk])
+    assert redis_client.get(keys.coupon_records_version(account.pk)) != "not a counter"
