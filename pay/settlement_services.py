@@ -159,6 +159,11 @@ def queue_kept_read(pipe, account_id: int) -> None:
     store.queue_kept_read(pipe, account_id)
 
 
+def kept_values(reply) -> list[str | None]:
+    """The reply of `queue_kept_read` as `settlement_get(kept=...)` takes it."""
+    return store.kept_values(reply)
+
+
 def _source_digest(*modules) -> str:
     digest = hashlib.sha256()
     for module in modules:

@@ -39,7 +39,10 @@ for i, member in ipairs(members) do
 end
 local more = {}
 for i = 2, #KEYS do
-  more[i - 1] = redis.call(ARGV[i], KEYS[i])
+  -- a key of another type (planted, or left by an old deploy) reads as absent, never an error
+  local value = redis.pcall(ARGV[i], KEYS[i])
+  if type(value) == 'table' and value.err then value = false end
+  more[i - 1] = value
 end
 return {members, hashes, more}
 """)
@@ -84,7 +87,7 @@ class IndexedRead:
             zip(members, map(_pairs, hashes), strict=True), key=lambda pair: member_order(pair[0])
         )
         replies = [
-            _pairs(value) if command == "HGETALL" else value
+            _pairs(value or []) if command == "HGETALL" else value
             for (command, _), value in zip(self.more, more, strict=True)
         ]
         return [m for m, _ in ordered], [h for _, h in ordered], replies

@@ -244,7 +244,8 @@ def test_a_kept_answer_is_for_its_own_state_records_day_and_code(account, settle
     client = get_redis()
     with client.pipeline(transaction=False) as pipe:
         settlement_store.queue_kept_read(pipe, account.pk)
-        version, records, raw = pipe.execute()
+        [reply] = pipe.execute()
+    version, records, raw = settlement_store.kept_values(reply)
     today, code = timezone.localdate(), settlement_services.ANSWER_CODE
 
     def kept(version=version, records=records, today=today, code=code):
@@ -290,3 +291,17 @@ def test_a_records_version_that_is_not_a_counter_still_moves_on_at_a_change(
     redis_client.set(keys.coupon_records_version(account.pk), "not a counter")
     records_version.records_changed([account.pk])
     assert redis_client.get(keys.coupon_records_version(account.pk)) != "not a counter"
+
+
+@pytest.mark.parametrize("key", [keys.settlement_checked, keys.coupon_records_version])
+def test_a_check_key_of_the_wrong_type_never_fails_a_read_or_a_change(
+    auth_api, account, python, settled, redis_client, key
+):
+    redis_client.delete(key(account.pk))
+    redis_client.hset(key(account.pk), "planted", "1")
+    assert read(auth_api)["amount"]["payable"] == "89.00"
+    body = helpers.patch_settlement(auth_api, course_id=python.pk, coupon_id=None)
+    assert body["code"] == 1000, body
+    assert read(auth_api)["amount"]["payable"] == "99.00"
+    records_version.records_changed([account.pk])
+    assert coupon_of(read(auth_api), settled)["usable"] is True
