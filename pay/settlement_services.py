@@ -159,9 +159,9 @@ def queue_kept_read(pipe, account_id: int) -> None:
     store.queue_kept_read(pipe, account_id)
 
 
-def kept_values(reply) -> list[str | None]:
-    """The reply of `queue_kept_read` as `settlement_get(kept=...)` takes it."""
-    return store.kept_values(reply)
+def kept_values(replies) -> list[str | None]:
+    """The replies of `queue_kept_read` as `settlement_get(kept=...)` takes them."""
+    return store.kept_values(replies)
 
 
 def _source_digest(*modules) -> str:

@@ -39,7 +39,7 @@ from pay.pricing import CouponTerms
 from utils import keys
 from utils.ids import parse_id
 from utils.money import money_text
-from utils.redis import UNAVAILABLE, get_redis, read_only_script
+from utils.redis import UNAVAILABLE, get_redis
 from utils.redis_store import IndexedRead, repair
 
 DEFAULT_GLOBAL_FIELD = "default_coupon_id"
@@ -327,34 +327,19 @@ def read_reply(user_id: int):
     return _indexed_read(user_id).send()
 
 
-# KEYS: the settlement's version, the coupon records' version, the kept check. A key of another
-# type reads as absent: a GET of it would fail the whole pipeline (the token's round trip).
-_KEPT_READ = read_only_script("""
-local values = {}
-for i = 1, #KEYS do
-  local value = redis.pcall('GET', KEYS[i])
-  if type(value) == 'table' and value.err then value = false end
-  values[i] = value
-end
-return values
-""")
-
-
 def queue_kept_read(pipe, user_id: int) -> None:
-    """Queue what `kept_answer` needs (one read-only script: the settlement's version, the coupon
-    records' version, the kept check) on a pipeline of other reads (the token's round trip); its
-    reply is those three values (`kept_values`)."""
-    names = (
-        keys.settlement_version(user_id),
-        keys.coupon_records_version(user_id),
-        keys.settlement_checked(user_id),
-    )
-    pipe.execute_command("EVAL", _KEPT_READ, len(names), *names)
+    """Queue what `kept_answer` needs (three GETs: the settlement's version, the coupon records'
+    version, the kept check) on a pipeline of other reads (the token's round trip, sent with
+    `raise_on_error=False`); `kept_values` takes their three replies."""
+    pipe.get(keys.settlement_version(user_id))
+    pipe.get(keys.coupon_records_version(user_id))
+    pipe.get(keys.settlement_checked(user_id))
 
 
-def kept_values(reply) -> list[str | None]:
-    """`queue_kept_read`'s reply as [version, records version, kept check] (None: absent)."""
-    return [value or None for value in reply]
+def kept_values(replies) -> list[str | None]:
+    """`queue_kept_read`'s replies as [version, records version, kept check]: a key of another
+    type (its GET's error) reads as absent, so the settlement is read and priced in full."""
+    return [value if isinstance(value, str) else None for value in replies]
 
 
 def kept_answer(

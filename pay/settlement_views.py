@@ -53,7 +53,7 @@ class SettlementView(APIView):
     @extend_schema(responses={200: SETTLEMENT_ENVELOPE}, examples=[ANSWER])
     def get(self, request):
         read = getattr(request, "token_side_reads", None)  # none for a token of the old shape
-        kept = services.kept_values(read[0]) if read else None
+        kept = services.kept_values(read) if read else None
         return ok(services.settlement_get(account_id=request.user.pk, kept=kept))
 
     @extend_schema(

@@ -128,7 +128,8 @@ def token_lookup(token: str, *, also=None) -> TokenEntry | None:
     expired or malformed token, or one whose stored account is not the one it names.
 
     `also(pipe, account_id)` may queue reads of its own, sent in the same round trip (a view's
-    data, used only once the token is found good); their replies are in `entry.also`. A token
+    data, used only once the token is found good); their replies are in `entry.also`, None for
+    one that failed (a key of another type). A token
     of the old shape gets none (`also` is not called)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
@@ -147,7 +148,11 @@ def token_lookup(token: str, *, also=None) -> TokenEntry | None:
         for name in names:
             pipe.get(name)
         also(pipe, account_id)
-        value, stamp_key, *replies = pipe.execute()
+        # a reply that is an error (a key of another type) reads as absent: not the whole request
+        value, stamp_key, *replies = (
+            None if isinstance(reply, Exception) else reply
+            for reply in pipe.execute(raise_on_error=False)
+        )
     stored_id, stamp = _split(value)
     if stored_id != account_id:
         return None

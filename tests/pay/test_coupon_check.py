@@ -244,8 +244,7 @@ def test_a_kept_answer_is_for_its_own_state_records_day_and_code(account, settle
     client = get_redis()
     with client.pipeline(transaction=False) as pipe:
         settlement_store.queue_kept_read(pipe, account.pk)
-        [reply] = pipe.execute()
-    version, records, raw = settlement_store.kept_values(reply)
+        version, records, raw = settlement_store.kept_values(pipe.execute())
     today, code = timezone.localdate(), settlement_services.ANSWER_CODE
 
     def kept(version=version, records=records, today=today, code=code):

@@ -210,3 +210,17 @@ def test_cluster_mode_puts_a_token_and_its_stamp_in_one_slot(account):
 
 def test_a_token_made_before_tokens_named_their_account_keeps_its_key():
     assert keys.auth_token("c" * 40) == "auth_token_" + "c" * 40
+
+
+@pytest.mark.django_db
+def test_a_token_key_of_another_type_is_an_unknown_token_on_a_view_that_reads_with_it():
+    account = Account.objects.create_user(username="typed", password="secret-pass-1")
+    token = token_create(account=account)
+    name = keys.auth_token(token)
+    get_redis().delete(name)
+    get_redis().hset(name, "planted", "1")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    for method in ("get", "patch"):
+        response = getattr(client, method)("/api/settlement/", {}, format="json")
+        assert (response.status_code, response.json()["code"]) == (401, 1001)
