@@ -400,7 +400,9 @@ def _clear_settlement(account_id: int, checkout: str | None, *, paid: bool = Fal
     try:
         transact(settlement_store.watch_keys(account_id), build)
     except ConcurrentUpdate:
-        pass  # the user is changing the settlement; the paid state can no longer be paid again
+        # the user is changing the settlement; the paid state can no longer be paid again
+        if paid:  # the coupon records' version still moves on, on its own
+            records_version.records_changed([account_id])
     except UNAVAILABLE:
         # The order is committed and is the answer; the stale settlement cannot be paid twice
         # (its version is taken) and the user may settle again once Redis is back.

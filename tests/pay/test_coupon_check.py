@@ -17,7 +17,7 @@ from pay.settlement_store import GoneCheck, settlement_read
 from tests import helpers
 from tests.helpers import claim_coupon
 from utils import keys
-from utils.redis import get_redis
+from utils.redis import ConcurrentUpdate, get_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -304,3 +304,18 @@ def test_a_check_key_of_the_wrong_type_never_fails_a_read_or_a_change(
     assert read(auth_api)["amount"]["payable"] == "99.00"
     records_version.records_changed([account.pk])
     assert coupon_of(read(auth_api), settled)["usable"] is True
+
+
+def test_a_payment_whose_clearing_keeps_losing_its_race_still_moves_the_version_on(
+    auth_api, account, settled, redis_client, monkeypatch
+):
+    def always_busy(*args, **kwargs):
+        raise ConcurrentUpdate("the user keeps changing the settlement")
+
+    before = redis_client.get(keys.coupon_records_version(account.pk))
+    monkeypatch.setattr(payment_services, "transact", always_busy)
+    assert helpers.pay(auth_api, price="89.00").json()["code"] == 1000
+    monkeypatch.undo()
+    assert redis_client.get(keys.coupon_records_version(account.pk)) != before
+    coupon = coupon_of(read(auth_api), settled)
+    assert (coupon["usable"], coupon["reason"]) == (False, "已使用 / used")
