@@ -1,10 +1,13 @@
-"""A per-account version of its coupon records (`coupon_records_version_<user>`, a token in Redis).
+"""A per-account version of its coupon records (`coupon_records_version_<user>`, a random token in
+Redis that every move replaces).
 
-Every change of a record's status or end (a payment using it, a cancel or refund giving it back,
-the expiry job, staff editing a record or its rule, a record deleted) moves its account's version
-on, at once and again once the change has committed (`records_changed`). A settlement keeps what the database last
-said of its coupons together with the version it read before asking (pay/settlement_store.py,
-`GoneCheck`), so reading and changing a settlement skip that query while nothing has changed.
+Every change of a record's status or end moves its account's version on once the change has
+committed: the payment's clearing of the settlement carries it in its MULTI (`queue_changed`); a
+cancel, refund or time-out that gives coupons back, the expiry job, and staff's saves and deletes
+of records and rules (pay/signals.py) call `records_changed`. A settlement keeps what the
+database last said of its coupons together with the version it read before asking
+(pay/settlement_store.py, `GoneCheck`), so reading and changing a settlement skip that query
+while nothing has changed.
 
 A version that could not be moved on (Redis unreachable just after the commit) is logged; the
 check it guards then stays stale for at most `COUPON_CHECK_SECONDS`, and payment re-checks every
