@@ -70,11 +70,9 @@ TABLE = [
 ]
 
 
-@pytest.mark.parametrize("status,today,coupon_type,amount,usable,reason,effective", TABLE)
-def test_the_verdict_weighs_status_then_dates_then_threshold(
-    status, today, coupon_type, amount, usable, reason, effective
-):
-    verdict = coupon_verdict(
+def verdict_of(status, today, coupon_type, amount):
+    """The verdict on a coupon valid from BEGIN to END, with a threshold of 100.00."""
+    return coupon_verdict(
         status=status,
         valid_begin=BEGIN,
         valid_end=END,
@@ -83,6 +81,13 @@ def test_the_verdict_weighs_status_then_dates_then_threshold(
         minimum_consume=D("100"),
         amount=amount,
     )
+
+
+@pytest.mark.parametrize("status,today,coupon_type,amount,usable,reason,effective", TABLE)
+def test_the_verdict_weighs_status_then_dates_then_threshold(
+    status, today, coupon_type, amount, usable, reason, effective
+):
+    verdict = verdict_of(status, today, coupon_type, amount)
 
     assert (verdict.usable, verdict.reason, verdict.status) == (usable, reason, effective)
 
@@ -96,15 +101,7 @@ def test_the_verdict_weighs_status_then_dates_then_threshold(
 def test_a_coupon_is_usable_exactly_when_held_unused_in_its_dates_and_over_its_threshold(
     status, today, coupon_type, amount
 ):
-    verdict = coupon_verdict(
-        status=status,
-        valid_begin=BEGIN,
-        valid_end=END,
-        today=today,
-        coupon_type=coupon_type,
-        minimum_consume=D("100"),
-        amount=amount,
-    )
+    verdict = verdict_of(status, today, coupon_type, amount)
 
     reaches = coupon_type != THRESHOLD or amount >= D("100")
     assert verdict.usable == (status == UNUSED and BEGIN <= today <= END and reaches)
