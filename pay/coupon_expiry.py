@@ -19,10 +19,7 @@ def coupons_expire(*, today: date | None = None, batch_size: int = 1000) -> tupl
     touched. A record whose end cannot be computed (bad data) is logged, counted and skipped."""
     today = today or timezone.localdate()
     expired = failed = 0
-    by_dates = CouponRecord.objects.filter(past_end_q(today))
-    accounts = list(by_dates.values_list("account_id", flat=True).distinct())
-    expired += by_dates.update(status=CouponRecord.STATUS_EXPIRED)
-    records_changed(accounts)
+    expired += _expire(CouponRecord.objects.filter(past_end_q(today)))
 
     candidates = (
         CouponRecord.objects.filter(
@@ -60,7 +57,11 @@ def coupons_expire(*, today: date | None = None, batch_size: int = 1000) -> tupl
 
 
 def _expire_ids(ids: list[int]) -> int:
-    records = CouponRecord.objects.filter(pk__in=ids, status=CouponRecord.STATUS_UNUSED)
+    return _expire(CouponRecord.objects.filter(pk__in=ids, status=CouponRecord.STATUS_UNUSED))
+
+
+def _expire(records) -> int:
+    """Write 已过期 on these records; their accounts' coupon-records versions move on."""
     accounts = list(records.values_list("account_id", flat=True).distinct())
     expired = records.update(status=CouponRecord.STATUS_EXPIRED)
     records_changed(accounts)

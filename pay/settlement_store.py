@@ -14,9 +14,9 @@
   An order records the checkout it paid, so one checkout is paid at most once, whatever was
   changed in it while a payment ran.
 - `settlement_checked_<user>`: JSON, expiring after `COUPON_CHECK_SECONDS`: what the database
-  last said of the settlement's coupons (`GoneCheck`), read with the settlement and the account's
-  coupon-records version (pay/records_version.py) in the same MULTI, so that a read or change
-  while nothing has changed skips the query.
+  last said of the settlement's coupons (`GoneCheck`, with a GET's rendered answer), read with
+  the settlement and the account's coupon-records version (pay/records_version.py) in one script,
+  so that a read or change while nothing has changed skips the query.
 
 Writes only queue commands on a caller's MULTI pipeline (`queue_*`); the services decide what is
 written together.
@@ -154,6 +154,15 @@ class GoneCheck:
     answer: dict | None = None
     answer_code: str | None = None
 
+    def holds(self, version: str | None, records_version: str | None, today: date) -> bool:
+        """Whether nothing it depends on has moved: the settlement's version, the coupon records'
+        version and the day are those it was made for."""
+        return version is not None and (self.version, self.records_version, self.day) == (
+            version,
+            records_version,
+            today,
+        )
+
     def moved_to(self, version: str) -> "GoneCheck":
         """The same coupon check for the state a writer makes: the coupons it offers are the same
         (or fewer), but its answer is not (a writer changed what a GET would show)."""
@@ -215,10 +224,7 @@ class Settlement:
         check = self.gone_check
         if (
             check is None
-            or self.version is None
-            or check.version != self.version
-            or check.records_version != self.records_version
-            or check.day != today
+            or not check.holds(self.version, self.records_version, today)
             or not self.record_ids <= check.ids
         ):
             return None
@@ -346,17 +352,16 @@ def kept_answer(
     version: str | None, records: str | None, raw: str | None, today: date, code: str
 ) -> dict | None:
     """The answer a GET kept for this very state, rendered by this `code`, or None. The state is
-    the same when the settlement's version and the coupon records' version are those the answer
-    was kept with, on the same day: every write replaces the version and the check together, and an offer (which
-    keeps the version) replaces the check (`queue_add_coupon`). A check carries the version it was
-    made for, so the three values need not be read atomically."""
+    the same when its check holds (`GoneCheck.holds`): every write replaces the version and the
+    check together, and an offer (which keeps the version) replaces the check
+    (`queue_add_coupon`). A check carries the version it was made for, so the three values need
+    not be read atomically."""
     check = GoneCheck.decode(raw)
     if (
         check is None
         or check.answer is None
         or check.answer_code != code
-        or version is None
-        or (check.version, check.records_version, check.day) != (version, records, today)
+        or not check.holds(version, records, today)
     ):
         return None
     return check.answer

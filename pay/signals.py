@@ -1,7 +1,8 @@
 """Model signals of the pay app: a change of a coupon record's status or end, or of its rule,
 moves its account's coupon-records version on once committed (pay/records_version.py), so that
-a settlement's kept coupon check is asked again. Saves and deletes go through here (the admin,
-giving coupons back); the services' queryset updates call `records_changed` themselves."""
+a settlement's kept coupon check is asked again. Saves and deletes go through here (staff in the
+admin); the services' queryset updates (payment, giving coupons back, the expiry job) move it on
+themselves."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver

@@ -129,8 +129,8 @@ def token_lookup(token: str, *, also=None) -> TokenEntry | None:
 
     `also(pipe, account_id)` may queue reads of its own, sent in the same round trip (a view's
     data, used only once the token is found good); their replies are in `entry.also`, None for
-    one that failed (a key of another type). A token
-    of the old shape gets none (`also` is not called)."""
+    one that failed (a key of another type). A token of the old shape gets none (`also` is not
+    called)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     match = _TOKEN.fullmatch(token)
