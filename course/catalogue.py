@@ -10,12 +10,23 @@ than the change stores it with the old generation, which no later read accepts.
 `CATALOGUE_CACHE_SECONDS` bounds what a change made without signals (a queryset `.update()`, raw
 SQL) can leave stale. Both keys share a hash tag, so the MGET also works on a Redis Cluster.
 
+Adding to the cart and settling need a few courses of it, not the list: `courses_on_sale` gives
+their entries from a small memo in each worker, each tagged with the generation read before its
+rows were read, and used only while that generation is still the current one. The view reads the
+generation in the token's own round trip (`queue_generation`, utils/authentication.py), so while
+the catalogue has not changed those requests read no course from the database and send nothing
+more to Redis. A generation is a random number, never a count: a Redis emptied and filled again
+cannot bring back a generation a memo saw before.
+
 The shape is `course.serializers.CourseSerializer`'s (its schema); tests/course/test_catalogue.py
 compares the two on the same rows.
 """
 
 import logging
-from typing import Any
+import secrets
+import time
+from collections.abc import Iterable
+from typing import Any, Final
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -23,6 +34,7 @@ from django.core.cache import cache
 from django_redis.exceptions import ConnectionInterrupted
 
 from course.models import Course, PricePolicy
+from course.selectors import OFF_SALE, sale_problem
 from utils.money import money_text
 from utils.redis import UNAVAILABLE
 
@@ -34,13 +46,13 @@ _CACHE_DOWN = (ConnectionInterrupted, *UNAVAILABLE)
 _PERIOD_TEXT = dict(PricePolicy.valid_period_choices)
 
 
-def build_catalogue() -> list[dict]:
-    """The courses on sale, in their order, each with its policies by period (2 SQL queries)."""
-    courses = list(
-        Course.objects.filter(status=Course.STATUS_ON_SALE).values(
-            "id", "name", "course_img", "brief"
-        )
-    )
+def build_catalogue(course_ids: Iterable[int] | None = None) -> list[dict]:
+    """The courses on sale (those of `course_ids` only, when given), in their order, each with
+    its policies by period (2 SQL queries)."""
+    on_sale = Course.objects.filter(status=Course.STATUS_ON_SALE)
+    if course_ids is not None:
+        on_sale = on_sale.filter(pk__in=list(course_ids))
+    courses = list(on_sale.values("id", "name", "course_img", "brief"))
     by_id: dict[int, dict[str, Any]] = {c["id"]: {**c, "price_policy": []} for c in courses}
     policies = (
         PricePolicy.objects.filter(
@@ -82,13 +94,104 @@ def catalogue_course(course_id: int) -> dict | None:
     return next((course for course in catalogue() if course["id"] == course_id), None)
 
 
+def _new_generation() -> int:
+    return 1 + secrets.randbelow(2**62)  # stored as digits (django-redis keeps ints unpickled)
+
+
 def catalogue_changed() -> None:
-    """Move to a new generation: the next read rebuilds the list."""
+    """Move to a new generation: the next read rebuilds the list, and no memo of a course is
+    used again."""
     try:
-        cache.add(GENERATION_KEY, 0, timeout=None)
-        cache.incr(GENERATION_KEY)
-    except ValueError:  # the key vanished between add and incr (evicted, flushed): start again
-        cache.set(GENERATION_KEY, 1, timeout=None)
+        cache.set(GENERATION_KEY, _new_generation(), timeout=None)
     except _CACHE_DOWN as exc:
         # Never fail a staff edit for the cache: the TTL bounds how long the old list is served.
         logger.warning("catalogue cache not invalidated (Redis unavailable): %s", exc)
+
+
+# --- Courses on sale for the cart and the settlement ----------------------------------------
+
+UNREAD: Final = object()  # `courses_on_sale`'s caller has not read the generation
+MEMO_SIZE = 4096  # courses a worker remembers; emptied when full
+# course id -> (generation it was read under, when, its entry or None when not on sale)
+_memo: dict[int, tuple[str, float, dict | None]] = {}
+
+
+def queue_generation(pipe) -> None:
+    """Queue a read of the catalogue's generation on `pipe` (a view's `reads_with_token`): its
+    reply is `courses_on_sale`'s `generation`."""
+    pipe.get(cache.make_key(GENERATION_KEY))
+
+
+def forget_courses(course_ids: Iterable[int]) -> None:
+    """Forget these courses in this worker's memo (benchmarks: the cost of a course first read)."""
+    for course_id in course_ids:
+        _memo.pop(course_id, None)
+
+
+def generation_read_with_token(request) -> Any:
+    """The generation a view's `reads_with_token` read with `queue_generation` (its first side
+    read), or UNREAD (a token of the old shape gets no side reads)."""
+    read = getattr(request, "token_side_reads", None)
+    return read[0] if read else UNREAD
+
+
+def courses_on_sale(course_ids: Iterable[int], generation: Any = UNREAD) -> dict[int, dict]:
+    """Course id -> its entry as the catalogue shows it (`{"id", "name", "course_img", "brief",
+    "price_policy": [{"id", "valid_period", "valid_period_display", "price"}]}`, prices as
+    two-decimal strings), for those of `course_ids` that are on sale. Callers only read it.
+
+    `generation`: the catalogue's generation as read before (the token's round trip), None when
+    the key was missing; read here when not given. Courses remembered under that generation, no
+    older than CATALOGUE_CACHE_SECONDS, come from memory; the others from the database (2
+    queries for all of them), remembered under it. With Redis down, from the database."""
+    ids = list(dict.fromkeys(course_ids))
+    tag = _generation_tag(generation)
+    now = time.monotonic()
+    found: dict[int, dict] = {}
+    unknown: list[int] = []
+    for course_id in ids:
+        memo = _memo.get(course_id) if tag is not None else None
+        if memo is None or memo[0] != tag or now - memo[1] >= settings.CATALOGUE_CACHE_SECONDS:
+            unknown.append(course_id)
+        elif memo[2] is not None:
+            found[course_id] = memo[2]
+    if unknown:
+        built = {entry["id"]: entry for entry in build_catalogue(unknown)}
+        if tag is not None:
+            if len(_memo) + len(unknown) > MEMO_SIZE:
+                _memo.clear()
+            for course_id in unknown:
+                _memo[course_id] = (tag, now, built.get(course_id))
+        found.update(built)
+    return found
+
+
+def _generation_tag(generation: Any) -> str | None:
+    """The generation the rows about to be read may be remembered under, or None (do not
+    remember them). A missing generation is created here first: remembering under "missing"
+    could bring back rows older than a change made between an emptied Redis and this read."""
+    try:
+        if generation is UNREAD:
+            generation = cache.get(GENERATION_KEY)
+        if generation is None:
+            created = _new_generation()
+            return str(created) if cache.add(GENERATION_KEY, created, timeout=None) else None
+    except _CACHE_DOWN as exc:
+        logger.warning("catalogue generation unavailable, courses read from the database: %s", exc)
+        return None
+    return str(generation)
+
+
+def on_sale_with(entry: dict | None, policy_id: int) -> tuple[dict | None, str | None]:
+    """An entry of `courses_on_sale` (None: no such course on sale) and a policy id: (the
+    policy's entry, None) when the course can be sold with it, else (None, OFF_SALE or
+    POLICY_GONE): course.selectors.sale_problem, the one rule."""
+    if entry is None:
+        return None, OFF_SALE
+    policy = next((p for p in entry["price_policy"] if p["id"] == policy_id), None)
+    problem = sale_problem(
+        course_status=Course.STATUS_ON_SALE,
+        policy_course_id=entry["id"] if policy is not None else None,
+        course_id=entry["id"],
+    )
+    return (policy if problem is None else None), problem

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import OuterRef, Subquery
 
 from course.models import Account, Course, PricePolicy
 
@@ -17,15 +17,6 @@ def account_summary(account: Account) -> dict:
         "balance": account.balance,
         "beili_per_yuan": settings.BEILI_PER_YUAN,
     }
-
-
-def courses_with_policies(course_ids) -> dict[int, Course]:
-    """Courses by id (any status), with their policies prefetched: the cart and settlement check
-    status themselves to give the right code."""
-    courses = Course.objects.filter(pk__in=list(course_ids)).prefetch_related(
-        Prefetch("price_policy", queryset=PricePolicy.objects.order_by("valid_period", "id"))
-    )
-    return {course.pk: course for course in courses}
 
 
 # --- "Course on sale with this policy" (the one rule; cart, settlement and payment ask it) ------
@@ -47,27 +38,11 @@ def sale_problem(
     return None
 
 
-def course_on_sale_with(
-    course: Course | None, policy_id: int
-) -> tuple[PricePolicy | None, str | None]:
-    """A course read by `courses_with_policies` (or None) and a policy id: (the policy, None)
-    when it can be sold so, else (None, OFF_SALE or POLICY_GONE)."""
-    if course is None:
-        return None, OFF_SALE
-    policy = next((p for p in course.price_policy.all() if p.pk == policy_id), None)
-    problem = sale_problem(
-        course_status=course.status,
-        policy_course_id=course.pk if policy is not None else None,
-        course_id=course.pk,
-    )
-    return (policy if problem is None else None), problem
-
-
 def policies_on_sale(choices: dict[int, int]) -> dict[int, PricePolicy | None]:
     """Course id -> its chosen policy (`choices`: course id -> policy id) when the course is on
     sale with it, else None. One SQL query whatever their number: the policies with their
     course's status (what payment needs; the cart and the settlement also show every policy, so
-    they read `courses_with_policies` and ask `course_on_sale_with`)."""
+    they read the catalogue's entries and ask course/catalogue.py `on_sale_with`)."""
     return on_sale_among(choices, policies_with_course_status(choices.values()))
 
 

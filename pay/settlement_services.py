@@ -11,15 +11,16 @@ import logging
 import sys
 from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from django.conf import settings
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from course.models import Course
-from course.selectors import OFF_SALE, course_on_sale_with, courses_with_policies
+from course.catalogue import UNREAD, courses_on_sale, on_sale_with
+from course.selectors import OFF_SALE
 from pay import pricing, serializers
 from pay import settlement_store as store
 from pay.pricing import (
@@ -200,19 +201,18 @@ def settlement_get(*, account_id: int, kept: list[str | None] | None = None) -> 
 # --- POST: a new settlement from cart courses -----------------------------------------------
 
 
-def _line_from(
-    course: Course, policy_id: int, coupons: list[HeldCoupon], policy_dict
-) -> SettlementLine:
-    policy = next(p for p in course.price_policy.all() if p.pk == policy_id)
+def _line_from(course: dict, policy_id: int, coupons: list[HeldCoupon]) -> SettlementLine:
+    """The line of a catalogue entry (course/catalogue.py) with one of its policies."""
+    policy = next(p for p in course["price_policy"] if p["id"] == policy_id)
     return SettlementLine(
-        course_id=course.pk,
-        title=course.name,
-        img_src=course.course_img,
-        price=policy.price,
-        period_display=policy.get_valid_period_display(),
-        valid_period=policy.valid_period,
-        price_policy_id=policy.pk,
-        price_policy_dict=policy_dict,
+        course_id=course["id"],
+        title=course["name"],
+        img_src=str(course["course_img"]),
+        price=Decimal(policy["price"]),
+        period_display=str(policy["valid_period_display"]),
+        valid_period=policy["valid_period"],
+        price_policy_id=policy_id,
+        price_policy_dict=price_policy_dict(course),
         course_coupons={held.id: StoredCoupon.from_held(held) for held in coupons},
     )
 
@@ -244,13 +244,17 @@ def _check_cart_room(account_id: int, returning: list[int], leaving: list[int]) 
         )
 
 
-def settlement_create(*, account_id: int, course_list: list[int]) -> PricedSettlement:
+def settlement_create(
+    *, account_id: int, course_list: list[int], generation: Any = UNREAD
+) -> PricedSettlement:
     """Replace the settlement with these cart courses (API.md, POST /api/settlement/).
 
     A course already in the current settlement may be listed again (the user went back and
     settles again): it keeps its policy. Old courses not listed go back to the cart; 1013 (and
     nothing changes) when the cart cannot take them within SHOPPING_CAR_LIMIT. `course_list`
-    comes parsed (pay.serializers.SettlementCreateSerializer: ids, no duplicates).
+    comes parsed (pay.serializers.SettlementCreateSerializer: ids, no duplicates). Courses and
+    prices are the catalogue's (`generation`: its generation as the view read it, see
+    course/catalogue.py `courses_on_sale`); payment checks them again in the database.
     """
     course_ids = course_list
     today = timezone.localdate()
@@ -267,9 +271,9 @@ def settlement_create(*, account_id: int, course_list: list[int]) -> PricedSettl
             else:
                 raise AppError(Codes.SETTLEMENT_NOT_IN_CART, f"课程 {course_id} 不在购物车中")
 
-        courses = courses_with_policies(course_ids)
+        courses = courses_on_sale(course_ids, generation)
         for course_id in course_ids:
-            _, problem = course_on_sale_with(courses.get(course_id), chosen_policy[course_id])
+            _, problem = on_sale_with(courses.get(course_id), chosen_policy[course_id])
             if problem == OFF_SALE:
                 raise AppError(Codes.SETTLEMENT_OFF_SALE, f"课程 {course_id} 已下线 / off sale")
             if problem is not None:
@@ -281,13 +285,7 @@ def settlement_create(*, account_id: int, course_list: list[int]) -> PricedSettl
             account_id=account_id, course_ids=course_ids, today=today
         )
         lines = [
-            _line_from(
-                courses[cid],
-                chosen_policy[cid],
-                per_course[cid],
-                price_policy_dict(courses[cid].price_policy.all()),
-            )
-            for cid in course_ids
+            _line_from(courses[cid], chosen_policy[cid], per_course[cid]) for cid in course_ids
         ]
         global_coupons = {held.id: StoredCoupon.from_held(held) for held in global_held}
         lines, default_global = _with_best_choice(lines, global_coupons, today)

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.views import APIView
 
+from course.catalogue import generation_read_with_token, queue_generation
 from pay import settlement_services as services
 from pay.serializers import (
     SETTLEMENT_EXAMPLE,
@@ -44,8 +45,11 @@ PATCH_EXAMPLES = [
 class SettlementView(APIView):
     def reads_with_token(self, request, pipe, account_id: int) -> None:
         """In the token's own round trip (utils/authentication.py), a GET reads what tells whether
-        its kept answer still holds, and a PATCH the settlement it changes."""
-        if request.method == "GET":
+        its kept answer still holds, a PATCH the settlement it changes, and a POST the
+        catalogue's generation (course/catalogue.py `courses_on_sale`)."""
+        if request.method == "POST":
+            queue_generation(pipe)
+        elif request.method == "GET":
             services.queue_kept_read(pipe, account_id)
         elif request.method == "PATCH":
             services.queue_settlement_read(pipe, account_id)
@@ -63,7 +67,9 @@ class SettlementView(APIView):
     )
     def post(self, request):
         data = body(SettlementCreateSerializer, request)
-        priced = services.settlement_create(account_id=request.user.pk, **data)
+        priced = services.settlement_create(
+            account_id=request.user.pk, generation=generation_read_with_token(request), **data
+        )
         return ok(settlement_payload(priced))
 
     @extend_schema(

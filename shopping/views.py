@@ -4,6 +4,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
+from course.catalogue import generation_read_with_token, queue_generation
 from shopping import services
 from shopping.serializers import (
     CartCourseInputSerializer,
@@ -40,6 +41,12 @@ _LINE = envelope("CartLineEnvelope", CartLineSerializer)
 class ShoppingCarView(APIView):
     schema = _BodyOnDeleteSchema()
 
+    def reads_with_token(self, request, pipe, account_id: int) -> None:
+        """Adding a course or changing its policy reads the catalogue's generation with the token
+        (course/catalogue.py `courses_on_sale`)."""
+        if request.method in ("POST", "PUT"):
+            queue_generation(pipe)
+
     @extend_schema(
         summary="The cart, ordered by course id",
         responses={200: envelope("CartEnvelope", CartSerializer), **_READ_ERRORS},
@@ -53,7 +60,11 @@ class ShoppingCarView(APIView):
         responses={200: _LINE, **_ERRORS},
     )
     def post(self, request):
-        item = services.cart_add(user_id=request.user.pk, **body(CartItemInputSerializer, request))
+        item = services.cart_add(
+            user_id=request.user.pk,
+            generation=generation_read_with_token(request),
+            **body(CartItemInputSerializer, request),
+        )
         return ok(cart_line_payload(item))
 
     @extend_schema(
@@ -63,7 +74,9 @@ class ShoppingCarView(APIView):
     )
     def put(self, request):
         item = services.cart_change_policy(
-            user_id=request.user.pk, **body(CartItemInputSerializer, request)
+            user_id=request.user.pk,
+            generation=generation_read_with_token(request),
+            **body(CartItemInputSerializer, request),
         )
         return ok(cart_line_payload(item))
 

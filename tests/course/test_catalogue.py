@@ -1,21 +1,24 @@
 """The catalogue as plain data: the schema serializer's shape, cached, rebuilt on every change."""
 
+import time
 from decimal import Decimal
 
 import pytest
 import redis
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
+from django.db.models import Prefetch
 
+from course import catalogue as course_catalogue
 from course.catalogue import (
     GENERATION_KEY,
     LIST_KEY,
     build_catalogue,
     catalogue,
     catalogue_changed,
+    courses_on_sale,
 )
 from course.models import Course, PricePolicy
-from course.selectors import courses_with_policies
 from course.serializers import CourseSerializer
 from tests.redis_counting import count_round_trips
 from utils.redis import set_redis
@@ -27,9 +30,10 @@ def test_plain_catalogue_equals_what_the_schema_serializer_renders(make_course):
     make_course("Python", prices=[("60", "149.50"), ("30", "99.00"), ("360", "1000.00")])
     make_course("Go", prices=[])
     make_course("offline", status=Course.STATUS_OFFLINE)
-    on_sale = Course.objects.filter(status=Course.STATUS_ON_SALE)
-    courses = courses_with_policies(on_sale.values_list("pk", flat=True))
-    expected = [CourseSerializer(courses[course.pk]).data for course in on_sale]
+    on_sale = Course.objects.filter(status=Course.STATUS_ON_SALE).prefetch_related(
+        Prefetch("price_policy", queryset=PricePolicy.objects.order_by("valid_period", "id"))
+    )
+    expected = [CourseSerializer(course).data for course in on_sale]
     assert build_catalogue() == [dict(course) for course in expected]
 
 
@@ -127,3 +131,74 @@ def test_catalogue_read_is_one_redis_round_trip(api, make_course):
     with count_round_trips() as trips:
         api.get("/api/courses/")
     assert trips.count == 1
+
+
+# --- Courses on sale for the cart and the settlement (remembered per worker) -----------------
+
+
+def test_adding_a_remembered_course_to_the_cart_asks_the_database_nothing(
+    auth_api, make_course, django_assert_num_queries
+):
+    course = make_course("Python")
+    policy = course.price_policy.first()
+    pick = {"course_id": course.pk, "price_policy_id": policy.pk}
+    assert auth_api.post("/api/shopping_car/", pick, format="json").json()["code"] == 1000
+    with django_assert_num_queries(0), count_round_trips() as trips:
+        assert auth_api.post("/api/shopping_car/", pick, format="json").json()["code"] == 1000
+    assert trips.count == 4  # the token (with the generation), and the cart's own three
+
+
+def test_a_remembered_course_is_read_again_once_the_catalogue_changed(make_course):
+    python, go = make_course("Python"), make_course("Go")
+    courses_on_sale([python.pk, go.pk])
+    go.name = "Go 2"
+    go.save()  # another worker's change: the generation moves on
+    assert courses_on_sale([python.pk, go.pk])[go.pk]["name"] == "Go 2"
+
+
+def test_rows_read_before_a_change_are_never_used_after_it(make_course, django_assert_num_queries):
+    course = make_course("Python")
+    before = cache.get(GENERATION_KEY)
+    catalogue_changed()  # a change lands between the generation's read and the rows' read
+    courses_on_sale([course.pk], before)  # remembered under the generation read before it
+    with django_assert_num_queries(2):
+        courses_on_sale([course.pk])
+
+
+def test_a_change_made_without_signals_shows_within_the_cache_lifetime(
+    make_course, settings, monkeypatch
+):
+    course = make_course("Python")
+    courses_on_sale([course.pk])
+    Course.objects.filter(pk=course.pk).update(name="Python 3")  # no signal, no new generation
+    assert courses_on_sale([course.pk])[course.pk]["name"] == "Python"
+    later = time.monotonic() + settings.CATALOGUE_CACHE_SECONDS
+    monkeypatch.setattr(course_catalogue.time, "monotonic", lambda: later)
+    assert courses_on_sale([course.pk])[course.pk]["name"] == "Python 3"
+
+
+def test_an_emptied_redis_brings_back_no_remembered_course(make_course, redis_client):
+    course = make_course("Python")
+    courses_on_sale([course.pk])
+    redis_client.flushdb()  # the generation is gone: a new one is made, never an old one again
+    Course.objects.filter(pk=course.pk).update(name="Python 3")
+    assert courses_on_sale([course.pk])[course.pk]["name"] == "Python 3"
+
+
+def test_courses_off_sale_or_missing_are_absent(make_course):
+    on_sale, offline = make_course("on sale"), make_course("off", status=Course.STATUS_OFFLINE)
+    assert list(courses_on_sale([on_sale.pk, offline.pk, 999_999])) == [on_sale.pk]
+    assert list(courses_on_sale([on_sale.pk, offline.pk, 999_999])) == [on_sale.pk]  # remembered
+
+
+def test_courses_are_read_from_the_database_when_redis_is_down(make_course, settings, caplog):
+    course = make_course("Python")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2},
+        }
+    }
+    assert courses_on_sale([course.pk])[course.pk]["name"] == "Python"
+    assert "catalogue generation unavailable" in caplog.text

@@ -1,16 +1,12 @@
-"""'Course on sale with this policy' (course.selectors): one rule, asked over a prefetched course
-(cart, settlement) or in one query (payment), with the same answers."""
+"""'Course on sale with this policy' (course.selectors.sale_problem): one rule, asked over the
+catalogue's entries (cart, settlement: course/catalogue.py) or in one query (payment), with the
+same answers."""
 
 import pytest
 
+from course.catalogue import courses_on_sale, on_sale_with
 from course.models import Course
-from course.selectors import (
-    OFF_SALE,
-    POLICY_GONE,
-    course_on_sale_with,
-    courses_with_policies,
-    policies_on_sale,
-)
+from course.selectors import OFF_SALE, POLICY_GONE, policies_on_sale
 from tests.helpers import policies_of
 
 pytestmark = pytest.mark.django_db
@@ -37,23 +33,23 @@ def cases(make_course):
     ]
 
 
-def test_a_prefetched_course_answers_each_case(cases):
-    courses = courses_with_policies({course_id for course_id, _, _ in cases})
+def test_a_catalogue_entry_answers_each_case(cases):
+    courses = courses_on_sale({course_id for course_id, _, _ in cases})
     for course_id, policy_id, problem in cases:
-        policy, found = course_on_sale_with(courses.get(course_id), policy_id)
+        policy, found = on_sale_with(courses.get(course_id), policy_id)
 
         assert found == problem, (course_id, policy_id)
-        assert (policy is not None and policy.pk == policy_id) == (problem is None)
+        assert (policy is not None and policy["id"] == policy_id) == (problem is None)
 
 
-def test_one_query_answers_as_the_prefetched_course_does(cases, django_assert_num_queries):
-    courses = courses_with_policies({course_id for course_id, _, _ in cases})
+def test_one_query_answers_as_the_catalogue_entry_does(cases, django_assert_num_queries):
+    courses = courses_on_sale({course_id for course_id, _, _ in cases})
     for course_id, policy_id, _ in cases:
         with django_assert_num_queries(1):
             sold = policies_on_sale({course_id: policy_id})[course_id]
-        policy, _ = course_on_sale_with(courses.get(course_id), policy_id)
+        policy, _ = on_sale_with(courses.get(course_id), policy_id)
 
-        assert (sold.pk if sold else None) == (policy.pk if policy else None), (
+        assert (sold.pk if sold else None) == (policy["id"] if policy else None), (
             course_id,
             policy_id,
         )

@@ -95,7 +95,8 @@ def test_a_1022_in_the_middle_of_course_list_leaves_everything_untouched(
 def test_post_of_an_offline_course_is_1023_and_changes_nothing(
     auth_api, account, shop, redis_client
 ):
-    Course.objects.filter(pk=shop.django.pk).update(status=Course.STATUS_OFFLINE)
+    shop.django.status = Course.STATUS_OFFLINE
+    shop.django.save()  # as staff take it off sale
     before = redis_dump(redis_client)
     assert settle(auth_api, [shop.python.pk, shop.django.pk])["code"] == 1023
     assert redis_dump(redis_client) == before
@@ -106,10 +107,11 @@ def test_post_with_a_deleted_price_policy_is_1023(auth_api, shop):
     assert settle(auth_api, [shop.django.pk])["code"] == 1023
 
 
-def test_post_prices_from_the_databases_current_policy(auth_api, shop):
-    PricePolicy.objects.filter(object_id=shop.python.pk, valid_period=30).update(
-        price=Decimal("88.80")
-    )
+def test_post_prices_from_the_current_policy_as_staff_saved_it(auth_api, shop):
+    settle(auth_api, [shop.python.pk])  # the course's entry is remembered...
+    policy = PricePolicy.objects.get(object_id=shop.python.pk, valid_period=30)
+    policy.price = Decimal("88.80")
+    policy.save()  # ...and the change is seen at once
     body = settle(auth_api, [shop.python.pk])
     assert body["data"]["settlement_list"][0]["price"] == "88.80"
 
