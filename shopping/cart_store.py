@@ -14,7 +14,8 @@ Carts have no expiry: one lives until its user changes it.
 Kept the one way the stores keep Redis (utils/redis_store.py): readers decode and validate
 everything; an entry that does not decode (a corrupt hash, or an index member whose hash is gone)
 is skipped, and removed if it is still broken when re-checked under WATCH, so that it stops
-counting against the cart's limit. Writes are `utils.redis.transact` transactions.
+counting against the cart's limit. Adding and replacing a course is one Lua script (the check on
+the index and the write, atomic); other writes are MULTI/EXEC.
 """
 
 from __future__ import annotations
@@ -28,14 +29,10 @@ from redis.client import Pipeline
 
 from utils import keys
 from utils.ids import parse_id
-from utils.redis import get_redis, transact
+from utils.redis import get_redis
 from utils.redis_store import IndexedRead, repair
 
 _FIELDS = ("id", "title", "img_src", "price_policy_dict", "default_policy")
-# Optimistic transactions retry when another request of the same user changed the cart in
-# between; each lost round means someone else's write won, so this bound is only ever reached
-# under pathological contention (then utils.redis.ConcurrentUpdate: 1003, nothing written).
-MAX_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -246,34 +243,37 @@ def queue_remove(pipe: Pipeline, user_id: int, course_ids: Iterable[int]) -> Non
 # --- writes of the cart API -----------------------------------------------------------------
 
 
-class _Refused(Exception):
-    """The check on the index failed: nothing is written."""
+# KEYS: the index, the course's hash. ARGV: the course id, the limit ('' for none), '1' if the
+# course must already be in the cart, then the hash's fields and values.
+_PUT_CHECKED = """
+local present = redis.call('SISMEMBER', KEYS[1], ARGV[1])
+if ARGV[3] == '1' and present == 0 then return 0 end
+if ARGV[2] ~= '' and present == 0 and redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2], unpack(ARGV, 4))
+redis.call('SADD', KEYS[1], ARGV[1])
+return 1
+"""
 
 
 def _write_checked(user_id: int, item: CartItem, *, limit: int | None, must_exist: bool) -> bool:
-    """Put `item` if the check on the index passes, atomically (utils.redis.transact: WATCH the
-    index, check, MULTI, write, EXEC, retried when the index changed). False when the check
-    fails; ConcurrentUpdate when the cart never stops changing."""
-    index = keys.cart_index(user_id)
-    member = str(item.course_id)
-
-    def build(pipe: Pipeline) -> None:
-        with get_redis().pipeline(transaction=False) as read:
-            read.sismember(index, member)
-            read.scard(index)
-            present, count = read.execute()
-        if must_exist and not present:
-            raise _Refused
-        if limit is not None and not present and int(count) >= limit:
-            raise _Refused
-        pipe.multi()
-        queue_put(pipe, user_id, item)
-
-    try:
-        transact([index], build, attempts=MAX_ATTEMPTS)
-    except _Refused:
-        return False
-    return True
+    """Put `item` (its hash replaced whole, and the index) if the check on the index passes, in
+    one script: check and write are one atomic step, one round trip. False when the check fails
+    (nothing written)."""
+    fields = [part for pair in _encode(item).items() for part in pair]
+    written = get_redis().eval(
+        _PUT_CHECKED,
+        2,
+        keys.cart_index(user_id),
+        keys.cart(user_id, item.course_id),
+        str(item.course_id),
+        "" if limit is None else str(limit),
+        "1" if must_exist else "0",
+        *fields,
+    )
+    return bool(written)
 
 
 def cart_add(user_id: int, item: CartItem, *, limit: int) -> bool:
@@ -281,15 +281,14 @@ def cart_add(user_id: int, item: CartItem, *, limit: int) -> bool:
 
     A course already in the cart does not count against `limit`. False (and nothing written) when
     the cart already holds `limit` other courses. Holds under concurrency: two racing adds cannot
-    both take the last place. Raises ConcurrentUpdate if the cart keeps changing.
+    both take the last place.
     """
     return _write_checked(user_id, item, limit=limit, must_exist=False)
 
 
 def cart_replace(user_id: int, item: CartItem) -> bool:
     """Replace the cart's entry for `item`'s course; False (and nothing written) if the course is
-    not in the cart, even when a concurrent removal lands in between. Raises ConcurrentUpdate if
-    the cart keeps changing."""
+    not in the cart, even when a concurrent removal lands in between."""
     return _write_checked(user_id, item, limit=None, must_exist=True)
 
 

@@ -145,7 +145,7 @@ def test_adding_a_remembered_course_to_the_cart_asks_the_database_nothing(
     assert auth_api.post("/api/shopping_car/", pick, format="json").json()["code"] == 1000
     with django_assert_num_queries(0), count_round_trips() as trips:
         assert auth_api.post("/api/shopping_car/", pick, format="json").json()["code"] == 1000
-    assert trips.count == 4  # the token (with the generation), and the cart's own three
+    assert trips.count == 2  # the token (with the generation), and the cart's one script
 
 
 def test_a_remembered_course_is_read_again_once_the_catalogue_changed(make_course):
