@@ -34,7 +34,12 @@ def call(body: bytes, *, chunked: bool, content_length: bool = False) -> tuple[s
     if content_length:
         environ["CONTENT_LENGTH"] = str(len(body))
     status: list[str] = []
-    out = b"".join(application(environ, lambda s, h, *a: status.append(s)))
+
+    def start_response(line, headers, exc_info=None):
+        status.append(line)
+        return lambda data: None
+
+    out = b"".join(application(environ, start_response))
     return status[0], json.loads(out)
 
 
