@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
 
 from course.models import Course, PricePolicy
+from utils.admin import SelectionGuard
 
 
 class PricePolicyInline(GenericTabularInline):
@@ -26,7 +27,7 @@ class CourseForm(forms.ModelForm):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(SelectionGuard):
     form = CourseForm
     list_display = ("name", "status", "order")
     list_filter = ("status",)
@@ -35,6 +36,6 @@ class CourseAdmin(admin.ModelAdmin):
 
 
 @admin.register(PricePolicy)
-class PricePolicyAdmin(admin.ModelAdmin):
+class PricePolicyAdmin(SelectionGuard):
     list_display = ("id", "content_type", "object_id", "valid_period", "price")
     list_filter = ("valid_period",)

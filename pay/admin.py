@@ -39,6 +39,7 @@ from pay.redemption_codes import (
     redemption_code_format,
     redemption_codes_generate,
 )
+from utils.admin import IdsChoiceField, SelectionGuard, ids_only
 from utils.errors import AppError
 from utils.money import money_text
 
@@ -62,8 +63,18 @@ class CourseSearchSelect(AutocompleteSelect):
 
     def optgroups(self, name, value, attr=None):
         # Re-rendering a refused form must not query with a value that is not an id.
-        value = [v for v in value if str(v).isdigit() and len(str(v)) <= 18]
-        return super().optgroups(name, value, attr)
+        return super().optgroups(name, ids_only(value), attr)
+
+
+class AccountSearchSelect(AutocompleteSelectMultiple):
+    """The admin's select2 search box over accounts (several)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(CouponRecord._meta.get_field("account"), admin.site, **kwargs)
+
+    def optgroups(self, name, value, attr=None):
+        # Re-rendering a refused form must not query with a value that is not an id.
+        return super().optgroups(name, ids_only(value), attr)
 
 
 class CouponAdminForm(forms.ModelForm):
@@ -113,9 +124,9 @@ class CouponAdminForm(forms.ModelForm):
 
 
 class IssueForm(forms.Form):
-    accounts = forms.ModelMultipleChoiceField(
+    accounts = IdsChoiceField(
         queryset=Account.objects.filter(is_active=True).order_by("username"),
-        widget=AutocompleteSelectMultiple(CouponRecord._meta.get_field("account"), admin.site),
+        widget=AccountSearchSelect(),
         label="发放给账户",
         help_text="输入用户名搜索,可多选",
     )
@@ -161,7 +172,7 @@ def codes_csv(codes, filename: str) -> HttpResponse:
 
 
 @admin.register(Coupon)
-class CouponAdmin(admin.ModelAdmin):
+class CouponAdmin(SelectionGuard):
     form = CouponAdminForm
     list_display = (
         "name",
@@ -349,7 +360,7 @@ class CouponAdmin(admin.ModelAdmin):
 
 
 @admin.register(RedemptionCode)
-class RedemptionCodeAdmin(admin.ModelAdmin):
+class RedemptionCodeAdmin(SelectionGuard):
     """Codes are made by the rule's action and changed only by a redemption: read-only here."""
 
     list_display = ("printed", "coupon", "created", "redeemed_by", "redeemed_at", "record")
@@ -390,7 +401,7 @@ class RedemptionCodeAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(SelectionGuard):
     """Shown, never written by a form: no add, no change, no delete."""
 
     def has_add_permission(self, request, obj=None):
@@ -619,7 +630,7 @@ class BeiliAdjustForm(forms.Form):
 
 
 @admin.register(Account)
-class AccountAdmin(UserAdmin):
+class AccountAdmin(SelectionGuard, UserAdmin):
     list_display = ("username", "email", "balance", "is_staff", "is_active", "date_joined")
     # 贝里 changes only through the ledger (pay app), so the balance is shown, not edited;
     # staff credit or debit it with the action below (a ledger row each time).

@@ -76,3 +76,41 @@ def test_a_page_outside_the_api_that_is_not_there_is_html(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+FORGED = ["abc", "99999999999999999999", "-1", "1\x00", ""]
+
+
+@pytest.mark.parametrize("forged", FORGED)
+@pytest.mark.parametrize(
+    ("page", "action"),
+    [
+        ("pay/coupon", "issue_to_accounts"),
+        ("pay/redemptioncode", "download_csv"),
+        ("pay/order", "delete_selected"),
+        ("course/course", "delete_selected"),
+        ("course/account", "adjust_beili"),
+    ],
+)
+def test_a_forged_selection_is_refused_with_a_message_not_a_crash(staff, page, action, forged):
+    response = staff.post(
+        f"/admin/{page}/", {"action": action, "_selected_action": [forged]}, follow=True
+    )
+    assert response.status_code == 200  # back on the list, with the message
+    assert "not a valid selection" in response.content.decode()
+
+
+@pytest.mark.parametrize("forged", FORGED)
+def test_issue_action_refuses_a_forged_account_in_the_form(staff, make_coupon, forged):
+    rule = make_coupon()
+    response = staff.post(
+        "/admin/pay/coupon/",
+        {
+            "action": "issue_to_accounts",
+            "_selected_action": [rule.pk],
+            "apply": "1",
+            "accounts": [forged],
+        },
+    )
+    assert response.status_code == 200  # the form again, with its error
+    assert not CouponRecord.objects.filter(coupon=rule).exists()

@@ -1,0 +1,48 @@
+"""What the project's admin pages share: a forged id is refused, never a 500.
+
+Django's admin filters the rows an action runs on by the ids the changelist posted
+(`_selected_action`); a value that is not an id (a forged post) makes that filter raise, a 500.
+`SelectionGuard` (every ModelAdmin's base) refuses such a post with a message and runs nothing;
+`IdsChoiceField` and `ids_only` do the same for an action's own form and its search widgets.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from utils.ids import parse_id
+
+
+def ids_only(values) -> list:
+    """The values that are ids (utils.ids.parse_id), for a widget or a filter built on them."""
+    return [value for value in values if parse_id(value) is not None]
+
+
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    """Rows chosen by id; a value that is not an id is the field's own error (Django's would
+    query with it first, and a number past the column's range crashes SQLite's driver)."""
+
+    def clean(self, value):
+        for item in value or []:
+            if parse_id(item) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": item},
+                )
+        return super().clean(value)
+
+
+class SelectionGuard(admin.ModelAdmin):
+    def response_action(
+        self, request: HttpRequest, queryset: QuerySet, *args: Any, **kwargs: Any
+    ) -> HttpResponse | None:
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if len(ids_only(selected)) != len(selected):
+            self.message_user(request, "所选条目无效 / not a valid selection", messages.ERROR)
+            return None
+        return super().response_action(request, queryset, *args, **kwargs)
