@@ -25,13 +25,15 @@ keepalive = _int("GUNICORN_KEEPALIVE", 5)  # nginx keeps upstream connections op
 max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)  # recycle workers: bounded memory growth
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
 
-# Requests larger than any this API takes are refused before Django sees them.
-limit_request_line = 4094
-limit_request_fields = 100
+# Above nginx's own limits (deploy/nginx.conf: 4k header and request lines, 16k of headers), so
+# that nginx refuses an oversized request first, with the API's envelope; gunicorn's limits only
+# guard against a client that reached it around nginx (it would answer its HTML page).
+limit_request_line = 8190
+limit_request_fields = 1000
 limit_request_field_size = 8190
 
 # Only the proxy on this host may set X-Forwarded-Proto/-For for gunicorn itself; Django decides
 # from SECURE_PROXY_SSL_HEADER and NUM_PROXIES (README, Configuration).
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # set empty: no access log
 errorlog = "-"
