@@ -3,8 +3,8 @@
 Every write is checked in full against the catalogue (course on sale, policy of the course:
 course/catalogue.py `courses_on_sale`, rows as current as the catalogue's generation) before the
 cart store writes anything; the store's own check (cart full, course in cart) and its write are
-one atomic step. Failures raise `AppError` with a cart code (1010-1013); a cart that keeps changing
-under a write raises utils.redis.ConcurrentUpdate (1003, busy: nothing written).
+one atomic step (one script: no retry, so a busy cart never makes them fail). Failures raise
+`AppError` with a cart code (1010-1013).
 """
 
 from typing import Any
