@@ -32,17 +32,18 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
 
 from course.models import Course, PricePolicy
 from course.selectors import OFF_SALE, sale_problem
 from utils.money import money_text
-from utils.redis import UNAVAILABLE
+from utils.redis import UNAVAILABLE, get_redis
 
 logger = logging.getLogger("settlement")
 
 GENERATION_KEY = "{catalogue}:generation"
 LIST_KEY = "{catalogue}:courses"  # (generation, list)
-_CACHE_DOWN = (ConnectionInterrupted, *UNAVAILABLE)
+_CACHE_DOWN = (ConnectionInterrupted, RedisError, *UNAVAILABLE)
 _PERIOD_TEXT = dict(PricePolicy.valid_period_choices)
 
 
@@ -98,11 +99,18 @@ def _new_generation() -> int:
     return 1 + secrets.randbelow(2**62)  # stored as digits (django-redis keeps ints unpickled)
 
 
+def _generation_key() -> str:
+    # The cache's key (the list's MGET reads it too), written with the stores' client: under
+    # Sentinel a new generation is acknowledged only once a replica holds it, so a failover
+    # cannot bring back a generation whose courses a worker remembers.
+    return cache.make_key(GENERATION_KEY)
+
+
 def catalogue_changed() -> None:
     """Move to a new generation: the next read rebuilds the list, and no memo of a course is
     used again."""
     try:
-        cache.set(GENERATION_KEY, _new_generation(), timeout=None)
+        get_redis().set(_generation_key(), _new_generation())
     except _CACHE_DOWN as exc:
         # Never fail a staff edit for the cache: the TTL bounds how long the old list is served.
         logger.warning("catalogue cache not invalidated (Redis unavailable): %s", exc)
@@ -119,7 +127,7 @@ _memo: dict[int, tuple[str, float, dict | None]] = {}
 def queue_generation(pipe) -> None:
     """Queue a read of the catalogue's generation on `pipe` (a view's `reads_with_token`): its
     reply is `courses_on_sale`'s `generation`."""
-    pipe.get(cache.make_key(GENERATION_KEY))
+    pipe.get(_generation_key())
 
 
 def forget_courses(course_ids: Iterable[int]) -> None:
@@ -172,10 +180,10 @@ def _generation_tag(generation: Any) -> str | None:
     could bring back rows older than a change made between an emptied Redis and this read."""
     try:
         if generation is UNREAD:
-            generation = cache.get(GENERATION_KEY)
+            generation = get_redis().get(_generation_key())
         if generation is None:
             created = _new_generation()
-            return str(created) if cache.add(GENERATION_KEY, created, timeout=None) else None
+            return str(created) if get_redis().set(_generation_key(), created, nx=True) else None
     except _CACHE_DOWN as exc:
         logger.warning("catalogue generation unavailable, courses read from the database: %s", exc)
         return None

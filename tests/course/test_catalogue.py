@@ -108,6 +108,7 @@ def test_a_change_with_redis_down_is_saved_all_the_same(make_course, settings, c
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2},
         }
     }
+    set_redis(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
     course.name = "Python 3"
     course.save()
     assert Course.objects.get(pk=course.pk).name == "Python 3"
@@ -200,5 +201,6 @@ def test_courses_are_read_from_the_database_when_redis_is_down(make_course, sett
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2},
         }
     }
+    set_redis(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
     assert courses_on_sale([course.pk])[course.pk]["name"] == "Python"
     assert "catalogue generation unavailable" in caplog.text

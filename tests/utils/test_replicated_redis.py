@@ -66,3 +66,17 @@ def test_reading_a_settlement_or_a_cart_by_script_does_not_wait_for_replicas(rep
             assert len(pipe.execute()) == 1
     finally:
         set_redis(None)
+
+
+def test_a_new_catalogue_generation_waits_for_a_replica_like_any_store_write(replicated, caplog):
+    # the generation guards the courses each worker remembers (course/catalogue.py): a failover
+    # must not bring back an older one, so its write is acknowledged only once a replica holds it
+    from course.catalogue import catalogue_changed
+
+    set_redis(replicated)
+    try:
+        catalogue_changed()  # never fails a staff edit: logged
+    finally:
+        set_redis(None)
+    assert "catalogue cache not invalidated" in caplog.text
+    assert "0 of 1 replicas" in caplog.text
