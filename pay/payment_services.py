@@ -37,7 +37,7 @@ from pay.settlement_services import PricedSettlement, settlement_price
 from pay.settlement_store import Settlement, StoredCoupon
 from utils.errors import AppError, Codes
 from utils.money import money_text
-from utils.redis import UNAVAILABLE, ConcurrentUpdate, transact
+from utils.redis import UNAVAILABLE, ConcurrentUpdate, transact, transact_from
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 logger = logging.getLogger("settlement")
@@ -101,7 +101,7 @@ def payment_create(
             "该结算已支付,已清空 / this settlement was paid; it is cleared now",
             data={"order_number": paid.order_number if paid else None},
         ) from exc
-    _clear_settlement(account.pk, settlement.checkout, paid=True)
+    _clear_settlement(account.pk, settlement.checkout, paid=True, read=settlement)
     return payment_result(order, action)
 
 
@@ -382,23 +382,34 @@ def _stored_choices(settlement: Settlement) -> set[int]:
     return {rid for rid in (*chosen, settlement.default_global_coupon_id) if rid is not None}
 
 
-def _clear_settlement(account_id: int, checkout: str | None, *, paid: bool = False) -> None:
+def _clear_settlement(
+    account_id: int, checkout: str | None, *, paid: bool = False, read: Settlement | None = None
+) -> None:
     """Clear the paid checkout, whatever was changed in it meanwhile (a PATCH or DELETE while
     the payment ran: its courses are paid); a new settlement made meanwhile stays. `paid`: this
     request's payment just committed, using coupons perhaps: the account's coupon-records version
-    moves on in the same MULTI (pay/records_version.py), so a settlement left behind shows them
-    used at its next read."""
+    moves on in the same step (pay/records_version.py), so a settlement left behind shows them
+    used at its next read. `read`: the settlement as the payment read it: while its version
+    holds, the clearing is one script (utils.redis.transact_from), else a transaction from a
+    fresh read."""
+    prefetched = [read] if read is not None else []
 
     def build(pipe):
-        current = settlement_store.settlement_read(account_id)
+        current = prefetched.pop() if prefetched else settlement_store.settlement_read(account_id)
         pipe.multi()
         if paid:
             records_version.queue_changed(pipe, account_id)
         if current.checkout == checkout:
             settlement_store.queue_clear_all(pipe, account_id, current.course_ids)
 
+    watch = settlement_store.watch_keys(account_id)
     try:
-        transact(settlement_store.watch_keys(account_id), build)
+        if read is None:
+            transact(watch, build)
+        else:
+            transact_from(
+                settlement_store.guard_key(account_id), read.version, build, watch_keys=watch
+            )
     except ConcurrentUpdate:
         # the user is changing the settlement; the paid state can no longer be paid again
         if paid:  # the coupon records' version still moves on, on its own

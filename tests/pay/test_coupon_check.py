@@ -314,6 +314,7 @@ def test_a_payment_whose_clearing_keeps_losing_its_race_still_moves_the_version_
 
     before = redis_client.get(keys.coupon_records_version(account.pk))
     monkeypatch.setattr(payment_services, "transact", always_busy)
+    monkeypatch.setattr(payment_services, "transact_from", always_busy)
     assert helpers.pay(auth_api, price="89.00").json()["code"] == 1000
     monkeypatch.undo()
     assert redis_client.get(keys.coupon_records_version(account.pk)) != before

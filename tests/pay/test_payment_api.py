@@ -545,3 +545,48 @@ def test_a_patch_landing_while_the_payment_runs_does_not_make_the_courses_payabl
     assert Order.objects.count() == 1
     account.refresh_from_db()
     assert account.balance == 2000 - 990
+
+
+# --- clearing the paid settlement ------------------------------------------------------------
+
+
+def test_a_paid_settlement_is_cleared_in_one_round_trip_when_nothing_changed_it(
+    auth_api, account, python, checkout, monkeypatch
+):
+    from pay import payment_services
+    from tests.redis_counting import count_round_trips
+
+    checkout(auth_api, python)
+    clear = payment_services._clear_settlement
+    trips = []
+
+    def counted(*args, **kwargs):
+        with count_round_trips() as counting:
+            clear(*args, **kwargs)
+        trips.append(counting.count)
+
+    monkeypatch.setattr(payment_services, "_clear_settlement", counted)
+    assert pay(auth_api, price="99.00").json()["code"] == 1000
+    assert trips == [1]
+    assert settlement_read(account.pk).lines == []
+
+
+def test_a_settlement_changed_while_the_payment_ran_is_cleared_all_the_same(
+    auth_api, account, python, checkout, monkeypatch
+):
+    from pay import payment_services, settlement_services
+
+    checkout(auth_api, python)
+    run = payment_services._pay
+
+    def pay_while_the_user_patches(**kwargs):
+        order = run(**kwargs)
+        # another tab changes the settlement after the payment read it
+        settlement_services.settlement_choose(
+            account_id=account.pk, course_id=python.pk, coupon_id=None
+        )
+        return order
+
+    monkeypatch.setattr(payment_services, "_pay", pay_while_the_user_patches)
+    assert pay(auth_api, price="99.00").json()["code"] == 1000
+    assert settlement_read(account.pk).lines == []  # the paid checkout, changed or not
