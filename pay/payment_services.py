@@ -68,12 +68,16 @@ def payment_create(
     channel: str | None = None,
     user_agent: str = "",
     client_ip: str | None = None,
+    read=None,
 ) -> dict:
     """Pay the account's settlement (POST /api/payment/); returns the answer's data.
 
     `beili`, `price` and `channel` come parsed and bounded (pay.serializers.PaymentSerializer);
     `gateway` is a name, 1047 unless it is "alipay" or "wechat"; without `channel`, the
-    User-Agent says whether the buyer is on a phone."""
+    User-Agent says whether the buyer is on a phone. `read`: the settlement's reply already read
+    with the token (pay.settlement_services.queue_settlement_read), else it is read here. What
+    decides is in the database under the account's lock (an order of this checkout, prices,
+    coupons), not when the settlement was read."""
     if gateway not in gateways.NAMES:
         raise AppError(
             Codes.PAYMENT_NO_GATEWAY, f"不支持的支付方式 / unknown gateway {gateway[:32]!r}"
@@ -81,7 +85,11 @@ def payment_create(
     request = PaymentRequest(
         beili=beili, price=price, gateway=gateway, channel=channel or channel_of(user_agent)
     )
-    settlement = settlement_store.settlement_read(account.pk)
+    settlement = (
+        settlement_store.settlement_read(account.pk)
+        if read is None
+        else settlement_store.settlement_from_reply(account.pk, read)
+    )
     if not settlement.lines:
         raise AppError(Codes.PAYMENT_EMPTY)
     try:

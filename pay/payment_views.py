@@ -12,7 +12,7 @@ from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
-from pay import gateways, order_selectors, order_services, payment_services
+from pay import gateways, order_selectors, order_services, payment_services, settlement_services
 from pay.qr import qr_svg_data_uri
 from pay.serializers import (
     DevGatewayPaySerializer,
@@ -32,6 +32,10 @@ from utils.schema import ERROR_ENVELOPE, envelope
 
 
 class PaymentView(APIView):
+    def reads_with_token(self, request, pipe, account_id: int) -> None:
+        """The settlement it pays is read in the token's own round trip (utils/authentication.py)."""
+        settlement_services.queue_settlement_read(pipe, account_id)
+
     @extend_schema(
         request=PaymentSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
@@ -44,6 +48,7 @@ class PaymentView(APIView):
     def post(self, request):
         raw = body_of(request)  # the key's fingerprint is of the body as sent
         payment = validated(PaymentSerializer, raw)  # 1002 before a key is taken or a row read
+        read = getattr(request, "token_side_reads", None)  # none for a token of the old shape
         data = payment_services.idempotent(
             account=request.user,
             key=request.headers.get("Idempotency-Key"),
@@ -53,6 +58,7 @@ class PaymentView(APIView):
                 **payment,
                 user_agent=request.headers.get("User-Agent", ""),
                 client_ip=request.META.get("REMOTE_ADDR"),
+                read=read[0] if read else None,
             ),
         )
         return ok(data)

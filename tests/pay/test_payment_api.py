@@ -590,3 +590,16 @@ def test_a_settlement_changed_while_the_payment_ran_is_cleared_all_the_same(
     monkeypatch.setattr(payment_services, "_pay", pay_while_the_user_patches)
     assert pay(auth_api, price="99.00").json()["code"] == 1000
     assert settlement_read(account.pk).lines == []  # the paid checkout, changed or not
+
+
+def test_a_payment_reads_its_settlement_with_the_token_two_round_trips_in_all(
+    auth_api, python, checkout, settings
+):
+    from tests.redis_counting import count_round_trips
+
+    checkout(auth_api, python)
+    with count_round_trips() as trips:
+        assert pay(auth_api, price="99.00").json()["code"] == 1000
+    # the token with the settlement, and the clearing (Cluster: a node is asked for the
+    # pipelined script's keys first)
+    assert trips.count == (3 if settings.REDIS_CLUSTER else 2)
