@@ -26,6 +26,18 @@ from utils.redis import set_redis
 pytestmark = pytest.mark.django_db
 
 
+def take_redis_down(settings) -> None:
+    """Point the cache and the stores at a port where no Redis listens."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2},
+        }
+    }
+    set_redis(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
+
+
 def test_plain_catalogue_equals_what_the_schema_serializer_renders(make_course):
     make_course("Python", prices=[("60", "149.50"), ("30", "99.00"), ("360", "1000.00")])
     make_course("Go", prices=[])
@@ -87,28 +99,14 @@ def test_a_deleted_course_leaves_the_catalogue(api, make_course):
 
 def test_catalogue_is_read_from_the_database_when_redis_is_down(make_course, settings, caplog):
     make_course("Python")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2},
-        }
-    }
-    set_redis(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
+    take_redis_down(settings)
     assert [c["name"] for c in catalogue()] == ["Python"]
     assert "catalogue cache unavailable" in caplog.text
 
 
 def test_a_change_with_redis_down_is_saved_all_the_same(make_course, settings, caplog):
     course = make_course("Python")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2},
-        }
-    }
-    set_redis(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
+    take_redis_down(settings)
     course.name = "Python 3"
     course.save()
     assert Course.objects.get(pk=course.pk).name == "Python 3"
@@ -195,13 +193,6 @@ def test_courses_off_sale_or_missing_are_absent(make_course):
 
 def test_courses_are_read_from_the_database_when_redis_is_down(make_course, settings, caplog):
     course = make_course("Python")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2},
-        }
-    }
-    set_redis(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
+    take_redis_down(settings)
     assert courses_on_sale([course.pk])[course.pk]["name"] == "Python"
     assert "catalogue generation unavailable" in caplog.text
