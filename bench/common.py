@@ -403,6 +403,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def gthread_workers(threads: int) -> bool:
+    """gthread workers: with more than one thread, or with one (BENCH_WORKER_CLASS=gthread)."""
+    return threads > 1 or os.environ.get("BENCH_WORKER_CLASS") == "gthread"
+
+
+def worker_kind(threads: int) -> str:
+    """The worker class as gunicorn's command line says it (and the idle keep-alive, if set)."""
+    kind = f"-k gthread --threads {threads}" if gthread_workers(threads) else "sync workers"
+    keepalive = os.environ.get("BENCH_KEEPALIVE")
+    return f"{kind} --keep-alive {keepalive}" if keepalive else kind
+
+
 class Gunicorn:
     """`gunicorn settlement_project.wsgi` on a free loopback port, started and stopped by us
     (only this process and its workers, by the master's pid and process group)."""
@@ -440,8 +452,10 @@ class Gunicorn:
             "--log-level",
             "warning",
         ]
-        if self.threads > 1:
+        if gthread_workers(self.threads):
             cmd += ["-k", "gthread", "--threads", str(self.threads)]
+        if os.environ.get("BENCH_KEEPALIVE"):  # seconds gunicorn keeps an idle connection
+            cmd += ["--keep-alive", os.environ["BENCH_KEEPALIVE"]]
         RESULTS.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(self.metrics_dir, ignore_errors=True)
         self.metrics_dir.mkdir()

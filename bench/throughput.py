@@ -1,6 +1,7 @@
 """Benchmark 3: throughput of the service under gunicorn, beside a bare-ish baseline.
 
-`gunicorn settlement_project.wsgi -w 2` (sync workers, DEBUG=0; `BENCH_WORKERS`, `BENCH_THREADS`
+`gunicorn settlement_project.wsgi -w 2` (sync workers, DEBUG=0; `BENCH_WORKERS`, `BENCH_THREADS`,
+`BENCH_WORKER_CLASS=gthread` (gthread even with one thread), `BENCH_KEEPALIVE`
 to try others) on a free loopback port, against PostgreSQL `bench` and Redis /14, loaded from
 other processes on the same 2 cores:
 
@@ -241,7 +242,7 @@ def main() -> int:
     wrk_text = f"wrk -t2 -c{CONNECTIONS}" if wrk else "no wrk"
     print(
         f"{common.gunicorn_version()}, -w {WORKERS} "
-        f"{'sync workers' if THREADS == 1 else f'-k gthread --threads {THREADS}'}; "
+        f"{common.worker_kind(THREADS)}; "
         f"{DURATION} s per endpoint in {ROUNDS} rounds of {slice_s} s; {wrk_text}; "
         f"Python generator x{PY_THREADS}",
         flush=True,
@@ -303,8 +304,7 @@ def main() -> int:
     rows.append(row(COURSES, py_courses, py_ping, py_courses))
     rows.extend(flow_rows(flow, py_ping, py_courses))
     common.print_table(
-        f"Benchmark 3: throughput under gunicorn -w {WORKERS}"
-        f"{f' -k gthread --threads {THREADS}' if THREADS > 1 else ''} "
+        f"Benchmark 3: throughput under gunicorn -w {WORKERS} {common.worker_kind(THREADS)} "
         f"(loopback; load generator on the same cores; {ROUNDS} rounds)",
         HEADERS,
         rows,

@@ -5,6 +5,9 @@ request in full before passing it on and takes the response at once, so a worker
 to nginx over the loopback. The gthread workers are the second line: an idle keep-alive connection
 waits in the worker's poller, not in a thread, and a slow request holds one thread of
 workers × threads, not a whole worker. Every value can be changed from the environment.
+
+Under a saturated CPU the gthread workers' tail is long (docs/production.md, "gunicorn"): where
+no request waits on a slow gateway, GUNICORN_WORKER_CLASS=sync keeps p99 within 2-3× p50.
 """
 
 import multiprocessing
@@ -17,7 +20,7 @@ def _int(name: str, default: int) -> int:
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # nginx in front; not public
 workers = _int("GUNICORN_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 9))
-worker_class = "gthread"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gthread"  # or "sync": see below
 threads = _int("GUNICORN_THREADS", 4)  # each thread may hold a PostgreSQL connection
 timeout = _int("GUNICORN_TIMEOUT", 30)  # a worker silent this long is killed and replaced
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
