@@ -2,8 +2,10 @@
 
 Django's admin filters the rows an action runs on by the ids the changelist posted
 (`_selected_action`); a value that is not an id (a forged post) makes that filter raise, a 500.
-`SelectionGuard` (every ModelAdmin's base) refuses such a post with a message and runs nothing;
-`IdsChoiceField` and `ids_only` do the same for an action's own form and its search widgets.
+`SelectionGuard` refuses such a post with a message and runs nothing: the project's ModelAdmins
+derive from it, and `guard_every_admin` (utils/apps.py, once every admin is registered) puts it
+in front of the others' too (django-axes', auth's groups). `IdsChoiceField` and `ids_only` do the
+same for an action's own form and its search widgets.
 """
 
 from typing import Any
@@ -46,3 +48,17 @@ class SelectionGuard(admin.ModelAdmin):
             self.message_user(request, "所选条目无效 / not a valid selection", messages.ERROR)
             return None
         return super().response_action(request, queryset, *args, **kwargs)
+
+
+def guard_every_admin(site: admin.AdminSite) -> None:
+    """Register every ModelAdmin of `site` that is not a SelectionGuard again as one (a subclass
+    of both: the rest of its behaviour unchanged)."""
+    for model, model_admin in list(site._registry.items()):
+        if isinstance(model_admin, SelectionGuard):
+            continue
+        cls = type(model_admin)
+        guarded = type(
+            f"Guarded{cls.__name__}", (SelectionGuard, cls), {"__module__": cls.__module__}
+        )
+        site.unregister(model)
+        site.register(model, guarded)

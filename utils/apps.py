@@ -11,7 +11,12 @@ class UtilsConfig(AppConfig):
     verbose_name = "Shared plumbing"
 
     def ready(self):
+        from django.contrib import admin
+
         from utils import schema  # noqa: F401  registers the OpenAPI auth extension
+        from utils.admin import guard_every_admin
+
+        guard_every_admin(admin.site)  # every admin is registered by now (the admin app is first)
 
         db = settings.DATABASES["default"]
         engine = db["ENGINE"].rsplit(".", 1)[-1]

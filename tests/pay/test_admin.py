@@ -90,6 +90,9 @@ FORGED = ["abc", "99999999999999999999", "-1", "1\x00", ""]
         ("pay/order", "delete_selected"),
         ("course/course", "delete_selected"),
         ("course/account", "adjust_beili"),
+        ("axes/accessattempt", "delete_selected"),
+        ("axes/accesslog", "delete_selected"),
+        ("auth/group", "delete_selected"),
     ],
 )
 def test_a_forged_selection_is_refused_with_a_message_not_a_crash(staff, page, action, forged):
@@ -114,3 +117,13 @@ def test_issue_action_refuses_a_forged_account_in_the_form(staff, make_coupon, f
     )
     assert response.status_code == 200  # the form again, with its error
     assert not CouponRecord.objects.filter(coupon=rule).exists()
+
+
+@pytest.mark.parametrize("page", ["axes/accessattempt", "axes/accesslog", "auth/group"])
+def test_other_apps_admin_lists_render_behind_the_same_guard(staff, page):
+    from django.contrib import admin
+
+    from utils.admin import SelectionGuard
+
+    assert staff.get(f"/admin/{page}/").status_code == 200
+    assert all(isinstance(a, SelectionGuard) for a in admin.site._registry.values())
