@@ -23,6 +23,7 @@ compares the two on the same rows.
 """
 
 import logging
+import pickle
 import secrets
 import time
 from collections.abc import Iterable
@@ -44,6 +45,8 @@ logger = logging.getLogger("settlement")
 GENERATION_KEY = "{catalogue}:generation"
 LIST_KEY = "{catalogue}:courses"  # (generation, list)
 _CACHE_DOWN = (ConnectionInterrupted, RedisError, *UNAVAILABLE)
+# what a key holds that django-redis cannot decode (written by hand, or by another program)
+_UNREADABLE = (pickle.UnpicklingError, ValueError, TypeError, EOFError, IndexError, KeyError)
 _PERIOD_TEXT = dict(PricePolicy.valid_period_choices)
 
 
@@ -75,13 +78,19 @@ def build_catalogue(course_ids: Iterable[int] | None = None) -> list[dict]:
 
 
 def catalogue() -> list[dict]:
-    """The cached catalogue (built on a miss); built from the database when Redis is down."""
+    """The cached catalogue (built on a miss); built from the database when Redis is down, or
+    when what the keys hold cannot be read (both are dropped then: the next read starts anew)."""
     try:
-        got = cache.get_many([GENERATION_KEY, LIST_KEY])
-        generation = got.get(GENERATION_KEY, 0)
-        cached = got.get(LIST_KEY)
-        if cached is not None and cached[0] == generation:
-            return cached[1]
+        try:
+            got = cache.get_many([GENERATION_KEY, LIST_KEY])
+            generation = got.get(GENERATION_KEY, 0)
+            cached = got.get(LIST_KEY)
+            if cached is not None and cached[0] == generation:
+                return cached[1]
+        except _UNREADABLE as exc:
+            logger.warning("catalogue cache unreadable, dropped: %r", exc)
+            cache.delete_many([GENERATION_KEY, LIST_KEY])
+            return build_catalogue()
         data = build_catalogue()
         cache.set(LIST_KEY, (generation, data), settings.CATALOGUE_CACHE_SECONDS)
         return data

@@ -196,3 +196,18 @@ def test_courses_are_read_from_the_database_when_redis_is_down(make_course, sett
     take_redis_down(settings)
     assert courses_on_sale([course.pk])[course.pk]["name"] == "Python"
     assert "catalogue generation unavailable" in caplog.text
+
+
+@pytest.mark.parametrize("key", [GENERATION_KEY, LIST_KEY])
+@pytest.mark.parametrize("junk", ["abc", "\\x80\\x04junk", "[1, 2]"])
+def test_a_catalogue_key_that_cannot_be_read_is_dropped_not_a_500(
+    api, make_course, redis_client, key, junk, caplog
+):
+    make_course("Python")
+    redis_client.set(cache.make_key(key), junk)  # written by another program
+    for _ in range(2):  # read from the database, then cached anew
+        response = api.get("/api/courses/")
+        assert response.status_code == 200
+        assert [c["name"] for c in response.json()["data"]] == ["Python"]
+    assert "catalogue cache unreadable" in caplog.text
+    assert cache.get(LIST_KEY) is not None
