@@ -39,7 +39,7 @@ from pay.redemption_codes import (
     redemption_code_format,
     redemption_codes_generate,
 )
-from utils.admin import IdsChoiceField, SelectionGuard, ids_only
+from utils.admin import IdsChoiceField, SelectionGuard, ids_only, unless_redis_is_down
 from utils.errors import AppError
 from utils.money import money_text
 
@@ -637,6 +637,26 @@ class AccountAdmin(SelectionGuard, UserAdmin):
     readonly_fields = ("balance",)
     fieldsets = (*(UserAdmin.fieldsets or ()), ("贝里", {"fields": ("balance",)}))
     actions = ["adjust_beili"]
+
+    # A change of password, active flag or the account itself tells Redis first (its tokens end)
+    def changeform_view(self, request, *args, **kwargs):
+        return unless_redis_is_down(
+            self,
+            request,
+            lambda: super(AccountAdmin, self).changeform_view(request, *args, **kwargs),
+        )
+
+    def user_change_password(self, request, *args, **kwargs):
+        return unless_redis_is_down(
+            self,
+            request,
+            lambda: super(AccountAdmin, self).user_change_password(request, *args, **kwargs),
+        )
+
+    def delete_view(self, request, *args, **kwargs):
+        return unless_redis_is_down(
+            self, request, lambda: super(AccountAdmin, self).delete_view(request, *args, **kwargs)
+        )
 
     @admin.action(description="调整贝里(增加或扣减,记入流水)", permissions=["change"])
     def adjust_beili(self, request, queryset):

@@ -8,15 +8,21 @@ in front of the others' too (django-axes', auth's groups). `IdsChoiceField` and 
 same for an action's own form and its search widgets.
 """
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from redis.exceptions import RedisError
 
 from utils.ids import parse_id
+from utils.redis import UNAVAILABLE
+
+logger = logging.getLogger("settlement")
 
 
 def ids_only(values) -> list:
@@ -62,3 +68,19 @@ def guard_every_admin(site: admin.AdminSite) -> None:
         )
         site.unregister(model)
         site.register(model, guarded)
+
+
+def unless_redis_is_down(model_admin: admin.ModelAdmin, request: HttpRequest, view: Callable):
+    """`view()`, or, when Redis cannot be reached (an account's save tells Redis first, so that
+    its old tokens end: course/signals.py), the same page again with a message instead of a 500.
+    The save is refused before the row changes (or rolled back with the admin's transaction)."""
+    try:
+        return view()
+    except (RedisError, *UNAVAILABLE):
+        logger.warning("admin change refused: Redis unavailable", exc_info=True)
+        model_admin.message_user(
+            request,
+            "Redis 不可用,未保存,请稍后再试 / Redis is unavailable: not saved, try again",
+            messages.ERROR,
+        )
+        return HttpResponseRedirect(request.get_full_path())

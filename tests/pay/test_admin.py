@@ -127,3 +127,53 @@ def test_other_apps_admin_lists_render_behind_the_same_guard(staff, page):
 
     assert staff.get(f"/admin/{page}/").status_code == 200
     assert all(isinstance(a, SelectionGuard) for a in admin.site._registry.values())
+
+
+def _unreachable_redis():
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis(
+        host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
+    )
+
+
+def test_a_password_change_with_redis_down_is_refused_with_a_message_not_a_500(staff, make_account):
+    from utils.redis import set_redis
+
+    bob = make_account("bob")
+    before = bob.password
+    set_redis(_unreachable_redis())
+    try:
+        response = staff.post(
+            f"/admin/course/account/{bob.pk}/password/",
+            {"password1": "a-new-pass-123", "password2": "a-new-pass-123"},
+            follow=True,
+        )
+    finally:
+        set_redis(None)
+    assert response.status_code == 200
+    assert "Redis is unavailable: not saved" in response.content.decode()
+    bob.refresh_from_db()
+    assert bob.password == before  # nothing changed: old tokens still end with the old password
+
+
+def test_deactivating_an_account_with_redis_down_is_refused_with_a_message_not_a_500(
+    staff, make_account
+):
+    from utils.redis import set_redis
+
+    bob = make_account("bob")
+    page = f"/admin/course/account/{bob.pk}/change/"
+    form = {"username": "bob", "is_active": "", "date_joined_0": "2026-01-01"}
+    form |= {"date_joined_1": "00:00:00", "_save": "Save"}
+    set_redis(_unreachable_redis())
+    try:
+        response = staff.post(page, form, follow=True)
+    finally:
+        set_redis(None)
+    assert response.status_code == 200
+    assert "Redis is unavailable: not saved" in response.content.decode()
+    bob.refresh_from_db()
+    assert bob.is_active
