@@ -145,13 +145,6 @@ def forget_courses(course_ids: Iterable[int]) -> None:
         _memo.pop(course_id, None)
 
 
-def generation_read_with_token(request) -> Any:
-    """The generation a view's `reads_with_token` read with `queue_generation` (its first side
-    read), or UNREAD (a token of the old shape gets no side reads)."""
-    read = getattr(request, "token_side_reads", None)
-    return read[0] if read else UNREAD
-
-
 def courses_on_sale(course_ids: Iterable[int], generation: Any = UNREAD) -> dict[int, dict]:
     """Course id -> its entry as the catalogue shows it (`{"id", "name", "course_img", "brief",
     "price_policy": [{"id", "valid_period", "valid_period_display", "price"}]}`, prices as

@@ -22,6 +22,7 @@ from pay.serializers import (
     wallet_payload,
 )
 from pay.settlement_services import settlement_add_coupon
+from utils.authentication import side_read
 from utils.ids import parse_id
 from utils.parsers import body, validated
 from utils.response import ok
@@ -82,8 +83,7 @@ class CouponClaimView(APIView):
         responses={200: envelope("ClaimEnvelope", WalletCouponSerializer)},
     )
     def post(self, request):
-        peeked = getattr(request, "token_side_reads", None)
-        gate = peeked[0] if peeked else None  # the rule's gate, read in the token's round trip
+        gate = side_read(request)  # the rule's gate, read in the token's round trip
         plain = getattr(request, "peeked_plain_body", False)
         if gate is not None and plain:
             coupon_stock.refuse_from_peek(gate)  # before parsing: the body can only pass

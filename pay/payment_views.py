@@ -23,6 +23,7 @@ from pay.serializers import (
     PaymentResultSerializer,
     PaymentSerializer,
 )
+from utils.authentication import side_read
 from utils.errors import AppError, Codes
 from utils.money import money_text
 from utils.parsers import BoundedJSONParser, body, validated
@@ -48,7 +49,6 @@ class PaymentView(APIView):
     def post(self, request):
         raw = body_of(request)  # the key's fingerprint is of the body as sent
         payment = validated(PaymentSerializer, raw)  # 1002 before a key is taken or a row read
-        read = getattr(request, "token_side_reads", None)  # none for a token of the old shape
         data = payment_services.idempotent(
             account=request.user,
             key=request.headers.get("Idempotency-Key"),
@@ -58,7 +58,7 @@ class PaymentView(APIView):
                 **payment,
                 user_agent=request.headers.get("User-Agent", ""),
                 client_ip=request.META.get("REMOTE_ADDR"),
-                read=read[0] if read else None,
+                read=side_read(request),
             ),
         )
         return ok(data)

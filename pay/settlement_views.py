@@ -3,7 +3,7 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.views import APIView
 
-from course.catalogue import generation_read_with_token, queue_generation
+from course.catalogue import UNREAD, queue_generation
 from pay import settlement_services as services
 from pay.serializers import (
     SETTLEMENT_EXAMPLE,
@@ -13,6 +13,7 @@ from pay.serializers import (
     SettlementSerializer,
     settlement_payload,
 )
+from utils.authentication import side_read
 from utils.parsers import body
 from utils.response import ok
 from utils.schema import envelope
@@ -68,7 +69,7 @@ class SettlementView(APIView):
     def post(self, request):
         data = body(SettlementCreateSerializer, request)
         priced = services.settlement_create(
-            account_id=request.user.pk, generation=generation_read_with_token(request), **data
+            account_id=request.user.pk, generation=side_read(request, UNREAD), **data
         )
         return ok(settlement_payload(priced))
 
@@ -79,9 +80,8 @@ class SettlementView(APIView):
     )
     def patch(self, request):
         data = body(SettlementPatchSerializer, request)
-        read = getattr(request, "token_side_reads", None)  # none for a token of the old shape
         priced = services.settlement_choose(
-            account_id=request.user.pk, read=read[0] if read else None, **data
+            account_id=request.user.pk, read=side_read(request), **data
         )
         return ok(settlement_payload(priced))
 

@@ -4,7 +4,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
-from course.catalogue import generation_read_with_token, queue_generation
+from course.catalogue import UNREAD, queue_generation
 from shopping import services
 from shopping.serializers import (
     CartCourseInputSerializer,
@@ -14,6 +14,7 @@ from shopping.serializers import (
     cart_line_payload,
     cart_payload,
 )
+from utils.authentication import side_read
 from utils.parsers import body
 from utils.response import ok
 from utils.schema import ERROR_ENVELOPE, envelope
@@ -62,7 +63,7 @@ class ShoppingCarView(APIView):
     def post(self, request):
         item = services.cart_add(
             user_id=request.user.pk,
-            generation=generation_read_with_token(request),
+            generation=side_read(request, UNREAD),
             **body(CartItemInputSerializer, request),
         )
         return ok(cart_line_payload(item))
@@ -75,7 +76,7 @@ class ShoppingCarView(APIView):
     def put(self, request):
         item = services.cart_change_policy(
             user_id=request.user.pk,
-            generation=generation_read_with_token(request),
+            generation=side_read(request, UNREAD),
             **body(CartItemInputSerializer, request),
         )
         return ok(cart_line_payload(item))

@@ -13,8 +13,9 @@ deactivated by then is 1001.
 
 A view may send reads of its own in the token's round trip: its method
 `reads_with_token(request, pipe, account_id)` queues them on `pipe` (reads only: they are sent
-before the token is known good), and it finds their replies in `request.token_side_reads` (the
-claim's sold-out answer, pay/coupon_views.py).
+before the token is known good), and it finds their replies in `request.token_side_reads`;
+`side_read(request)` gives the first, the only one most views queue (the claim's rule gate, the
+settlement a PATCH or a payment works on, the catalogue's generation).
 """
 
 from functools import partial
@@ -136,3 +137,10 @@ class RedisTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+def side_read(request, default=None):
+    """The first reply of the view's `reads_with_token` (None for one that failed), or `default`
+    when there is none (a token of the old shape gets no side reads)."""
+    read = getattr(request, "token_side_reads", None)
+    return read[0] if read else default
