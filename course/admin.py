@@ -7,7 +7,6 @@ from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
 
 from course.models import Course, PricePolicy
-from utils.admin import SelectionGuard
 
 
 class PricePolicyInline(GenericTabularInline):
@@ -27,7 +26,7 @@ class CourseForm(forms.ModelForm):
 
 
 @admin.register(Course)
-class CourseAdmin(SelectionGuard):
+class CourseAdmin(admin.ModelAdmin):
     form = CourseForm
     list_display = ("name", "status", "order")
     list_filter = ("status",)
@@ -36,6 +35,6 @@ class CourseAdmin(SelectionGuard):
 
 
 @admin.register(PricePolicy)
-class PricePolicyAdmin(SelectionGuard):
+class PricePolicyAdmin(admin.ModelAdmin):
     list_display = ("id", "content_type", "object_id", "valid_period", "price")
     list_filter = ("valid_period",)

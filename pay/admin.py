@@ -39,7 +39,7 @@ from pay.redemption_codes import (
     redemption_code_format,
     redemption_codes_generate,
 )
-from utils.admin import IdsChoiceField, SelectionGuard, ids_only, unless_redis_is_down
+from utils.admin import IdsChoiceField, IdsOnlySearch, unless_redis_is_down
 from utils.errors import AppError
 from utils.money import money_text
 
@@ -48,7 +48,7 @@ from utils.money import money_text
 COURSE_SEARCH_PAGE = 20
 
 
-class CourseSearchSelect(AutocompleteSelect):
+class CourseSearchSelect(IdsOnlySearch, AutocompleteSelect):
     """The admin's select2 search box over courses, for a field that is not a ForeignKey (the
     seed's generic binding): answers come from CouponAdmin.course_search."""
 
@@ -61,20 +61,12 @@ class CourseSearchSelect(AutocompleteSelect):
     def get_url(self):
         return reverse("admin:pay_coupon_course_search")
 
-    def optgroups(self, name, value, attr=None):
-        # Re-rendering a refused form must not query with a value that is not an id.
-        return super().optgroups(name, ids_only(value), attr)
 
-
-class AccountSearchSelect(AutocompleteSelectMultiple):
+class AccountSearchSelect(IdsOnlySearch, AutocompleteSelectMultiple):
     """The admin's select2 search box over accounts (several)."""
 
     def __init__(self, **kwargs):
         super().__init__(CouponRecord._meta.get_field("account"), admin.site, **kwargs)
-
-    def optgroups(self, name, value, attr=None):
-        # Re-rendering a refused form must not query with a value that is not an id.
-        return super().optgroups(name, ids_only(value), attr)
 
 
 class CouponAdminForm(forms.ModelForm):
@@ -172,7 +164,7 @@ def codes_csv(codes, filename: str) -> HttpResponse:
 
 
 @admin.register(Coupon)
-class CouponAdmin(SelectionGuard):
+class CouponAdmin(admin.ModelAdmin):
     form = CouponAdminForm
     list_display = (
         "name",
@@ -360,7 +352,7 @@ class CouponAdmin(SelectionGuard):
 
 
 @admin.register(RedemptionCode)
-class RedemptionCodeAdmin(SelectionGuard):
+class RedemptionCodeAdmin(admin.ModelAdmin):
     """Codes are made by the rule's action and changed only by a redemption: read-only here."""
 
     list_display = ("printed", "coupon", "created", "redeemed_by", "redeemed_at", "record")
@@ -401,7 +393,7 @@ class RedemptionCodeAdmin(SelectionGuard):
         return False
 
 
-class ReadOnlyAdmin(SelectionGuard):
+class ReadOnlyAdmin(admin.ModelAdmin):
     """Shown, never written by a form: no add, no change, no delete."""
 
     def has_add_permission(self, request, obj=None):
@@ -630,7 +622,7 @@ class BeiliAdjustForm(forms.Form):
 
 
 @admin.register(Account)
-class AccountAdmin(SelectionGuard, UserAdmin):
+class AccountAdmin(UserAdmin):
     list_display = ("username", "email", "balance", "is_staff", "is_active", "date_joined")
     # 贝里 changes only through the ledger (pay app), so the balance is shown, not edited;
     # staff credit or debit it with the action below (a ledger row each time).

@@ -2,10 +2,10 @@
 
 Django's admin filters the rows an action runs on by the ids the changelist posted
 (`_selected_action`); a value that is not an id (a forged post) makes that filter raise, a 500.
-`SelectionGuard` refuses such a post with a message and runs nothing: the project's ModelAdmins
-derive from it, and `guard_every_admin` (utils/apps.py, once every admin is registered) puts it
-in front of the others' too (django-axes', auth's groups). `IdsChoiceField` and `ids_only` do the
-same for an action's own form and its search widgets.
+`SelectionGuard` refuses such a post with a message and runs nothing; `guard_every_admin`
+(utils/apps.py, once every admin is registered) puts it in front of every ModelAdmin, ours and the
+other apps' (django-axes', auth's groups). `IdsChoiceField` and `IdsOnlySearch` do the same for an
+action's own form and its search boxes.
 """
 
 import logging
@@ -28,6 +28,14 @@ logger = logging.getLogger("settlement")
 def ids_only(values) -> list:
     """The values that are ids (utils.ids.parse_id), for a widget or a filter built on them."""
     return [value for value in values if parse_id(value) is not None]
+
+
+class IdsOnlySearch:
+    """For an admin search box (an Autocomplete widget): re-rendering a refused form must not
+    query with a value that is not an id."""
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, ids_only(value), attr)  # type: ignore[misc]
 
 
 class IdsChoiceField(forms.ModelMultipleChoiceField):
