@@ -1,13 +1,14 @@
 """Reads of courses with their price policies and of the logged-in account (the public catalogue
 itself is course/catalogue.py)."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import OuterRef, Subquery
 
 from course.models import Account, Course, PricePolicy
+from utils import sql
 
 
 def account_summary(account: Account) -> dict:
@@ -46,18 +47,35 @@ def policies_on_sale(choices: dict[int, int]) -> dict[int, PricePolicy | None]:
     return on_sale_among(choices, policies_with_course_status(choices.values()))
 
 
-def policies_with_course_status(policy_ids, **annotations: Any) -> dict[int, PricePolicy]:
+def policies_with_course_status(
+    policy_ids, *, also: tuple[str, Sequence[Any]] | None = None
+) -> dict[int, PricePolicy]:
     """Course policies by id, each with its course's status (`course_status`, None when the
-    course is gone) and the caller's `annotations`: one SQL query (none without ids)."""
+    course is gone): one SQL statement, written once (utils/sql.py; none without ids).
+
+    `also`: an SQL condition and its parameters, evaluated in the same statement; each policy
+    then carries its truth as `also` (the payment asks whether its checkout was paid)."""
     ids = list(policy_ids)
     if not ids:
         return {}
     course_type = ContentType.objects.get_for_model(Course)  # cached after the first call
-    status = Course.objects.filter(pk=OuterRef("object_id")).order_by().values("status")[:1]
-    rows = PricePolicy.objects.filter(pk__in=ids, content_type=course_type).annotate(
-        course_status=Subquery(status), **annotations
+    condition, condition_params = also or ("1 = 0", ())
+    rows = _POLICY_READ.rows(
+        "SELECT p.id, p.object_id, p.valid_period, p.price, c.status,"
+        f" CASE WHEN {condition} THEN 1 ELSE 0 END"
+        " FROM course_pricepolicy p LEFT JOIN course_course c ON c.id = p.object_id"
+        f" WHERE p.content_type_id = %s AND p.id IN ({sql.placeholders(len(ids))})",
+        [*condition_params, course_type.pk, *ids],
     )
-    return {policy.pk: policy for policy in rows}
+    found = {}
+    for pk, object_id, valid_period, price, status, truth in rows:
+        policy = sql.instance(PricePolicy, (pk, course_type.pk, object_id, valid_period, price))
+        policy.course_status, policy.also = status, bool(truth)  # type: ignore[attr-defined]
+        found[pk] = policy
+    return found
+
+
+_POLICY_READ = sql.Read([None, None, None, PricePolicy._meta.get_field("price"), None, None])
 
 
 def on_sale_among(

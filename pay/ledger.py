@@ -1,11 +1,11 @@
 """The 贝里 ledger: the one way a balance changes, each change with its ledger row."""
 
 from django.db import transaction
-from django.db.models import F
 
 from course.models import Account
 from pay.models import Order, TransactionRecord
 from pay.serials import new_serial
+from utils import sql
 from utils.errors import AppError, Codes
 
 
@@ -58,17 +58,21 @@ def _ledger_write(
         raise AppError(Codes.PAYMENT_NOT_ENOUGH_BEILI)
     if locked.balance + delta > MAX_BALANCE:
         raise AppError(Codes.MALFORMED, BALANCE_TOO_LARGE)
-    Account.objects.filter(pk=locked.pk).update(balance=F("balance") + delta)
+    sql.execute(
+        "UPDATE course_account SET balance = balance + %s WHERE id = %s", [delta, locked.pk]
+    )
     new_balance = locked.balance + delta
     account.balance = new_balance
-    return TransactionRecord.objects.create(
-        account_id=locked.pk,
-        amount=amount,
-        balance=new_balance,
-        transaction_type=transaction_type,
-        transaction_number=new_serial("T"),
-        order=order,
-        memo=memo[:128] or None,
+    return sql.insert(
+        TransactionRecord(
+            account_id=locked.pk,
+            amount=amount,
+            balance=new_balance,
+            transaction_type=transaction_type,
+            transaction_number=new_serial("T"),
+            order=order,
+            memo=memo[:128] or None,
+        )
     )
 
 

@@ -21,8 +21,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import Exists
 from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed
 
 from course.models import Account, Course, PricePolicy
 from course.selectors import on_sale_among, policies_with_course_status
@@ -30,11 +30,12 @@ from pay import gateways, receipts, records_version, settlement_store
 from pay.ledger import beili_change
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.pricing import BeiliSplit, split_payment
-from pay.selectors import held_coupon, records_gone_among
+from pay.selectors import held_coupon, records_gone_among, records_with_rules
 from pay.serializers import payment_result
 from pay.serials import new_serial
 from pay.settlement_services import PricedSettlement, settlement_price
 from pay.settlement_store import Settlement, StoredCoupon
+from utils import sql
 from utils.errors import AppError, Codes
 from utils.money import money_text
 from utils.redis import UNAVAILABLE, ConcurrentUpdate, transact, transact_from
@@ -145,8 +146,20 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
 
 def _lock_account(account: Account) -> Account:
     """The account row, locked for this transaction: racing payments of one account wait here,
-    and its balance is current. One statement."""
-    return Account.objects.select_for_update().get(pk=account.pk)
+    and its balance is current. One statement; the account as `.only("id", "balance")` reads it
+    (its other fields are read if asked for).
+
+    :raises AuthenticationFailed: 1001 when the account is gone or deactivated meanwhile."""
+    rows = _BALANCE_READ.rows(
+        f"SELECT balance FROM course_account WHERE id = %s AND is_active{sql.for_update()}",
+        [account.pk],
+    )
+    if not rows:
+        raise AuthenticationFailed("账户不可用 / account inactive")
+    return Account.from_db(None, ["id", "balance"], [account.pk, rows[0][0]])
+
+
+_BALANCE_READ = sql.Read([None])
 
 
 def _read_policies_and_paid(
@@ -157,13 +170,20 @@ def _read_policies_and_paid(
     COMMITTED each statement reads what was committed when it starts, so it sees the order of a
     racing payment that held the lock (a subquery in the locking SELECT would not: that one
     reads as of before its wait)."""
-    already_paid = Order.objects.filter(account_id=account.pk, settlement_token=settlement.checkout)
+    token = "settlement_token IS NULL" if settlement.checkout is None else "settlement_token = %s"
+    paid = (
+        f"EXISTS (SELECT 1 FROM pay_order WHERE account_id = %s AND {token})",
+        [account.pk, *([] if settlement.checkout is None else [settlement.checkout])],
+    )
     rows = policies_with_course_status(
-        [line.price_policy_id for line in settlement.lines], already_paid=Exists(already_paid)
+        [line.price_policy_id for line in settlement.lines], also=paid
     )
     if rows:
-        return rows, next(iter(rows.values())).already_paid  # type: ignore[attr-defined]  # annotated
-    return rows, already_paid.exists()  # no policy left at all (then 1040): asked apart
+        return rows, next(iter(rows.values())).also  # type: ignore[attr-defined]  # read with it
+    # no policy left at all (then 1040): asked apart
+    return rows, Order.objects.filter(
+        account_id=account.pk, settlement_token=settlement.checkout
+    ).exists()
 
 
 def _check_payable(account: Account, *, already_paid: bool, request: PaymentRequest) -> None:
@@ -195,12 +215,12 @@ def _lock_chosen_coupons(*, account: Account, settlement: Settlement) -> dict[in
     """The coupon records the settlement names as chosen, locked, with their rules: one
     statement (of=self: the records are the payment's; their rule's row is shared by every
     holder, and other accounts' payments with it go on)."""
-    return {
-        record.pk: record
-        for record in CouponRecord.objects.select_for_update(of=("self",))
-        .filter(pk__in=_stored_choices(settlement), account=account)
-        .select_related("coupon")
-    }
+    chosen = _stored_choices(settlement)
+    if not chosen:
+        return {}
+    where = [f"r.id IN ({sql.placeholders(len(chosen))})", "r.account_id = %s"]
+    records = records_with_rules(where, [*chosen, account.pk], lock=True)
+    return {record.pk: record for record in records}
 
 
 def _price(
@@ -298,7 +318,7 @@ def _create_order(
     :raises IntegrityError: this checkout was paid by a racing request meanwhile.
     """
     paid = split.money == 0
-    return Order.objects.create(
+    order = Order(
         payment_type=_payment_type(split, request=request, coupons_used=bool(_chosen_ids(priced))),
         order_number=new_serial("O"),
         account=account,
@@ -309,6 +329,7 @@ def _create_order(
         settlement_token=settlement.checkout,
         global_coupon_id=priced.global_choice,
     )
+    return sql.insert(order)
 
 
 def _create_order_lines(
@@ -321,7 +342,7 @@ def _create_order_lines(
     """One line a course, with its coupon and its part of the global discount: one statement."""
     course_type = ContentType.objects.get_for_model(Course)  # cached after the first call
     titles = {line.course_id: line.title for line in settlement.lines}
-    OrderDetail.objects.bulk_create(
+    sql.insert_many(
         OrderDetail(
             order=order,
             content_type=course_type,
@@ -343,8 +364,15 @@ def _use_coupons(order: Order, *, priced: PricedSettlement, now: datetime) -> No
     """The chosen coupon records (locked by `_lock_chosen_coupons`) used by the order: one
     statement, none when no coupon is chosen."""
     if chosen := _chosen_ids(priced):
-        CouponRecord.objects.filter(pk__in=chosen).update(
-            status=CouponRecord.STATUS_USED, used_time=now, order=order
+        sql.execute(
+            "UPDATE pay_coupon_record SET status = %s, used_time = %s, order_id = %s"
+            f" WHERE id IN ({sql.placeholders(len(chosen))})",
+            [
+                CouponRecord.STATUS_USED,
+                sql.prepared(CouponRecord, "used_time", now),
+                order.pk,
+                *chosen,
+            ],
         )
 
 
@@ -457,8 +485,14 @@ def _take_key(
         with (
             transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
         ):
-            entry = IdempotencyKey.objects.create(
-                account=account, key=key, fingerprint=digest, owner=owner, lease_until=_lease(now)
+            entry = sql.insert(
+                IdempotencyKey(
+                    account=account,
+                    key=key,
+                    fingerprint=digest,
+                    owner=owner,
+                    lease_until=_lease(now),
+                )
             )
         return entry, None
     except IntegrityError:
@@ -507,12 +541,23 @@ def idempotent(*, account: Account, key: str | None, body, run):
     except BaseException:
         mine.delete()
         raise
-    if not mine.filter(response__isnull=True).update(response=result, lease_until=None):
+    if not _keep_answer(entry, result):
         # Our lease ran out and a retry owns the key now: its answer is the key's, not ours.
         logger.warning(
             "Idempotency-Key %s of account %s: finished after its lease", key, account.pk
         )
     return result
+
+
+def _keep_answer(entry: IdempotencyKey, result: dict) -> bool:
+    """The key's answer kept, unless its lease ran out and a retry owns it now: one statement."""
+    return bool(
+        sql.execute(
+            "UPDATE pay_idempotency_key SET response = %s, lease_until = NULL"
+            " WHERE id = %s AND owner = %s AND response IS NULL",
+            [sql.prepared(IdempotencyKey, "response", result), entry.pk, entry.owner],
+        )
+    )
 
 
 def idempotency_keys_clear(*, now=None) -> int:

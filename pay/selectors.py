@@ -11,6 +11,7 @@ from course.models import Course
 from pay.models import Coupon, CouponRecord
 from pay.pricing import Verdict, coupon_verdict
 from pay.settlement_store import StoredCoupon
+from utils import sql
 
 
 @dataclass(frozen=True)
@@ -152,15 +153,9 @@ def settlement_coupons(
     today = today or timezone.localdate()
     course_ids = [int(course_id) for course_id in course_ids]
     course_type = ContentType.objects.get_for_model(Course)  # cached after the first call
-    records = usable_record_query(account_id=account_id).filter(
-        Q(coupon__content_type__isnull=True, coupon__object_id__isnull=True)
-        | Q(coupon__content_type=course_type, coupon__object_id__in=course_ids)
-    )
-    if record_ids is not None:
-        records = records.filter(pk__in=list(record_ids))
     per_course: dict[int, list[HeldCoupon]] = {course_id: [] for course_id in course_ids}
     global_coupons: list[HeldCoupon] = []
-    for record in records.order_by("id"):
+    for record in _usable_records(account_id, course_type.pk, course_ids, record_ids):
         held = held_coupon(record, today)
         if not held_verdict(held, today).usable:
             continue
@@ -169,3 +164,50 @@ def settlement_coupons(
         else:
             per_course[held.course_id].append(held)
     return per_course, global_coupons
+
+
+def _usable_records(
+    account_id: int, course_type_id: int, course_ids: list[int], record_ids
+) -> list[CouponRecord]:
+    """The account's unused records (with their rule) of rules bound to one of these courses or
+    to nothing, by id: `usable_record_query` narrowed, as one statement written once
+    (utils/sql.py: the ORM's building of it cost twenty times its run)."""
+    where = ["r.account_id = %s", "r.status = %s"]
+    params: list = [account_id, CouponRecord.STATUS_UNUSED]
+    bound = "(c.content_type_id IS NULL AND c.object_id IS NULL)"
+    if course_ids:
+        bound += (
+            f" OR (c.content_type_id = %s AND c.object_id IN ({sql.placeholders(len(course_ids))}))"
+        )
+        params += [course_type_id, *course_ids]
+    where.append(f"({bound})")
+    if record_ids is not None:
+        ids = [int(rid) for rid in record_ids]
+        if not ids:
+            return []
+        where.append(f"r.id IN ({sql.placeholders(len(ids))})")
+        params += ids
+    return records_with_rules(where, params)
+
+
+def records_with_rules(where: list[str], params: list, *, lock: bool = False) -> list[CouponRecord]:
+    """Coupon records (`r`) with their rule (`c`) read into `record.coupon`, by id, where every
+    condition of `where` holds: one statement written once (utils/sql.py). `lock`: the records'
+    rows locked for the caller's transaction, not their rules' (FOR UPDATE OF r)."""
+    rows = _RECORD_READ.rows(
+        f"SELECT {sql.columns(CouponRecord, 'r')}, {sql.columns(Coupon, 'c')}"
+        " FROM pay_coupon_record r INNER JOIN pay_coupon c ON c.id = r.coupon_id"
+        f" WHERE {' AND '.join(where)} ORDER BY r.id{sql.for_update(of='r') if lock else ''}",
+        params,
+    )
+    split = len(_RECORD_FIELDS)
+    records = []
+    for row in rows:
+        record = sql.instance(CouponRecord, row[:split])
+        record.coupon = sql.instance(Coupon, row[split:])
+        records.append(record)
+    return records
+
+
+_RECORD_FIELDS = sql.model_fields(CouponRecord)
+_RECORD_READ = sql.Read([*_RECORD_FIELDS, *sql.model_fields(Coupon)])

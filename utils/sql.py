@@ -1,0 +1,169 @@
+"""The flow's hot statements, written once as SQL instead of built by the ORM on every call.
+
+Why (bench/README.md, issue 18): the ORM builds, resolves and compiles each query anew on every
+call; for a payment that was most of its CPU (its statements sent through psycopg alone cost a
+twentieth of the request). So the statements on the buyer's path (a payment's and the ledger's
+writes, the payment's reads, the settlement's coupons) go through here; everything else stays on
+the ORM.
+
+What stays the ORM's: values are written as the model's fields prepare them (`pre_save` for
+`auto_now_add`, `get_db_prep_save`: Decimal, time zones, JSON) and read back through the same
+converters the ORM applies (`Read`), so both databases store and return exactly what the ORM
+would. The SQL is plain and portable (PostgreSQL and SQLite); what differs between them
+(`FOR UPDATE`, `RETURNING`) is asked of Django's feature flags. Model signals are not sent: these
+helpers refuse a model that has `pre_save`/`post_save` receivers.
+
+Each statement goes through Django's cursor: it takes part in the caller's `transaction.atomic`,
+raises Django's `IntegrityError`, and counts in `CaptureQueriesContext` and the SQL-count tests.
+"""
+
+from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import Any
+
+from django.db import connection
+from django.db.models import Field, Model
+from django.db.models.signals import post_save, pre_save
+
+
+def placeholders(count: int) -> str:
+    """`%s, %s, ...` for an `IN (...)` of `count` values (count >= 1)."""
+    return ", ".join(["%s"] * count)
+
+
+def for_update(of: str | None = None) -> str:
+    """` FOR UPDATE` (`OF` that table when the database can) where the database locks rows; ""
+    on SQLite, which locks the whole database for a writing transaction (as the ORM's
+    `select_for_update` is there)."""
+    features = connection.features
+    if not features.has_select_for_update:
+        return ""
+    if of and features.has_select_for_update_of:
+        return f" FOR UPDATE OF {connection.ops.quote_name(of)}"
+    return " FOR UPDATE"
+
+
+def execute(sql: str, params: Sequence[Any] = ()) -> int:
+    """Run a statement that returns no rows; the number of rows it changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def prepared(model: type[Model], name: str, value: Any) -> Any:
+    """`value` as the model's field `name` (name or attname) writes it to the database."""
+    return model._meta.get_field(name).get_db_prep_save(value, connection)
+
+
+class Read:
+    """A SELECT written once, its columns read as the ORM reads `fields` (one per column: a model
+    field, or None for a value taken as the driver gives it, e.g. an id or a count)."""
+
+    def __init__(self, fields: Sequence[Field | None]):
+        self.fields = list(fields)
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        converters = _converters(connection.vendor, tuple(self.fields))
+        if not converters:
+            return rows
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, funcs, column in converters:
+                for convert in funcs:
+                    values[i] = convert(values[i], column, connection)
+            out.append(tuple(values))
+        return out
+
+
+@cache
+def _converters(vendor: str, fields: tuple[Field | None, ...]) -> list[tuple[int, list, Any]]:
+    """What the ORM's compiler applies to each column read (SQLCompiler.get_converters)."""
+    found = []
+    for i, field in enumerate(fields):
+        if field is None:
+            continue
+        column = field.get_col(field.model._meta.db_table)
+        funcs = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if funcs:
+            found.append((i, funcs, column))
+    return found
+
+
+def columns(model: type[Model], alias: str) -> str:
+    """Every concrete column of `model` under the table alias `alias`, in the model's field
+    order: what `Model.from_db` takes back (`instances`)."""
+    return _columns(connection.vendor, model, alias)
+
+
+@cache
+def _columns(vendor: str, model: type[Model], alias: str) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields)
+
+
+def model_fields(model: type[Model]) -> list[Field]:
+    return list(model._meta.concrete_fields)
+
+
+def instance(model: type[Model], values: Sequence[Any]) -> Model:
+    """A model instance from its concrete columns' values, as the ORM makes one from a row."""
+    return model.from_db(connection.alias, None, values)
+
+
+def insert(obj: Model) -> Model:
+    """Save a new instance with one INSERT (its id back from RETURNING where the database can),
+    as `Model.save()` would store it, without signals. Returns `obj`, now saved."""
+    model = type(obj)
+    fields = _insert_fields(model)
+    sql = _insert_sql(connection.vendor, model, 1)
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    pk = model._meta.pk
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if connection.features.can_return_columns_from_insert:
+            value = cursor.fetchone()[0]
+        else:
+            value = connection.ops.last_insert_id(cursor, model._meta.db_table, pk.column)
+    setattr(obj, pk.attname, value)
+    obj._state.adding, obj._state.db = False, connection.alias
+    return obj
+
+
+def insert_many(objs: Iterable[Model]) -> None:
+    """New instances of one model in one INSERT (their ids are not read back)."""
+    objs = list(objs)
+    if not objs:
+        return
+    model = type(objs[0])
+    fields = _insert_fields(model)
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    sql = _insert_sql(connection.vendor, model, len(objs), returning=False)
+    execute(sql, params)
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+@cache
+def _insert_fields(model: type[Model]) -> list[Field]:
+    if pre_save.has_listeners(model) or post_save.has_listeners(model):
+        raise TypeError(f"{model.__name__} has save signals: save it through the ORM")
+    pk = model._meta.pk
+    return [f for f in model._meta.concrete_fields if f is not pk]
+
+
+@cache
+def _insert_sql(vendor: str, model: type[Model], count: int, returning: bool = True) -> str:
+    quote = connection.ops.quote_name
+    fields = _insert_fields(model)
+    row = f"({placeholders(len(fields))})"
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
+        f" VALUES {', '.join([row] * count)}"
+    )
+    if returning and connection.features.can_return_columns_from_insert:
+        sql += f" RETURNING {quote(model._meta.pk.column)}"
+    return sql
