@@ -140,26 +140,27 @@ def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -
     _use_coupons(order, priced=priced, now=now)
     _spend_beili(locked, order=order, split=split)
     if order.status == Order.STATUS_PAID:
-        receipts.receipt_on_commit(order.pk, receipts.PAID)
+        receipts.receipt_on_commit(order.pk, receipts.PAID, email=locked.email)
     return order
 
 
 def _lock_account(account: Account) -> Account:
     """The account row, locked for this transaction: racing payments of one account wait here,
-    and its balance is current. One statement; the account as `.only("id", "balance")` reads it
-    (its other fields are read if asked for).
+    and its balance is current. One statement; the account as `.only("id", "balance", "email")`
+    reads it (its other fields are read if asked for; the email says whether a receipt goes out).
 
     :raises AuthenticationFailed: 1001 when the account is gone or deactivated meanwhile."""
     rows = _BALANCE_READ.rows(
-        f"SELECT balance FROM course_account WHERE id = %s AND is_active{sql.for_update()}",
+        f"SELECT balance, email FROM course_account WHERE id = %s AND is_active{sql.for_update()}",
         [account.pk],
     )
     if not rows:
         raise AuthenticationFailed("账户不可用 / account inactive")
-    return Account.from_db(None, ["id", "balance"], [account.pk, rows[0][0]])
+    balance, email = rows[0]
+    return sql.deferred_instance(Account, {"id": account.pk, "balance": balance, "email": email})
 
 
-_BALANCE_READ = sql.Read([None])
+_BALANCE_READ = sql.Read([None, None])
 
 
 def _read_policies_and_paid(

@@ -37,8 +37,12 @@ GIVEN_BACK = "使用的优惠券(仍在有效期内的)和贝里已退回您的�
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="receipts")
 
 
-def receipt_on_commit(order_id: int, event: str) -> None:
-    """Send `event`'s receipt for the order once the current transaction commits."""
+def receipt_on_commit(order_id: int, event: str, *, email: str | None = None) -> None:
+    """Send `event`'s receipt for the order once the current transaction commits. `email`: the
+    buyer's address when the caller has read it already: without one, nothing is queued (no
+    receipt would go out, and the sender would read the order for nothing)."""
+    if email is not None and not email.strip():
+        return
     transaction.on_commit(lambda: _dispatch(order_id, event))
 
 

@@ -114,6 +114,13 @@ def instance(model: type[Model], values: Sequence[Any]) -> Model:
     return model.from_db(connection.alias, None, values)
 
 
+def deferred_instance(model: type[Model], values: dict[str, Any]) -> Model:
+    """A model instance holding only `values` (attname -> value), the rest deferred (read if
+    asked for), as `.only(...)` gives one."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
+
+
 def insert(obj: Model) -> Model:
     """Save a new instance with one INSERT (its id back from RETURNING where the database can),
     as `Model.save()` would store it, without signals. Returns `obj`, now saved."""

@@ -92,6 +92,14 @@ def test_an_account_without_email_gets_no_receipt(account, place_order, after_co
     assert sent == []
 
 
+def test_a_payment_by_an_account_without_email_queues_no_receipt_work(
+    account, place_order, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as queued:
+        place_order(beili=990)
+    assert [c for c in queued if c.__qualname__.startswith("receipt_on_commit")] == []
+
+
 def test_a_change_rolled_back_sends_nothing(buyer, place_order, after_commit):
     order = place_order()
     with after_commit() as sent:
