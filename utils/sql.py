@@ -19,11 +19,13 @@ raises Django's `IntegrityError`, and counts in `CaptureQueriesContext` and the 
 
 from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.db import connection
 from django.db.models import Field, Model
 from django.db.models.signals import post_save, pre_save
+
+M = TypeVar("M", bound=Model)
 
 
 def placeholders(count: int) -> str:
@@ -52,7 +54,7 @@ def execute(sql: str, params: Sequence[Any] = ()) -> int:
 
 def prepared(model: type[Model], name: str, value: Any) -> Any:
     """`value` as the model's field `name` (name or attname) writes it to the database."""
-    return model._meta.get_field(name).get_db_prep_save(value, connection)
+    return cast(Field, model._meta.get_field(name)).get_db_prep_save(value, connection)
 
 
 class Read:
@@ -102,26 +104,35 @@ def columns(model: type[Model], alias: str) -> str:
 @cache
 def _columns(vendor: str, model: type[Model], alias: str) -> str:
     quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields)
+    return ", ".join(f"{alias}.{quote(_column(f))}" for f in model._meta.concrete_fields)
 
 
 def model_fields(model: type[Model]) -> list[Field]:
     return list(model._meta.concrete_fields)
 
 
-def instance(model: type[Model], values: Sequence[Any]) -> Model:
+def instance(model: type[M], values: Sequence[Any]) -> M:
     """A model instance from its concrete columns' values, as the ORM makes one from a row."""
-    return model.from_db(connection.alias, None, values)
+    return model.from_db(connection.alias, _attnames(model), values)
 
 
-def deferred_instance(model: type[Model], values: dict[str, Any]) -> Model:
+@cache
+def _attnames(model: type[Model]) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields)
+
+
+def _column(field: Field) -> str:
+    return cast(str, field.column)
+
+
+def deferred_instance(model: type[M], values: dict[str, Any]) -> M:
     """A model instance holding only `values` (attname -> value), the rest deferred (read if
     asked for), as `.only(...)` gives one."""
     names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
     return model.from_db(connection.alias, names, [values[name] for name in names])
 
 
-def insert(obj: Model) -> Model:
+def insert(obj: M) -> M:
     """Save a new instance with one INSERT (its id back from RETURNING where the database can),
     as `Model.save()` would store it, without signals. Returns `obj`, now saved."""
     model = type(obj)
@@ -134,7 +145,7 @@ def insert(obj: Model) -> Model:
         if connection.features.can_return_columns_from_insert:
             value = cursor.fetchone()[0]
         else:
-            value = connection.ops.last_insert_id(cursor, model._meta.db_table, pk.column)
+            value = connection.ops.last_insert_id(cursor, model._meta.db_table, _column(pk))
     setattr(obj, pk.attname, value)
     obj._state.adding, obj._state.db = False, connection.alias
     return obj
@@ -168,9 +179,9 @@ def _insert_sql(vendor: str, model: type[Model], count: int, returning: bool = T
     fields = _insert_fields(model)
     row = f"({placeholders(len(fields))})"
     sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(_column(f)) for f in fields)})"
         f" VALUES {', '.join([row] * count)}"
     )
     if returning and connection.features.can_return_columns_from_insert:
-        sql += f" RETURNING {quote(model._meta.pk.column)}"
+        sql += f" RETURNING {quote(_column(model._meta.pk))}"
     return sql
