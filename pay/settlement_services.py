@@ -46,7 +46,7 @@ from shopping.cart_store import CartItem
 from shopping.services import price_policy_dict
 from utils import money, render
 from utils.errors import AppError, Codes
-from utils.redis import ConcurrentUpdate, transact, transact_from
+from utils.redis import ConcurrentUpdate, get_redis, transact, transact_from
 
 logger = logging.getLogger("settlement")
 
@@ -260,8 +260,7 @@ def settlement_create(
     today = timezone.localdate()
 
     def build(pipe):
-        cart = cart_store.cart_get_many(account_id, course_ids)
-        old = store.settlement_read(account_id)
+        cart, old = _cart_and_settlement(account_id, course_ids)
         chosen_policy: dict[int, int] = {}
         for course_id in course_ids:
             if course_id in cart:
@@ -311,6 +310,18 @@ def settlement_create(
     watch = [*store.watch_keys(account_id), *cart_store.watch_keys(account_id, course_ids)]
     settlement = transact(watch, build)
     return settlement_price(settlement, today=today)
+
+
+def _cart_and_settlement(account_id: int, course_ids: list[int]):
+    """These courses' cart items and the current settlement, in one round trip."""
+    with get_redis().pipeline(transaction=False) as reads:
+        cart_store.queue_get_many(reads, account_id, course_ids)
+        store.queue_read(reads, account_id)
+        *cart_replies, settlement_reply = reads.execute()
+    return (
+        cart_store.cart_from_replies(course_ids, cart_replies),
+        store.settlement_from_reply(account_id, settlement_reply),
+    )
 
 
 def _with_best_choice(lines: list[SettlementLine], global_coupons, today):

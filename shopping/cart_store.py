@@ -163,22 +163,35 @@ def cart_get_many(user_id: int, course_ids: Iterable[int]) -> dict[int, CartItem
 
     A course counts as in the cart when it is in the index and its hash decodes.
     """
-    ids = sorted({int(course_id) for course_id in course_ids})
+    ids = _ids(course_ids)
     if not ids:
         return {}
-    index = keys.cart_index(user_id)
     with get_redis().pipeline(transaction=False) as pipe:
-        for course_id in ids:
-            pipe.sismember(index, str(course_id))
-            pipe.hgetall(keys.cart(user_id, course_id))
-        replies = pipe.execute()
+        queue_get_many(pipe, user_id, ids)
+        return cart_from_replies(ids, pipe.execute())
+
+
+def queue_get_many(pipe: Pipeline, user_id: int, course_ids: Iterable[int]) -> None:
+    """`cart_get_many`'s commands, queued on a pipeline of other reads; `cart_from_replies`
+    decodes their replies (the first 2 × len(set(course_ids)) of the pipeline's)."""
+    index = keys.cart_index(user_id)
+    for course_id in _ids(course_ids):
+        pipe.sismember(index, str(course_id))
+        pipe.hgetall(keys.cart(user_id, course_id))
+
+
+def cart_from_replies(course_ids: Iterable[int], replies: list) -> dict[int, CartItem]:
     found: dict[int, CartItem] = {}
-    for position, course_id in enumerate(ids):
+    for position, course_id in enumerate(_ids(course_ids)):
         is_member, raw = replies[2 * position], replies[2 * position + 1]
         item = _decode(course_id, raw) if is_member else None
         if item is not None:
             found[course_id] = item
     return found
+
+
+def _ids(course_ids: Iterable[int]) -> list[int]:
+    return sorted({int(course_id) for course_id in course_ids})
 
 
 def cart_count(user_id: int) -> int:
