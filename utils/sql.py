@@ -21,9 +21,10 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any, TypeVar, cast
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Field, Model
 from django.db.models.signals import post_save, pre_save
+from django.db.transaction import TransactionManagementError
 
 M = TypeVar("M", bound=Model)
 
@@ -37,6 +38,9 @@ def for_update(of: str | None = None) -> str:
     """` FOR UPDATE` (`OF` that table when the database can) where the database locks rows; ""
     on SQLite, which locks the whole database for a writing transaction (as the ORM's
     `select_for_update` is there)."""
+    if connection.get_autocommit():
+        # as the ORM's select_for_update: a lock outside a transaction would end at once
+        raise TransactionManagementError("row locks need the caller's transaction")
     features = connection.features
     if not features.has_select_for_update:
         return ""
@@ -47,7 +51,7 @@ def for_update(of: str | None = None) -> str:
 
 def execute(sql: str, params: Sequence[Any] = ()) -> int:
     """Run a statement that returns no rows; the number of rows it changed."""
-    with connection.cursor() as cursor:
+    with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
@@ -83,7 +87,8 @@ class Read:
 
 @cache
 def _converters(vendor: str, fields: tuple[Field | None, ...]) -> list[tuple[int, list, Any]]:
-    """What the ORM's compiler applies to each column read (SQLCompiler.get_converters)."""
+    """What the ORM's compiler applies to each column read (SQLCompiler.get_converters), once per
+    database vendor: the converters depend on the backend, not on one of its connections."""
     found = []
     for i, field in enumerate(fields):
         if field is None:
@@ -140,7 +145,9 @@ def insert(obj: M) -> M:
     sql = _insert_sql(connection.vendor, model, 1)
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     pk = model._meta.pk
-    with connection.cursor() as cursor:
+    # as Model.save(): a failed write inside an atomic block marks it for rollback, so a caller
+    # that catches the error cannot commit the rest without it
+    with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         if connection.features.can_return_columns_from_insert:
             value = cursor.fetchone()[0]
@@ -165,10 +172,15 @@ def insert_many(objs: Iterable[Model]) -> None:
         obj._state.adding, obj._state.db = False, connection.alias
 
 
-@cache
 def _insert_fields(model: type[Model]) -> list[Field]:
+    # asked at every insert: a receiver connected later (a test, a plugin) is never skipped
     if pre_save.has_listeners(model) or post_save.has_listeners(model):
         raise TypeError(f"{model.__name__} has save signals: save it through the ORM")
+    return _fields_to_insert(model)
+
+
+@cache
+def _fields_to_insert(model: type[Model]) -> list[Field]:
     pk = model._meta.pk
     return [f for f in model._meta.concrete_fields if f is not pk]
 

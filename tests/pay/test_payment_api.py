@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from course.models import Account
 from pay.gateways import dev
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.order_services import order_mark_paid
@@ -90,6 +91,20 @@ def test_a_price_in_plain_digits_as_string_or_number_is_accepted(auth_api, pytho
     body = auth_api.post("/api/payment/", {"price": price}, format="json").json()
     assert body["code"] == 1000
     assert body["data"]["actual_amount"] == "99.00"
+
+
+def test_an_account_deactivated_around_its_tokens_cannot_pay_and_nothing_is_written(
+    auth_api, account, python, checkout, fund
+):
+    fund(account, 2000)
+    checkout(auth_api, python)
+    # an update around the admin (whose save ends the account's tokens): the lock still sees it
+    Account.objects.filter(pk=account.pk).update(is_active=False)
+    response = pay(auth_api, balance=990, key="k-inactive")
+    assert response.json()["code"] == 1001
+    assert not Order.objects.exists()
+    assert not IdempotencyKey.objects.exists()
+    assert TransactionRecord.objects.filter(account=account).count() == 1  # the funding alone
 
 
 def test_a_malformed_payment_does_not_take_its_idempotency_key(auth_api, python, checkout):

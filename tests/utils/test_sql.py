@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -138,8 +140,37 @@ def test_models_with_save_signals_are_refused():
         sql.insert(Course(name="signals fire on courses"))  # course/signals.py listens
 
 
+def test_a_receiver_connected_after_a_first_insert_is_still_refused(account):
+    sql.insert(an_order(account, number="O-before"))
+
+    def receiver(**kwargs):
+        pass
+
+    post_save.connect(receiver, sender=Order)
+    try:
+        with pytest.raises(TypeError, match="save signals"):
+            sql.insert(an_order(account, number="O-after"))
+    finally:
+        post_save.disconnect(receiver, sender=Order)
+
+
+def test_a_failed_write_marks_the_atomic_block_for_rollback_as_the_orm_does(account):
+    sql.insert(an_order(account, number="O-twice"))
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            sql.insert(an_order(account, number="O-twice"))  # caught, no savepoint
+        assert transaction.get_rollback()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_row_locks_outside_a_transaction_are_refused():
+    with pytest.raises(TransactionManagementError):
+        sql.for_update()
+
+
 def test_row_locks_are_asked_for_only_where_the_database_has_them():
-    clause = sql.for_update(of="r")
+    with transaction.atomic():
+        clause = sql.for_update(of="r")
     if connection.features.has_select_for_update:
         assert clause == ' FOR UPDATE OF "r"'
     else:
