@@ -241,8 +241,11 @@ def _price(
     """
     gone = records_gone_among(records, _stored_choices(settlement), today)
     seen = settlement_price(settlement, today=today, gone=gone)
+    in_database = _as_in_database(settlement, policies=policies, records=records, today=today)
+    if in_database == settlement:  # nothing changed since it was settled: the same price
+        return seen, gone
     current = settlement_price(
-        _as_in_database(settlement, policies=policies, records=records, today=today),
+        in_database,
         today=today,
         course_choices=seen.course_choices,
         global_choice=seen.global_choice,
