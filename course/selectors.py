@@ -1,7 +1,7 @@
 """Reads of courses with their price policies and of the logged-in account (the public catalogue
 itself is course/catalogue.py)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -48,34 +48,39 @@ def policies_on_sale(choices: dict[int, int]) -> dict[int, PricePolicy | None]:
 
 
 def policies_with_course_status(
-    policy_ids, *, also: tuple[str, Sequence[Any]] | None = None
+    policy_ids, *, also: Mapping[str, tuple[str, Sequence[Any]]] | None = None
 ) -> dict[int, PricePolicy]:
     """Course policies by id, each with its course's status (`course_status`, None when the
     course is gone): one SQL statement, written once (utils/sql.py; none without ids).
 
-    `also`: an SQL condition and its parameters, evaluated in the same statement; each policy
-    then carries its truth as `also` (the payment asks whether its checkout was paid)."""
+    `also`: name -> an SQL condition and its parameters, evaluated in the same statement; each
+    policy then carries its truth under that name (the payment asks whether its checkout was
+    paid and whether its Idempotency-Key was used)."""
     ids = list(policy_ids)
     if not ids:
         return {}
     course_type = ContentType.objects.get_for_model(Course)  # cached after the first call
-    condition, condition_params = also or ("1 = 0", ())
-    rows = _POLICY_READ.rows(
-        "SELECT p.id, p.object_id, p.valid_period, p.price, c.status,"
-        f" CASE WHEN {condition} THEN 1 ELSE 0 END"
+    conditions = list((also or {}).items())
+    truths = "".join(
+        f", CASE WHEN {condition} THEN 1 ELSE 0 END" for _, (condition, _) in conditions
+    )
+    rows = sql.Read([None, None, None, _PRICE, None, *[None] * len(conditions)]).rows(
+        f"SELECT p.id, p.object_id, p.valid_period, p.price, c.status{truths}"
         " FROM course_pricepolicy p LEFT JOIN course_course c ON c.id = p.object_id"
         f" WHERE p.content_type_id = %s AND p.id IN ({sql.placeholders(len(ids))})",
-        [*condition_params, course_type.pk, *ids],
+        [*(param for _, (_, params) in conditions for param in params), course_type.pk, *ids],
     )
     found = {}
-    for pk, object_id, valid_period, price, status, truth in rows:
+    for pk, object_id, valid_period, price, status, *truth in rows:
         policy = sql.instance(PricePolicy, (pk, course_type.pk, object_id, valid_period, price))
-        policy.course_status, policy.also = status, bool(truth)  # type: ignore[attr-defined]
+        policy.course_status = status  # type: ignore[attr-defined]
+        for (name, _), value in zip(conditions, truth, strict=True):
+            setattr(policy, name, bool(value))
         found[pk] = policy
     return found
 
 
-_POLICY_READ = sql.Read([None, None, None, PricePolicy._meta.get_field("price"), None, None])
+_PRICE = PricePolicy._meta.get_field("price")
 
 
 def on_sale_among(

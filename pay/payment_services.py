@@ -12,8 +12,6 @@ import hashlib
 import json
 import logging
 import re
-import uuid
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -26,7 +24,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from course.models import Account, Course, PricePolicy
 from course.selectors import on_sale_among, policies_with_course_status
-from pay import gateways, receipts, records_version, settlement_store
+from pay import gateways, idempotency_store, receipts, records_version, settlement_store
 from pay.ledger import beili_change
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.pricing import BeiliSplit, split_payment
@@ -55,6 +53,15 @@ class PaymentRequest:
     channel: str = gateways.DESKTOP  # desktop: a code to scan; mobile: the gateway's phone page
 
 
+@dataclass
+class KeyClaim:
+    """A payment request's Idempotency-Key, leased to it (pay/idempotency_store.py)."""
+
+    key: str
+    digest: str  # the body's fingerprint
+    released: bool = False  # the lease was released with the settlement's clearing
+
+
 def channel_of(user_agent: str) -> str:
     """A phone's browser pays on the gateway's mobile page (WeChat H5), any other shows a code."""
     return gateways.MOBILE if MOBILE_AGENT.search(user_agent or "") else gateways.DESKTOP
@@ -70,6 +77,7 @@ def payment_create(
     user_agent: str = "",
     client_ip: str | None = None,
     read=None,
+    claim: KeyClaim | None = None,
 ) -> dict:
     """Pay the account's settlement (POST /api/payment/); returns the answer's data.
 
@@ -78,7 +86,9 @@ def payment_create(
     User-Agent says whether the buyer is on a phone. `read`: the settlement's reply already read
     with the token (pay.settlement_services.queue_settlement_read), else it is read here. What
     decides is in the database under the account's lock (an order of this checkout, prices,
-    coupons), not when the settlement was read."""
+    coupons, the Idempotency-Key's answer), not when the settlement was read. `claim`: the
+    request's Idempotency-Key, leased by `idempotent`: its answer is kept in the payment's own
+    transaction, and a repeat gets it."""
     if gateway not in gateways.NAMES:
         raise AppError(
             Codes.PAYMENT_NO_GATEWAY, f"不支持的支付方式 / unknown gateway {gateway[:32]!r}"
@@ -92,13 +102,21 @@ def payment_create(
         else settlement_store.settlement_from_reply(account.pk, read)
     )
     if not settlement.lines:
+        # a repeat of a payment whose settlement is cleared gets its first answer
+        if claim is not None and (answer := _kept_answer(account.pk, claim)) is not None:
+            return answer
         raise AppError(Codes.PAYMENT_EMPTY)
     try:
         with transaction.atomic():
-            order = _pay(account=account, settlement=settlement, request=request)
+            order = _pay(account=account, settlement=settlement, request=request, claim=claim)
             # Asked of the gateway before the commit: if it refuses (1048), nothing was written.
             # WeChat's answer comes back within WECHAT_TIMEOUT; only this account's row waits.
             action = _start_payment(order, request=request, client_ip=client_ip)
+            answer = payment_result(order, action)
+            if claim is not None:
+                _keep_answer(account.pk, claim, answer)  # committed with the order, or not at all
+    except _Answered as kept:  # this key was answered already (nothing was written)
+        return kept.answer
     except (IntegrityError, _AlreadyPaid) as exc:
         # This very checkout was paid (by a racing request, or earlier by one whose clearing
         # failed or found it changed meanwhile): clear it now, and point at its order, so the
@@ -110,23 +128,41 @@ def payment_create(
             "该结算已支付,已清空 / this settlement was paid; it is cleared now",
             data={"order_number": paid.order_number if paid else None},
         ) from exc
-    _clear_settlement(account.pk, settlement.checkout, paid=True, read=settlement)
-    return payment_result(order, action)
+    _clear_settlement(account.pk, settlement.checkout, paid=True, read=settlement, claim=claim)
+    return answer
 
 
 class _AlreadyPaid(Exception):
     """An order already holds this checkout."""
 
 
-def _pay(*, account: Account, settlement: Settlement, request: PaymentRequest) -> Order:
+class _Answered(Exception):
+    """The request's Idempotency-Key has its answer already (raised to roll back)."""
+
+    def __init__(self, answer: dict):
+        super().__init__()
+        self.answer = answer
+
+
+def _pay(
+    *,
+    account: Account,
+    settlement: Settlement,
+    request: PaymentRequest,
+    claim: KeyClaim | None = None,
+) -> Order:
     """The payment's steps, in the caller's transaction: at most 8 SQL statements whatever the
     number of courses (the caller's BEGIN and COMMIT make 10; tests/pay/test_payment_sql.py).
 
+    :raises _Answered: the Idempotency-Key of `claim` was answered (by a request that held the
+        lock before this one).
     :raises _AlreadyPaid: this checkout has an order.
     :raises AppError: 1042, 1040, 1043, 1041 (see each step).
     """
     locked = _lock_account(account)
-    rows, already_paid = _read_policies_and_paid(settlement, account=locked)
+    rows, already_paid, key_used = _read_policies_and_paid(settlement, account=locked, claim=claim)
+    if claim is not None and key_used and (answer := _kept_answer(locked.pk, claim)) is not None:
+        raise _Answered(answer)
     _check_payable(locked, already_paid=already_paid, request=request)
     policies = _policies_on_sale(settlement, rows=rows)
     records = _lock_chosen_coupons(account=locked, settlement=settlement)
@@ -164,27 +200,37 @@ _BALANCE_READ = sql.Read([None, None])
 
 
 def _read_policies_and_paid(
-    settlement: Settlement, *, account: Account
-) -> tuple[dict[int, PricePolicy], bool]:
-    """The settled courses' policies with their course's status, and whether this checkout
-    already has an order: one statement. It comes after the lock on purpose: in READ
-    COMMITTED each statement reads what was committed when it starts, so it sees the order of a
-    racing payment that held the lock (a subquery in the locking SELECT would not: that one
-    reads as of before its wait)."""
+    settlement: Settlement, *, account: Account, claim: KeyClaim | None = None
+) -> tuple[dict[int, PricePolicy], bool, bool]:
+    """The settled courses' policies with their course's status, whether this checkout already
+    has an order, and whether the Idempotency-Key of `claim` has a row: one statement. It comes
+    after the lock on purpose: in READ COMMITTED each statement reads what was committed when it
+    starts, so it sees the order and the key's answer of a racing payment that held the lock (a
+    subquery in the locking SELECT would not: that one reads as of before its wait)."""
     token = "settlement_token IS NULL" if settlement.checkout is None else "settlement_token = %s"
-    paid = (
-        f"EXISTS (SELECT 1 FROM pay_order WHERE account_id = %s AND {token})",
-        [account.pk, *([] if settlement.checkout is None else [settlement.checkout])],
-    )
+    also = {
+        "paid": (
+            f"EXISTS (SELECT 1 FROM pay_order WHERE account_id = %s AND {token})",
+            [account.pk, *([] if settlement.checkout is None else [settlement.checkout])],
+        )
+    }
+    if claim is not None:
+        also["key_used"] = (
+            'EXISTS (SELECT 1 FROM pay_idempotency_key WHERE account_id = %s AND "key" = %s)',
+            [account.pk, claim.key],
+        )
     rows = policies_with_course_status(
-        [line.price_policy_id for line in settlement.lines], also=paid
+        [line.price_policy_id for line in settlement.lines], also=also
     )
     if rows:
-        return rows, next(iter(rows.values())).also  # type: ignore[attr-defined]  # read with it
+        first = next(iter(rows.values()))
+        return rows, first.paid, getattr(first, "key_used", False)  # type: ignore[attr-defined]
     # no policy left at all (then 1040): asked apart
-    return rows, Order.objects.filter(
-        account_id=account.pk, settlement_token=settlement.checkout
-    ).exists()
+    paid = Order.objects.filter(account_id=account.pk, settlement_token=settlement.checkout)
+    key_used = claim is not None and (
+        IdempotencyKey.objects.filter(account_id=account.pk, key=claim.key).exists()
+    )
+    return rows, paid.exists(), key_used
 
 
 def _check_payable(account: Account, *, already_paid: bool, request: PaymentRequest) -> None:
@@ -423,7 +469,12 @@ def _stored_choices(settlement: Settlement) -> set[int]:
 
 
 def _clear_settlement(
-    account_id: int, checkout: str | None, *, paid: bool = False, read: Settlement | None = None
+    account_id: int,
+    checkout: str | None,
+    *,
+    paid: bool = False,
+    read: Settlement | None = None,
+    claim: KeyClaim | None = None,
 ) -> None:
     """Clear the paid checkout, whatever was changed in it meanwhile (a PATCH or DELETE while
     the payment ran: its courses are paid); a new settlement made meanwhile stays. `paid`: this
@@ -431,7 +482,7 @@ def _clear_settlement(
     moves on in the same step (pay/records_version.py), so a settlement left behind shows them
     used at its next read. `read`: the settlement as the payment read it: while its version
     holds, the clearing is one script (utils.redis.transact_from), else a transaction from a
-    fresh read."""
+    fresh read. `claim`: the request's Idempotency-Key, whose lease goes with it."""
     prefetched = [read] if read is not None else []
 
     def build(pipe):
@@ -441,6 +492,8 @@ def _clear_settlement(
             records_version.queue_changed(pipe, account_id)
         if current.checkout == checkout:
             settlement_store.queue_clear_all(pipe, account_id, current.course_ids)
+        if claim is not None:
+            idempotency_store.queue_release(pipe, account_id, claim.key)
 
     watch = settlement_store.watch_keys(account_id)
     try:
@@ -450,6 +503,8 @@ def _clear_settlement(
             transact_from(
                 settlement_store.guard_key(account_id), read.version, build, watch_keys=watch
             )
+        if claim is not None:
+            claim.released = True
     except ConcurrentUpdate:
         # the user is changing the settlement; the paid state can no longer be paid again
         if paid:  # the coupon records' version still moves on, on its own
@@ -468,99 +523,76 @@ def fingerprint(body) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _lease(now):
-    return now + timedelta(seconds=settings.IDEMPOTENCY_LEASE_SECONDS)
-
-
-def _take_key(
-    *, account: Account, key: str, digest: str
-) -> tuple[IdempotencyKey | None, dict | None]:
-    """Lease the key to this request: (entry, None) to run, or (None, first answer) to repeat it.
-
-    1044 for another body, 1046 while another request's lease runs. A key past IDEMPOTENCY_TTL,
-    or in progress past its lease (its worker died), is taken over in one conditional UPDATE, so
-    two retries racing for a dead lease cannot both win it.
-    """
-    now = timezone.now()
-    owner = uuid.uuid4().hex
-    try:
-        # Outside a transaction (a request) the INSERT commits on its own: no BEGIN and COMMIT
-        # around it. Inside one, a savepoint keeps a duplicate key from breaking it.
-        with (
-            transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
-        ):
-            entry = sql.insert(
-                IdempotencyKey(
-                    account=account,
-                    key=key,
-                    fingerprint=digest,
-                    owner=owner,
-                    lease_until=_lease(now),
-                )
-            )
-        return entry, None
-    except IntegrityError:
-        pass
-    existing = IdempotencyKey.objects.filter(account=account, key=key).first()
-    if existing is None:  # its first request was refused and let it go meanwhile: retry then
-        raise AppError(Codes.PAYMENT_IN_PROGRESS)
-    expired = existing.created < now - IDEMPOTENCY_TTL
-    if not expired:
-        if existing.fingerprint != digest:
-            raise AppError(Codes.PAYMENT_IDEMPOTENCY_MISMATCH)
-        if existing.response is not None:
-            return None, existing.response
-        if existing.lease_until is not None and existing.lease_until > now:
-            raise AppError(Codes.PAYMENT_IN_PROGRESS)
-        logger.warning("Idempotency-Key %s of account %s: lease expired, retrying", key, account.pk)
-    taken = IdempotencyKey.objects.filter(pk=existing.pk, owner=existing.owner).update(
-        owner=owner,
-        fingerprint=digest,
-        response=None,
-        created=now if expired else existing.created,
-        lease_until=_lease(now),
-    )
-    if not taken:  # another retry took it first
-        raise AppError(Codes.PAYMENT_IN_PROGRESS)
-    existing.owner = owner
-    return existing, None
-
-
 def idempotent(*, account: Account, key: str | None, body, run):
-    """Run `run()` once per (account, key): a repeat with the same body gets the first answer,
-    another body is 1044, a repeat while the first still runs (within its lease of
-    IDEMPOTENCY_LEASE_SECONDS) is 1046, and a retry after the lease runs again. Business refusals
-    are not kept, so a corrected retry with the same key runs again. Answers are kept 24 hours;
-    `idempotency_keys_clear` (the `clear_idempotency_keys` command) deletes older keys."""
+    """Run `run(claim)` once per (account, key) (`claim` None without a key): a repeat with the
+    same body gets the first answer, another body is 1044, a repeat while the first still runs is
+    1046, and a repeat after a request that died runs again. Business refusals are not kept, so a
+    corrected retry with the same key runs again. Answers are kept 24 hours;
+    `idempotency_keys_clear` (the `clear_idempotency_keys` command) deletes older keys.
+
+    How: a lease in Redis says "running" (IDEMPOTENCY_LEASE_SECONDS, released after the
+    request); the answer is a row written in the payment's own transaction, so it is committed
+    with the order or not at all, and the payment reads it under the account's lock
+    (`payment_create`): a repeat that got past a lost lease still finds the first's answer."""
     if not key:
-        return run()
+        return run(None)
     if len(key) > 255:
         raise AppError(Codes.MALFORMED, "Idempotency-Key 过长 / too long")
-    entry, answer = _take_key(account=account, key=key, digest=fingerprint(body))
-    if entry is None:
+    claim = KeyClaim(key=key, digest=fingerprint(body))
+    if not idempotency_store.lease_take(account.pk, key):
+        answer = _kept_answer(account.pk, claim)
+        if answer is None:
+            raise AppError(Codes.PAYMENT_IN_PROGRESS)
         return answer
-    mine = IdempotencyKey.objects.filter(pk=entry.pk, owner=entry.owner)  # fenced by the lease
     try:
-        result = run()
-    except BaseException:
-        mine.delete()
-        raise
-    if not _keep_answer(entry, result):
-        # Our lease ran out and a retry owns the key now: its answer is the key's, not ours.
-        logger.warning(
-            "Idempotency-Key %s of account %s: finished after its lease", key, account.pk
-        )
-    return result
+        return run(claim)
+    finally:
+        if not claim.released:
+            idempotency_store.lease_release(account.pk, key)
 
 
-def _keep_answer(entry: IdempotencyKey, result: dict) -> bool:
-    """The key's answer kept, unless its lease ran out and a retry owns it now: one statement."""
-    return bool(
-        sql.execute(
-            "UPDATE pay_idempotency_key SET response = %s, lease_until = NULL"
-            " WHERE id = %s AND owner = %s AND response IS NULL",
-            [sql.prepared(IdempotencyKey, "response", result), entry.pk, entry.owner],
-        )
+def _kept_answer(account_id: int, claim: KeyClaim) -> dict | None:
+    """The key's first answer, or None when it has none to repeat (no row, a row past
+    IDEMPOTENCY_TTL, or a row left running by a request that died).
+
+    :raises AppError: 1044 for another body; 1046 for a row the previous version of this service
+        leased to a request that may still run (`lease_until` ahead)."""
+    row = (
+        IdempotencyKey.objects.filter(account_id=account_id, key=claim.key)
+        .values_list("fingerprint", "response", "created", "lease_until")
+        .first()
+    )
+    if row is None:
+        return None
+    digest, response, created, lease_until = row
+    now = timezone.now()
+    if created < now - IDEMPOTENCY_TTL:
+        return None
+    if digest != claim.digest:
+        raise AppError(Codes.PAYMENT_IDEMPOTENCY_MISMATCH)
+    if response is not None:
+        return response
+    if lease_until is not None and lease_until > now:
+        raise AppError(Codes.PAYMENT_IN_PROGRESS)
+    return None
+
+
+def _keep_answer(account_id: int, claim: KeyClaim, answer: dict) -> None:
+    """The key's answer, in the payment's transaction: one statement. A row it replaces is one
+    `_kept_answer` found nothing to repeat in (past a day, or left by a request that died)."""
+    sql.execute(
+        'INSERT INTO pay_idempotency_key (account_id, "key", fingerprint, response, created,'
+        " owner, lease_until) VALUES (%s, %s, %s, %s, %s, '', NULL)"
+        ' ON CONFLICT (account_id, "key") DO UPDATE SET fingerprint = excluded.fingerprint,'
+        " response = excluded.response, created = excluded.created, owner = '',"
+        " lease_until = NULL",
+        [
+            account_id,
+            claim.key,
+            claim.digest,
+            sql.prepared(IdempotencyKey, "response", answer),
+            sql.prepared(IdempotencyKey, "created", timezone.now()),
+        ],
     )
 
 

@@ -53,8 +53,9 @@ class PaymentView(APIView):
             account=request.user,
             key=request.headers.get("Idempotency-Key"),
             body=raw,
-            run=lambda: payment_services.payment_create(
+            run=lambda claim: payment_services.payment_create(
                 account=request.user,
+                claim=claim,
                 **payment,
                 user_agent=request.headers.get("User-Agent", ""),
                 client_ip=request.META.get("REMOTE_ADDR"),

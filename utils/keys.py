@@ -12,6 +12,8 @@ one MGET); a key that no single user owns (a coupon rule's counter) is not tagge
 be written in one MULTI with another key.
 """
 
+import hashlib
+
 from django.conf import settings
 
 
@@ -68,6 +70,16 @@ def settlement_checked(user_id: int) -> str:
 def coupon_records_version(user_id: int) -> str:
     """String: a random token that every change of the user's coupon records' status or end replaces."""
     return f"coupon_records_version_{user(user_id)}"
+
+
+# --- payments' Idempotency-Keys (pay/idempotency_store.py) ----------------------------------
+
+
+def idempotency_lease(user_id: int, key: str) -> str:
+    """String (expiring): a payment with this Idempotency-Key is running. The key as the client
+    sent it can be anything up to 255 characters, so the name carries its SHA-256."""
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return f"idempotency_lease_{user(user_id)}_{digest}"
 
 
 # --- login tokens (utils/token_store.py) ----------------------------------------------------

@@ -1,5 +1,6 @@
 """POST /api/payment/ (codes 1040-1046), orders, cancel and timeout, on any database."""
 
+import time
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
@@ -11,11 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from course.models import Account
+from pay import idempotency_store
 from pay.gateways import dev
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.order_services import order_mark_paid
 from pay.settlement_store import settlement_read
 from tests.helpers import pay
+from utils import keys
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledgers_stay_consistent")]
 
@@ -205,7 +208,87 @@ def test_the_same_idempotency_key_with_another_body_is_1044(auth_api, python, ch
     assert response.json()["code"] == 1044
 
 
-def test_a_retry_while_the_first_request_runs_is_1046(auth_api, account, python, checkout):
+def test_a_retry_after_the_lease_of_a_killed_request_ran_out_runs(
+    auth_api, account, python, checkout, redis_client
+):
+    # Given a request killed mid-way: its transaction rolled back, its lease left to run out
+    checkout(auth_api, python)
+    assert idempotency_store.lease_take(account.pk, "k-1")
+    redis_client.pexpire(keys.idempotency_lease(account.pk, "k-1"), 1)
+    time.sleep(0.01)
+    # When the client retries with the same key and body
+    body = pay(auth_api, price="99.00", key="k-1").json()
+    # Then the payment runs, and its answer is the key's from now on
+    assert body["code"] == 1000
+    assert Order.objects.count() == 1
+    assert IdempotencyKey.objects.get(key="k-1").response == body["data"]
+    assert pay(auth_api, price="99.00", key="k-1").json() == body
+
+
+def test_a_repeat_while_the_first_request_holds_the_lease_is_1046(
+    auth_api, account, python, checkout
+):
+    checkout(auth_api, python)
+    assert idempotency_store.lease_take(account.pk, "k-1")  # the first request, still running
+    response = pay(auth_api, price="99.00", key="k-1")
+    assert response.status_code == 409
+    assert response.json()["code"] == 1046
+    assert not Order.objects.exists()
+
+
+def test_the_lease_lasts_idempotency_lease_seconds(account, settings, redis_client):
+    settings.IDEMPOTENCY_LEASE_SECONDS = 5
+    assert idempotency_store.lease_take(account.pk, "k-1")
+    assert 0 < redis_client.pttl(keys.idempotency_lease(account.pk, "k-1")) <= 5_000
+    assert not idempotency_store.lease_take(account.pk, "k-1")
+
+
+def test_the_lease_is_released_once_the_payment_is_answered_or_refused(
+    auth_api, account, python, checkout, redis_client
+):
+    checkout(auth_api, python)
+    assert pay(auth_api, price="1.00", key="k-1").json()["code"] == 1041
+    assert pay(auth_api, price="99.00", key="k-2").json()["code"] == 1000
+    assert redis_client.exists(keys.idempotency_lease(account.pk, "k-1")) == 0
+    assert redis_client.exists(keys.idempotency_lease(account.pk, "k-2")) == 0
+
+
+def test_a_repeat_that_finds_no_lease_gets_the_first_answer_under_the_accounts_lock(
+    auth_api, account, python, checkout
+):
+    # Given a paid key, and the same checkout's body settled again (its lease long released)
+    checkout(auth_api, python)
+    first = pay(auth_api, price="99.00", key="k-1").json()
+    checkout(auth_api, python)
+    # When the same key and body come again, the settlement not empty this time
+    again = pay(auth_api, price="99.00", key="k-1").json()
+    # Then the payment finds the key's answer after the lock, and nothing more is written
+    assert again == first
+    assert Order.objects.count() == 1
+
+
+def test_the_keys_answer_is_committed_with_the_order_or_not_at_all(
+    auth_api, python, checkout, monkeypatch
+):
+    from pay import payment_services
+
+    keep = payment_services._keep_answer
+
+    def keep_then_fail(*args, **kwargs):
+        keep(*args, **kwargs)
+        raise RuntimeError("the worker fails before the commit")
+
+    checkout(auth_api, python)
+    monkeypatch.setattr(payment_services, "_keep_answer", keep_then_fail)
+    with pytest.raises(RuntimeError):
+        pay(auth_api, price="99.00", key="k-1")
+    assert not Order.objects.exists()
+    assert not IdempotencyKey.objects.exists()
+
+
+def test_a_key_left_running_by_the_previous_version_is_1046_until_its_lease_ends(
+    auth_api, account, python, checkout
+):
     from pay.payment_services import fingerprint
 
     checkout(auth_api, python)
@@ -216,72 +299,9 @@ def test_a_retry_while_the_first_request_runs_is_1046(auth_api, account, python,
         owner="another-request",
         lease_until=timezone.now() + timedelta(seconds=30),
     )
-    response = pay(auth_api, price="99.00", key="k-1")
-    assert response.status_code == 409
-    assert response.json()["code"] == 1046
-
-
-def test_a_retry_after_the_lease_of_a_killed_request_runs(auth_api, account, python, checkout):
-    from pay.payment_services import fingerprint
-
-    # Given a key whose request was killed mid-way (in progress, its lease run out)
-    checkout(auth_api, python)
-    IdempotencyKey.objects.create(
-        account=account,
-        key="k-1",
-        fingerprint=fingerprint({"balance": 0, "price": "99.00"}),
-        owner="killed-worker",
-        lease_until=timezone.now() - timedelta(seconds=1),
-    )
-    # When the client retries with the same key and body
-    body = pay(auth_api, price="99.00", key="k-1").json()
-    # Then the payment runs, and its answer is the key's from now on
-    assert body["code"] == 1000
-    assert Order.objects.count() == 1
-    assert IdempotencyKey.objects.get(key="k-1").response == body["data"]
-    assert pay(auth_api, price="99.00", key="k-1").json() == body
-
-
-def test_the_lease_lasts_idempotency_lease_seconds(account, settings):
-    from pay import payment_services
-
-    settings.IDEMPOTENCY_LEASE_SECONDS = 5
-    before = timezone.now()
-    entry, _ = payment_services._take_key(account=account, key="k-1", digest="d")
-    assert (
-        before + timedelta(seconds=5) <= entry.lease_until <= timezone.now() + timedelta(seconds=5)
-    )
-
-
-def test_a_stale_finisher_does_not_overwrite_the_answer_of_the_retry_that_took_its_key(account):
-    from pay.payment_services import idempotent
-
-    def first_run_outlives_its_lease():
-        IdempotencyKey.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
-        retried = idempotent(account=account, key="k-1", body={}, run=lambda: {"by": "retry"})
-        assert retried == {"by": "retry"}
-        return {"by": "first"}
-
-    assert idempotent(account=account, key="k-1", body={}, run=first_run_outlives_its_lease) == {
-        "by": "first"
-    }
-    assert IdempotencyKey.objects.get(key="k-1").response == {"by": "retry"}
-    assert idempotent(account=account, key="k-1", body={}, run=lambda: {"by": "third"}) == {
-        "by": "retry"
-    }
-
-
-def test_a_stale_finisher_that_fails_does_not_delete_the_key_a_retry_took(account):
-    from pay.payment_services import idempotent
-
-    def first_run_outlives_its_lease_then_fails():
-        IdempotencyKey.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
-        idempotent(account=account, key="k-1", body={}, run=lambda: {"by": "retry"})
-        raise RuntimeError("the stale request fails late")
-
-    with pytest.raises(RuntimeError):
-        idempotent(account=account, key="k-1", body={}, run=first_run_outlives_its_lease_then_fails)
-    assert IdempotencyKey.objects.get(key="k-1").response == {"by": "retry"}
+    assert pay(auth_api, price="99.00", key="k-1").json()["code"] == 1046
+    IdempotencyKey.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
+    assert pay(auth_api, price="99.00", key="k-1").json()["code"] == 1000
 
 
 def test_a_keyed_payment_spends_no_query_on_deleting_expired_keys(auth_api, python, checkout):

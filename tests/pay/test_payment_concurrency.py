@@ -2,12 +2,10 @@
 
 import threading
 import time
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from pay import order_services, payment_services
 from pay.ledger import beili_change
@@ -199,32 +197,35 @@ def _cancel_or_pay(i, number, attempt, account):
         )
 
 
-def test_retries_racing_for_a_dead_lease_run_the_request_once(account):
-    # Given a key whose request died mid-way (lease run out)
-    IdempotencyKey.objects.create(
-        account=account,
-        key="k-1",
-        fingerprint=payment_services.fingerprint({}),
-        owner="killed-worker",
-        lease_until=timezone.now() - timedelta(seconds=1),
-    )
-    runs = []
+def test_repeats_of_one_idempotency_key_racing_make_one_order_and_one_answer(
+    auth_api, account, make_course, checkout, fund
+):
+    # Given a settlement paid all in 贝里, and ten requests with the same key and body
+    fund(account, 2_000)
+    checkout(auth_api, make_course("Python", prices=[("30", "99.00")]))
+    body = {"balance": 990, "price": "0.00"}
+    answers = []
 
-    def retry(i):
-        def run():
-            runs.append(i)
-            time.sleep(0.3)
-            return {"by": i}
+    def repeat(i):
+        answers.append(
+            payment_services.idempotent(
+                account=account,
+                key="k-1",
+                body=body,
+                run=lambda claim: payment_services.payment_create(
+                    account=account, beili=990, price=Decimal("0.00"), claim=claim
+                ),
+            )
+        )
 
-        payment_services.idempotent(account=account, key="k-1", body={}, run=run)
+    # When they race
+    outcomes = race(10, repeat)
 
-    # When ten retries race for it
-    outcomes = race(10, retry)
-
-    # Then one takes the lease and runs; the others are told it is in progress (or get its answer)
-    assert len(runs) == 1
+    # Then one pays; the others are told it is running, or get its answer
     assert set(outcomes) <= {"ok", 1046}
-    assert IdempotencyKey.objects.get(key="k-1").response == {"by": runs[0]}
+    assert Order.objects.count() == 1
+    assert answers and all(answer == answers[0] for answer in answers)
+    assert IdempotencyKey.objects.get(key="k-1").response == answers[0]
 
 
 def test_a_payment_that_waited_for_the_winners_lock_sees_its_order_and_answers_1040(

@@ -75,15 +75,15 @@ def test_a_keyed_payment_adds_the_key_and_its_answer(
     data, _ = settled(courses)
     body = {"balance": _beili_for(data), "price": "0.00"}
 
-    # the key's lease (its own savepoint here; a plain INSERT outside a transaction), the
-    # payment's 10, the answer stored
-    with django_assert_num_queries(14):
+    # the payment's 10 and the key's answer in its transaction (the lease is in Redis, and the
+    # check for an answer rides on the policies' statement)
+    with django_assert_num_queries(11):
         payment_services.idempotent(
             account=account,
             key="k-1",
             body=body,
-            run=lambda: payment_services.payment_create(
-                account=account, beili=body["balance"], price=Decimal("0.00")
+            run=lambda claim: payment_services.payment_create(
+                account=account, beili=body["balance"], price=Decimal("0.00"), claim=claim
             ),
         )
 
