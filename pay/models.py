@@ -613,11 +613,11 @@ class IdempotencyKey(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE)
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
-    response = models.JSONField(null=True, blank=True)  # null while the first request runs
+    response = models.JSONField(null=True, blank=True)  # the first answer
     created = models.DateTimeField(auto_now_add=True)
-    # While `response` is null the key is leased to one request (`owner`) until `lease_until`;
-    # past it a retry takes the key over, and a stale finisher's writes (fenced by `owner`) land
-    # nowhere.
+    # A row is written with its answer, in the payment's transaction; the lease of a request
+    # running is in Redis (pay/idempotency_store.py). `owner` and `lease_until` are the previous
+    # version's lease: a row it left without an answer answers 1046 until `lease_until`.
     owner = models.CharField(max_length=32, default="")
     lease_until = models.DateTimeField(null=True, blank=True)
 
