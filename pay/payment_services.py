@@ -77,6 +77,7 @@ def payment_create(
     user_agent: str = "",
     client_ip: str | None = None,
     read=None,
+    settlement: Settlement | None = None,
     claim: KeyClaim | None = None,
 ) -> dict:
     """Pay the account's settlement (POST /api/payment/); returns the answer's data.
@@ -84,7 +85,8 @@ def payment_create(
     `beili`, `price` and `channel` come parsed and bounded (pay.serializers.PaymentSerializer);
     `gateway` is a name, 1047 unless it is "alipay" or "wechat"; without `channel`, the
     User-Agent says whether the buyer is on a phone. `read`: the settlement's reply already read
-    with the token (pay.settlement_services.queue_settlement_read), else it is read here. What
+    with the token (pay.settlement_services.queue_settlement_read), or `settlement` decoded from
+    it, else it is read here. What
     decides is in the database under the account's lock (an order of this checkout, prices,
     coupons, the Idempotency-Key's answer), not when the settlement was read. `claim`: the
     request's Idempotency-Key, leased by `idempotent`: its answer is kept in the payment's own
@@ -96,11 +98,8 @@ def payment_create(
     request = PaymentRequest(
         beili=beili, price=price, gateway=gateway, channel=channel or channel_of(user_agent)
     )
-    settlement = (
-        settlement_store.settlement_read(account.pk)
-        if read is None
-        else settlement_store.settlement_from_reply(account.pk, read)
-    )
+    if settlement is None:
+        settlement = _settlement_of(account.pk, read)
     if not settlement.lines:
         # a repeat of a payment whose settlement is cleared gets its first answer
         if claim is not None and (answer := _kept_answer(account.pk, claim)) is not None:
@@ -130,6 +129,29 @@ def payment_create(
         ) from exc
     _clear_settlement(account.pk, settlement.checkout, paid=True, read=settlement, claim=claim)
     return answer
+
+
+def _settlement_of(account_id: int, read) -> Settlement:
+    if read is None:
+        return settlement_store.settlement_read(account_id)
+    return settlement_store.settlement_from_reply(account_id, read)
+
+
+def payment_submit(*, account: Account, key: str | None, body, read=None, **payment) -> dict:
+    """POST /api/payment/: the settlement (its reply `read` with the token) paid once per
+    Idempotency-Key (`idempotent`); `payment`: `payment_create`'s other arguments. An empty
+    settlement with a key is most likely a repeat of a payment that cleared it: its answer is
+    looked for first, without a lease."""
+    settlement = _settlement_of(account.pk, read)
+    return idempotent(
+        account=account,
+        key=key,
+        body=body,
+        repeat_likely=not settlement.lines,
+        run=lambda claim: payment_create(
+            account=account, settlement=settlement, claim=claim, **payment
+        ),
+    )
 
 
 class _AlreadyPaid(Exception):
@@ -523,7 +545,7 @@ def fingerprint(body) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def idempotent(*, account: Account, key: str | None, body, run):
+def idempotent(*, account: Account, key: str | None, body, run, repeat_likely: bool = False):
     """Run `run(claim)` once per (account, key) (`claim` None without a key): a repeat with the
     same body gets the first answer, another body is 1044, a repeat while the first still runs is
     1046, and a repeat after a request that died runs again. Business refusals are not kept, so a
@@ -533,12 +555,16 @@ def idempotent(*, account: Account, key: str | None, body, run):
     How: a lease in Redis says "running" (IDEMPOTENCY_LEASE_SECONDS, released after the
     request); the answer is a row written in the payment's own transaction, so it is committed
     with the order or not at all, and the payment reads it under the account's lock
-    (`payment_create`): a repeat that got past a lost lease still finds the first's answer."""
+    (`payment_create`): a repeat that got past a lost lease still finds the first's answer.
+    `repeat_likely`: look for the key's answer before taking the lease (no lease round trips
+    for a repeat)."""
     if not key:
         return run(None)
     if len(key) > 255:
         raise AppError(Codes.MALFORMED, "Idempotency-Key 过长 / too long")
     claim = KeyClaim(key=key, digest=fingerprint(body))
+    if repeat_likely and (answer := _kept_answer(account.pk, claim)) is not None:
+        return answer
     if not idempotency_store.lease_take(account.pk, key):
         answer = _kept_answer(account.pk, claim)
         if answer is None:

@@ -49,18 +49,14 @@ class PaymentView(APIView):
     def post(self, request):
         raw = body_of(request)  # the key's fingerprint is of the body as sent
         payment = validated(PaymentSerializer, raw)  # 1002 before a key is taken or a row read
-        data = payment_services.idempotent(
+        data = payment_services.payment_submit(
             account=request.user,
             key=request.headers.get("Idempotency-Key"),
             body=raw,
-            run=lambda claim: payment_services.payment_create(
-                account=request.user,
-                claim=claim,
-                **payment,
-                user_agent=request.headers.get("User-Agent", ""),
-                client_ip=request.META.get("REMOTE_ADDR"),
-                read=side_read(request),
-            ),
+            read=side_read(request),
+            **payment,
+            user_agent=request.headers.get("User-Agent", ""),
+            client_ip=request.META.get("REMOTE_ADDR"),
         )
         return ok(data)
 

@@ -18,6 +18,7 @@ from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, Transac
 from pay.order_services import order_mark_paid
 from pay.settlement_store import settlement_read
 from tests.helpers import pay
+from tests.redis_counting import count_round_trips
 from utils import keys
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledgers_stay_consistent")]
@@ -265,6 +266,18 @@ def test_a_repeat_that_finds_no_lease_gets_the_first_answer_under_the_accounts_l
     # Then the payment finds the key's answer after the lock, and nothing more is written
     assert again == first
     assert Order.objects.count() == 1
+
+
+def test_a_repeat_after_the_settlement_was_cleared_reads_its_answer_without_a_lease(
+    auth_api, account, python, checkout, redis_client
+):
+    checkout(auth_api, python)
+    first = pay(auth_api, price="99.00", key="k-1").json()
+    with CaptureQueriesContext(connection) as queries, count_round_trips() as trips:
+        again = pay(auth_api, price="99.00", key="k-1").json()
+    assert again == first
+    assert len(queries) == 1  # the key's answer
+    assert trips.count == 1  # the token's round trip, with the (empty) settlement
 
 
 def test_the_keys_answer_is_committed_with_the_order_or_not_at_all(
