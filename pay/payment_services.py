@@ -86,11 +86,10 @@ def payment_create(
     `gateway` is a name, 1047 unless it is "alipay" or "wechat"; without `channel`, the
     User-Agent says whether the buyer is on a phone. `read`: the settlement's reply already read
     with the token (pay.settlement_services.queue_settlement_read), or `settlement` decoded from
-    it, else it is read here. What
-    decides is in the database under the account's lock (an order of this checkout, prices,
-    coupons, the Idempotency-Key's answer), not when the settlement was read. `claim`: the
-    request's Idempotency-Key, leased by `idempotent`: its answer is kept in the payment's own
-    transaction, and a repeat gets it."""
+    it, else it is read here. What decides is in the database under the account's lock (an order
+    of this checkout, prices, coupons, the Idempotency-Key's answer), not when the settlement was
+    read. `claim`: the request's Idempotency-Key, leased by `idempotent`: its answer is kept in
+    the payment's own transaction, and a repeat gets it."""
     if gateway not in gateways.NAMES:
         raise AppError(
             Codes.PAYMENT_NO_GATEWAY, f"不支持的支付方式 / unknown gateway {gateway[:32]!r}"
