@@ -20,10 +20,18 @@ from utils.redis import UNAVAILABLE, get_redis
 logger = logging.getLogger("settlement")
 
 
-def lease_take(user_id: int, key: str) -> bool:
-    """Take the lease for this request; False when another request with the key holds it."""
+def lease_take(user_id: int, key: str, digest: str) -> bool:
+    """Take the lease for this request (`digest`: its body's fingerprint, kept in the lease);
+    False when another request with the key holds it."""
     name = keys.idempotency_lease(user_id, key)
-    return bool(get_redis().set(name, "1", nx=True, px=settings.IDEMPOTENCY_LEASE_SECONDS * 1000))
+    ms = settings.IDEMPOTENCY_LEASE_SECONDS * 1000
+    return bool(get_redis().set(name, digest, nx=True, px=ms))
+
+
+def lease_digest(user_id: int, key: str) -> str | None:
+    """The body's fingerprint of the request holding the lease, or None when none holds it."""
+    value = get_redis().get(keys.idempotency_lease(user_id, key))
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def queue_release(pipe, user_id: int, key: str) -> None:

@@ -564,11 +564,13 @@ def idempotent(*, account: Account, key: str | None, body, run, repeat_likely: b
     claim = KeyClaim(key=key, digest=fingerprint(body))
     if repeat_likely and (answer := _kept_answer(account.pk, claim)) is not None:
         return answer
-    if not idempotency_store.lease_take(account.pk, key):
+    if not idempotency_store.lease_take(account.pk, key, claim.digest):
         answer = _kept_answer(account.pk, claim)
-        if answer is None:
-            raise AppError(Codes.PAYMENT_IN_PROGRESS)
-        return answer
+        if answer is not None:
+            return answer
+        if idempotency_store.lease_digest(account.pk, key) not in (None, claim.digest):
+            raise AppError(Codes.PAYMENT_IDEMPOTENCY_MISMATCH)  # another body is running
+        raise AppError(Codes.PAYMENT_IN_PROGRESS)
     try:
         return run(claim)
     finally:

@@ -16,6 +16,7 @@ from pay import idempotency_store
 from pay.gateways import dev
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.order_services import order_mark_paid
+from pay.payment_services import fingerprint
 from pay.settlement_store import settlement_read
 from tests.helpers import pay
 from tests.redis_counting import count_round_trips
@@ -27,6 +28,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledgers_stay_consi
 @pytest.fixture
 def django_course(make_course):
     return make_course("Django", prices=[("30", "199.00")])
+
+
+BODY_99 = {"balance": 0, "price": "99.00"}  # what pay(api, price="99.00") sends
 
 
 def test_paying_an_empty_settlement_is_1040(auth_api):
@@ -214,7 +218,7 @@ def test_a_retry_after_the_lease_of_a_killed_request_ran_out_runs(
 ):
     # Given a request killed mid-way: its transaction rolled back, its lease left to run out
     checkout(auth_api, python)
-    assert idempotency_store.lease_take(account.pk, "k-1")
+    assert idempotency_store.lease_take(account.pk, "k-1", fingerprint(BODY_99))
     redis_client.pexpire(keys.idempotency_lease(account.pk, "k-1"), 1)
     time.sleep(0.01)
     # When the client retries with the same key and body
@@ -230,18 +234,29 @@ def test_a_repeat_while_the_first_request_holds_the_lease_is_1046(
     auth_api, account, python, checkout
 ):
     checkout(auth_api, python)
-    assert idempotency_store.lease_take(account.pk, "k-1")  # the first request, still running
+    # the first request, still running
+    assert idempotency_store.lease_take(account.pk, "k-1", fingerprint(BODY_99))
     response = pay(auth_api, price="99.00", key="k-1")
     assert response.status_code == 409
     assert response.json()["code"] == 1046
     assert not Order.objects.exists()
 
 
+def test_another_body_while_the_first_request_holds_the_lease_is_1044(
+    auth_api, account, python, checkout
+):
+    checkout(auth_api, python)
+    assert idempotency_store.lease_take(account.pk, "k-1", fingerprint(BODY_99))
+    response = pay(auth_api, price="98.00", key="k-1")
+    assert response.status_code == 422
+    assert response.json()["code"] == 1044
+
+
 def test_the_lease_lasts_idempotency_lease_seconds(account, settings, redis_client):
     settings.IDEMPOTENCY_LEASE_SECONDS = 5
-    assert idempotency_store.lease_take(account.pk, "k-1")
+    assert idempotency_store.lease_take(account.pk, "k-1", "d")
     assert 0 < redis_client.pttl(keys.idempotency_lease(account.pk, "k-1")) <= 5_000
-    assert not idempotency_store.lease_take(account.pk, "k-1")
+    assert not idempotency_store.lease_take(account.pk, "k-1", "d")
 
 
 def test_the_lease_is_released_once_the_payment_is_answered_or_refused(
