@@ -541,7 +541,9 @@ def _clear_settlement(
 
 def fingerprint(body) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    # a JSON body may carry a lone surrogate ("\ud800"): hashed as is, never a 500 (valid text
+    # encodes as before, so kept fingerprints still match)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def idempotent(*, account: Account, key: str | None, body, run, repeat_likely: bool = False):

@@ -205,6 +205,22 @@ def test_the_same_idempotency_key_and_body_return_the_first_answer(
     assert Order.objects.count() == 1
 
 
+def test_a_keyed_body_with_a_lone_surrogate_in_an_unknown_field_is_paid_not_a_500(
+    auth_api, python, checkout
+):
+    checkout(auth_api, python)
+    raw = '{"balance": 0, "price": "99.00", "note": "\\ud800"}'
+    response = auth_api.generic(
+        "POST", "/api/payment/", raw, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    assert response.json()["code"] == 1000
+    again = auth_api.generic(
+        "POST", "/api/payment/", raw, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    assert again.json() == response.json()
+    assert Order.objects.count() == 1
+
+
 def test_the_same_idempotency_key_with_another_body_is_1044(auth_api, python, checkout):
     checkout(auth_api, python)
     pay(auth_api, price="99.00", key="k-1")
