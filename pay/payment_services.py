@@ -20,7 +20,6 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import AuthenticationFailed
 
 from course.models import Account, Course, PricePolicy
 from course.selectors import on_sale_among, policies_with_course_status
@@ -34,6 +33,7 @@ from pay.serials import new_serial
 from pay.settlement_services import PricedSettlement, settlement_price
 from pay.settlement_store import Settlement, StoredCoupon
 from utils import sql
+from utils.authentication import account_inactive
 from utils.errors import AppError, Codes
 from utils.money import money_text
 from utils.redis import UNAVAILABLE, ConcurrentUpdate, transact, transact_from
@@ -76,7 +76,6 @@ def payment_create(
     channel: str | None = None,
     user_agent: str = "",
     client_ip: str | None = None,
-    read=None,
     settlement: Settlement | None = None,
     claim: KeyClaim | None = None,
 ) -> dict:
@@ -84,9 +83,8 @@ def payment_create(
 
     `beili`, `price` and `channel` come parsed and bounded (pay.serializers.PaymentSerializer);
     `gateway` is a name, 1047 unless it is "alipay" or "wechat"; without `channel`, the
-    User-Agent says whether the buyer is on a phone. `read`: the settlement's reply already read
-    with the token (pay.settlement_services.queue_settlement_read), or `settlement` decoded from
-    it, else it is read here. What decides is in the database under the account's lock (an order
+    User-Agent says whether the buyer is on a phone. `settlement`: as read with the token
+    (`payment_submit`), else it is read here. What decides is in the database under the account's lock (an order
     of this checkout, prices, coupons, the Idempotency-Key's answer), not when the settlement was
     read. `claim`: the request's Idempotency-Key, leased by `idempotent`: its answer is kept in
     the payment's own transaction, and a repeat gets it."""
@@ -98,7 +96,7 @@ def payment_create(
         beili=beili, price=price, gateway=gateway, channel=channel or channel_of(user_agent)
     )
     if settlement is None:
-        settlement = _settlement_of(account.pk, read)
+        settlement = settlement_store.settlement_read(account.pk)
     if not settlement.lines:
         # a repeat of a payment whose settlement is cleared gets its first answer
         if claim is not None and (answer := _kept_answer(account.pk, claim)) is not None:
@@ -130,18 +128,16 @@ def payment_create(
     return answer
 
 
-def _settlement_of(account_id: int, read) -> Settlement:
-    if read is None:
-        return settlement_store.settlement_read(account_id)
-    return settlement_store.settlement_from_reply(account_id, read)
-
-
 def payment_submit(*, account: Account, key: str | None, body, read=None, **payment) -> dict:
-    """POST /api/payment/: the settlement (its reply `read` with the token) paid once per
-    Idempotency-Key (`idempotent`); `payment`: `payment_create`'s other arguments. An empty
-    settlement with a key is most likely a repeat of a payment that cleared it: its answer is
-    looked for first, without a lease."""
-    settlement = _settlement_of(account.pk, read)
+    """POST /api/payment/: the settlement (its reply `read` with the token, pay.settlement_services
+    .queue_settlement_read; read here without one) paid once per Idempotency-Key (`idempotent`);
+    `payment`: `payment_create`'s other arguments. An empty settlement with a key is most likely
+    a repeat of a payment that cleared it: its answer is looked for first, without a lease."""
+    settlement = (
+        settlement_store.settlement_read(account.pk)
+        if read is None
+        else settlement_store.settlement_from_reply(account.pk, read)
+    )
     return idempotent(
         account=account,
         key=key,
@@ -206,13 +202,14 @@ def _lock_account(account: Account) -> Account:
     and its balance is current. One statement; the account as `.only("id", "balance", "email")`
     reads it (its other fields are read if asked for; the email says whether a receipt goes out).
 
-    :raises AuthenticationFailed: 1001 when the account is gone or deactivated meanwhile."""
+    :raises AuthenticationFailed: 1001 when the account is gone or deactivated meanwhile (as
+        the token's account read later in a request, utils/authentication.py)."""
     rows = _BALANCE_READ.rows(
         f"SELECT balance, email FROM course_account WHERE id = %s AND is_active{sql.for_update()}",
         [account.pk],
     )
     if not rows:
-        raise AuthenticationFailed("账户不可用 / account inactive")
+        raise account_inactive()
     balance, email = rows[0]
     return sql.deferred_instance(Account, {"id": account.pk, "balance": balance, "email": email})
 

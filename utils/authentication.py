@@ -50,14 +50,15 @@ def token_from_headers(meta) -> str | None:
     raise AuthenticationFailed("认证头格式错误 / malformed Authorization header")
 
 
-def _inactive() -> AuthenticationFailed:
+def account_inactive() -> AuthenticationFailed:
+    """1001 for a token whose account is gone or deactivated."""
     return AuthenticationFailed("账户不可用 / account inactive")
 
 
 def _active_account(account_id: int):
     account = get_user_model().objects.filter(pk=account_id, is_active=True).first()
     if account is None:
-        raise _inactive()
+        raise account_inactive()
     return account
 
 
@@ -127,7 +128,7 @@ class RedisTokenAuthentication(BaseAuthentication):
             current = current_stamp(account)
             stamp_remember(entry, current)
         if current == INACTIVE:
-            raise _inactive()
+            raise account_inactive()
         if not token_matches(current, entry.stamp):
             raise AuthenticationFailed(
                 "token已失效(密码已修改或已退出所有设备) / token ended by a password change or logout-all"
