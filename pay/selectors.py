@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from course.models import Course
@@ -135,12 +135,6 @@ def past_end_q(today: date) -> Q:
     return Q(status=CouponRecord.STATUS_UNUSED, coupon__valid_end_date__lt=today)
 
 
-def usable_record_query(*, account_id: int) -> QuerySet[CouponRecord]:
-    return CouponRecord.objects.filter(
-        account_id=account_id, status=CouponRecord.STATUS_UNUSED
-    ).select_related("coupon")
-
-
 def settlement_coupons(
     *, account_id: int, course_ids, today: date | None = None, record_ids=None
 ) -> tuple[dict[int, list[HeldCoupon]], list[HeldCoupon]]:
@@ -170,7 +164,7 @@ def _usable_records(
     account_id: int, course_type_id: int, course_ids: list[int], record_ids
 ) -> list[CouponRecord]:
     """The account's unused records (with their rule) of rules bound to one of these courses or
-    to nothing, by id: `usable_record_query` narrowed, as one statement written once
+    to nothing (and among `record_ids` when given), by id: one statement written once
     (utils/sql.py: the ORM's building of it cost twenty times its run)."""
     where = ["r.account_id = %s", "r.status = %s"]
     params: list = [account_id, CouponRecord.STATUS_UNUSED]
