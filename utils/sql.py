@@ -66,13 +66,13 @@ class Read:
     field, or None for a value taken as the driver gives it, e.g. an id or a count)."""
 
     def __init__(self, fields: Sequence[Field | None]):
-        self.fields = list(fields)
+        self.fields = tuple(fields)
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        converters = _converters(connection.vendor, tuple(self.fields))
+        converters = _converters(connection.vendor, self.fields)
         if not converters:
             return rows
         out = []
@@ -141,9 +141,8 @@ def insert(obj: M) -> M:
     """Save a new instance with one INSERT (its id back from RETURNING where the database can),
     as `Model.save()` would store it, without signals. Returns `obj`, now saved."""
     model = type(obj)
-    fields = _insert_fields(model)
+    params = _values(obj, _insert_fields(model))
     sql = _insert_sql(connection.vendor, model, 1)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     pk = model._meta.pk
     # as Model.save(): a failed write inside an atomic block marks it for rollback, so a caller
     # that catches the error cannot commit the rest without it
@@ -154,7 +153,7 @@ def insert(obj: M) -> M:
         else:
             value = connection.ops.last_insert_id(cursor, model._meta.db_table, _column(pk))
     setattr(obj, pk.attname, value)
-    obj._state.adding, obj._state.db = False, connection.alias
+    _saved(obj)
     return obj
 
 
@@ -165,11 +164,19 @@ def insert_many(objs: Iterable[Model]) -> None:
         return
     model = type(objs[0])
     fields = _insert_fields(model)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
-    sql = _insert_sql(connection.vendor, model, len(objs), returning=False)
-    execute(sql, params)
+    params = [value for obj in objs for value in _values(obj, fields)]
+    execute(_insert_sql(connection.vendor, model, len(objs), returning=False), params)
     for obj in objs:
-        obj._state.adding, obj._state.db = False, connection.alias
+        _saved(obj)
+
+
+def _values(obj: Model, fields: list[Field]) -> list[Any]:
+    """A new instance's values as `Model.save()` writes them (`pre_save`: `auto_now_add`)."""
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+
+
+def _saved(obj: Model) -> None:
+    obj._state.adding, obj._state.db = False, connection.alias
 
 
 def _insert_fields(model: type[Model]) -> list[Field]:
@@ -188,7 +195,7 @@ def _fields_to_insert(model: type[Model]) -> list[Field]:
 @cache
 def _insert_sql(vendor: str, model: type[Model], count: int, returning: bool = True) -> str:
     quote = connection.ops.quote_name
-    fields = _insert_fields(model)
+    fields = _fields_to_insert(model)
     row = f"({placeholders(len(fields))})"
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(_column(f)) for f in fields)})"
