@@ -246,26 +246,21 @@ def test_a_retry_after_the_lease_of_a_killed_request_ran_out_runs(
     assert pay(auth_api, price="99.00", key="k-1").json() == body
 
 
-def test_a_repeat_while_the_first_request_holds_the_lease_is_1046(
-    auth_api, account, python, checkout
+@pytest.mark.parametrize(
+    ("price", "status", "code"),
+    [("99.00", 409, 1046), ("98.00", 422, 1044)],
+    ids=["the same body is 1046", "another body is 1044"],
+)
+def test_a_repeat_while_the_first_request_holds_the_lease(
+    auth_api, account, python, checkout, price, status, code
 ):
     checkout(auth_api, python)
     # the first request, still running
     assert idempotency_store.lease_take(account.pk, "k-1", fingerprint(BODY_99))
-    response = pay(auth_api, price="99.00", key="k-1")
-    assert response.status_code == 409
-    assert response.json()["code"] == 1046
+    response = pay(auth_api, price=price, key="k-1")
+    assert response.status_code == status
+    assert response.json()["code"] == code
     assert not Order.objects.exists()
-
-
-def test_another_body_while_the_first_request_holds_the_lease_is_1044(
-    auth_api, account, python, checkout
-):
-    checkout(auth_api, python)
-    assert idempotency_store.lease_take(account.pk, "k-1", fingerprint(BODY_99))
-    response = pay(auth_api, price="98.00", key="k-1")
-    assert response.status_code == 422
-    assert response.json()["code"] == 1044
 
 
 def test_the_lease_lasts_idempotency_lease_seconds(account, settings, redis_client):
