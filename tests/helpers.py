@@ -73,6 +73,16 @@ def pay(api, balance=0, price="0.00", key=None, **body):
     return api.post(PAYMENT_URL, payload, format="json", **headers)
 
 
+# --- the admin --------------------------------------------------------------------------------
+
+
+def apply_admin_action(client, page: str, action: str, selected, *, follow=False, **form):
+    """Submit an admin action's own form (`apply`) on the list at /admin/<page>/ for the rows
+    `selected` (their ids), with the form's fields (`form`); the response."""
+    data = {"action": action, "_selected_action": list(selected), "apply": "1", **form}
+    return client.post(f"/admin/{page}/", data, follow=follow)
+
+
 # --- snapshots --------------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from pay.models import CouponRecord
+from tests.helpers import apply_admin_action
 
 pytestmark = pytest.mark.django_db
 
@@ -22,14 +23,8 @@ def test_coupon_changelist_shows_the_bound_course_name(staff, make_coupon, make_
 def test_issue_action_gives_each_chosen_account_a_record(staff, make_coupon, make_account):
     rule = make_coupon()
     alice, bob = make_account("alice"), make_account("bob")
-    response = staff.post(
-        "/admin/pay/coupon/",
-        {
-            "action": "issue_to_accounts",
-            "_selected_action": [rule.pk],
-            "apply": "1",
-            "accounts": [alice.pk, bob.pk],
-        },
+    response = apply_admin_action(
+        staff, "pay/coupon", "issue_to_accounts", [rule.pk], accounts=[alice.pk, bob.pk]
     )
     assert response.status_code == 302
     numbers = CouponRecord.objects.filter(coupon=rule).values_list("number", flat=True)
@@ -106,14 +101,8 @@ def test_a_forged_selection_is_refused_with_a_message_not_a_crash(staff, page, a
 @pytest.mark.parametrize("forged", FORGED)
 def test_issue_action_refuses_a_forged_account_in_the_form(staff, make_coupon, forged):
     rule = make_coupon()
-    response = staff.post(
-        "/admin/pay/coupon/",
-        {
-            "action": "issue_to_accounts",
-            "_selected_action": [rule.pk],
-            "apply": "1",
-            "accounts": [forged],
-        },
+    response = apply_admin_action(
+        staff, "pay/coupon", "issue_to_accounts", [rule.pk], accounts=[forged]
     )
     assert response.status_code == 200  # the form again, with its error
     assert not CouponRecord.objects.filter(coupon=rule).exists()

@@ -8,6 +8,7 @@ import pytest
 
 from pay.models import RedemptionCode
 from pay.redemption_codes import coupon_redeem, redemption_code_format, redemption_codes_generate
+from tests.helpers import apply_admin_action
 
 pytestmark = pytest.mark.django_db
 
@@ -39,14 +40,8 @@ def test_generate_action_first_asks_how_many(staff, make_coupon):
 
 def test_generate_action_downloads_the_new_codes_as_csv(staff, make_coupon):
     rule = make_coupon(name="flyer")
-    response = staff.post(
-        "/admin/pay/coupon/",
-        {
-            "action": "generate_redemption_codes",
-            "_selected_action": [rule.pk],
-            "apply": "1",
-            "count": "25",
-        },
+    response = apply_admin_action(
+        staff, "pay/coupon", "generate_redemption_codes", [rule.pk], count="25"
     )
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
@@ -59,15 +54,8 @@ def test_generate_action_downloads_the_new_codes_as_csv(staff, make_coupon):
 
 def test_generate_action_past_the_total_says_so_and_makes_none(staff, make_coupon):
     rule = make_coupon(total_quantity=5)
-    response = staff.post(
-        "/admin/pay/coupon/",
-        {
-            "action": "generate_redemption_codes",
-            "_selected_action": [rule.pk],
-            "apply": "1",
-            "count": "6",
-        },
-        follow=True,
+    response = apply_admin_action(
+        staff, "pay/coupon", "generate_redemption_codes", [rule.pk], count="6", follow=True
     )
     assert response.status_code == 200
     assert "剩余不足" in response.content.decode()
@@ -77,14 +65,8 @@ def test_generate_action_past_the_total_says_so_and_makes_none(staff, make_coupo
 @pytest.mark.parametrize("count", ["0", "-1", "100001", "x"])
 def test_generate_action_refuses_a_bad_count_in_the_form(staff, make_coupon, count):
     rule = make_coupon()
-    response = staff.post(
-        "/admin/pay/coupon/",
-        {
-            "action": "generate_redemption_codes",
-            "_selected_action": [rule.pk],
-            "apply": "1",
-            "count": count,
-        },
+    response = apply_admin_action(
+        staff, "pay/coupon", "generate_redemption_codes", [rule.pk], count=count
     )
     assert response.status_code == 200
     assert not RedemptionCode.objects.exists()
@@ -93,14 +75,12 @@ def test_generate_action_refuses_a_bad_count_in_the_form(staff, make_coupon, cou
 def test_issue_action_past_the_total_says_so_and_issues_none(staff, make_coupon, make_account):
     rule = make_coupon(total_quantity=1)
     alice, bob = make_account("alice"), make_account("bob")
-    response = staff.post(
-        "/admin/pay/coupon/",
-        {
-            "action": "issue_to_accounts",
-            "_selected_action": [rule.pk],
-            "apply": "1",
-            "accounts": [alice.pk, bob.pk],
-        },
+    response = apply_admin_action(
+        staff,
+        "pay/coupon",
+        "issue_to_accounts",
+        [rule.pk],
+        accounts=[alice.pk, bob.pk],
         follow=True,
     )
     assert "剩余不足" in response.content.decode()

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from course.models import Account
 from pay.models import Coupon, CouponRecord, Order, TransactionRecord
+from tests.helpers import apply_admin_action
 from tests.pay.order_fixtures import mark_paid
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledgers_stay_consistent")]
@@ -209,15 +210,8 @@ def test_a_debit_within_the_balance_is_a_spend_row(staff, account, fund):
 
 @pytest.mark.parametrize("amount", ["0", "99999999999", "abc", "1.5"])
 def test_an_amount_out_of_bounds_is_a_form_error(staff, account, amount):
-    response = staff.post(
-        "/admin/course/account/",
-        {
-            "action": "adjust_beili",
-            "_selected_action": [account.pk],
-            "apply": "1",
-            "amount": amount,
-            "memo": "x",
-        },
+    response = apply_admin_action(
+        staff, "course/account", "adjust_beili", [account.pk], amount=amount, memo="x"
     )
     assert response.status_code == 200  # the form again, with its error
     account.refresh_from_db()
