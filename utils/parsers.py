@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 import orjson
+from django.conf import settings
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.fields import Field
-from rest_framework.parsers import JSONParser, get_encoding
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.serializers import Serializer
 
@@ -64,7 +65,10 @@ class BoundedJSONParser(JSONParser):
         too_deep = ParseError(f"JSON嵌套过深 / JSON nested deeper than {MAX_JSON_DEPTH} levels")
         raw = stream.read()
         data, deep = _UNDECIDED, False
-        if get_encoding(parser_context or {}).lower().replace("_", "-") in ("utf-8", "utf8"):
+        encoding = (parser_context or {}).get(
+            "encoding", settings.DEFAULT_CHARSET
+        )  # as DRF reads it
+        if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
             try:
                 data = orjson.loads(raw)
             except orjson.JSONDecodeError:
