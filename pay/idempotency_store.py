@@ -4,7 +4,9 @@ while a request with that key runs, so that a repeat meanwhile is 1046 at once.
 The key's answer itself is a row (pay.models.IdempotencyKey) written in the payment's own
 transaction; the lease only says "running". It expires after IDEMPOTENCY_LEASE_SECONDS (a worker
 that died mid-way holds nothing longer), and the payment releases it in the script that clears
-its settlement after the commit (no round trip of its own). Losing a lease (Redis restarted or
+its settlement after the commit (no round trip of its own). A payment with a settlement to pay
+takes it in the token's own round trip (`queue_lease_with_token`), so a keyed payment costs no
+round trip more than one without a key. Losing a lease (Redis restarted or
 failed over) loses nothing: a repeat then waits for the first's lock on the account and finds its
 answer row (pay/payment_services.py).
 """
@@ -26,6 +28,48 @@ def lease_take(user_id: int, key: str, digest: str) -> bool:
     name = keys.idempotency_lease(user_id, key)
     ms = settings.IDEMPOTENCY_LEASE_SECONDS * 1000
     return bool(get_redis().set(name, digest, nx=True, px=ms))
+
+
+# KEYS: the token's key, its account's stamp key, the settlement's index, the lease (one hash tag,
+# one slot under Cluster: utils/keys.py). ARGV: the account id, the body's fingerprint, the
+# lease's milliseconds. The token is checked here as utils/token_store.py checks it (its value is
+# `<account id>:<stamp>`, live while the stamp key holds that stamp; a tombstone, `inactive` or no
+# stamp key never equals a token's stamp), so nothing is written for a token that is not good.
+# 1: taken; 0: another request holds it; -1: not decided here (no good token seen, or nothing
+# to pay: a repeat of a payment that cleared its settlement looks for its answer first).
+_LEASE_WITH_TOKEN = """
+local token = redis.call('GET', KEYS[1])
+local stamp = redis.call('GET', KEYS[2])
+if not token or not stamp or token ~= ARGV[1] .. ':' .. stamp then return -1 end
+if redis.call('SCARD', KEYS[3]) == 0 then return -1 end
+if redis.call('SET', KEYS[4], ARGV[2], 'NX', 'PX', ARGV[3]) then return 1 end
+return 0
+"""
+
+
+def queue_lease_with_token(pipe, user_id: int, token: str, key: str, digest: str) -> None:
+    """Queue the lease's taking on the token's round trip (utils/authentication.py
+    `reads_with_token`): taken only if the token is good and the settlement has something to
+    pay; its reply (`lease_with_token`) says whether it was decided there."""
+    ms = settings.IDEMPOTENCY_LEASE_SECONDS * 1000
+    names = (
+        keys.auth_token(token),
+        keys.auth_stamp(user_id),
+        keys.settlement_index(user_id),
+        keys.idempotency_lease(user_id, key),
+    )
+    # the command itself: a cluster pipeline has no eval() method, but routes EVAL by its keys
+    pipe.execute_command("EVAL", _LEASE_WITH_TOKEN, len(names), *names, user_id, digest, ms)
+
+
+def lease_with_token(reply) -> bool | None:
+    """`queue_lease_with_token`'s reply: True taken, False held by another request, None not
+    decided there (take it with `lease_take`)."""
+    if reply == 1:
+        return True
+    if reply == 0:
+        return False
+    return None  # -1, or an error (a key of another type): decided the usual way
 
 
 def lease_digest(user_id: int, key: str) -> str | None:

@@ -39,6 +39,7 @@ from utils.money import money_text
 from utils.redis import UNAVAILABLE, ConcurrentUpdate, transact, transact_from
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
+MAX_KEY_LENGTH = 255  # pay.models.IdempotencyKey.key
 logger = logging.getLogger("settlement")
 
 
@@ -128,9 +129,12 @@ def payment_create(
     return answer
 
 
-def payment_submit(*, account: Account, key: str | None, body, read=None, **payment) -> dict:
+def payment_submit(
+    *, account: Account, key: str | None, body, read=None, leased=None, **payment
+) -> dict:
     """POST /api/payment/: the settlement (its reply `read` with the token, pay.settlement_services
-    .queue_settlement_read; read here without one) paid once per Idempotency-Key (`idempotent`);
+    .queue_settlement_read; read here without one) paid once per Idempotency-Key (`idempotent`;
+    `leased`: the reply of `queue_lease_with_token` when the token's round trip carried it);
     `payment`: `payment_create`'s other arguments. An empty settlement with a key is most likely
     a repeat of a payment that cleared it: its answer is looked for first, without a lease."""
     settlement = (
@@ -143,6 +147,7 @@ def payment_submit(*, account: Account, key: str | None, body, read=None, **paym
         key=key,
         body=body,
         repeat_likely=not settlement.lines,
+        leased=idempotency_store.lease_with_token(leased),
         run=lambda claim: payment_create(
             account=account, settlement=settlement, claim=claim, **payment
         ),
@@ -543,7 +548,15 @@ def fingerprint(body) -> str:
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def idempotent(*, account: Account, key: str | None, body, run, repeat_likely: bool = False):
+def idempotent(
+    *,
+    account: Account,
+    key: str | None,
+    body,
+    run,
+    repeat_likely: bool = False,
+    leased: bool | None = None,
+):
     """Run `run(claim)` once per (account, key) (`claim` None without a key): a repeat with the
     same body gets the first answer, another body is 1044, a repeat while the first still runs is
     1046, and a repeat after a request that died runs again. Business refusals are not kept, so a
@@ -554,16 +567,19 @@ def idempotent(*, account: Account, key: str | None, body, run, repeat_likely: b
     request); the answer is a row written in the payment's own transaction, so it is committed
     with the order or not at all, and the payment reads it under the account's lock
     (`payment_create`): a repeat that got past a lost lease still finds the first's answer.
-    `repeat_likely`: look for the key's answer before taking the lease (no lease round trips
-    for a repeat)."""
+    `leased`: whether the lease was taken in the token's round trip (True), held by another
+    request there (False), or not decided there (None: taken here). `repeat_likely`: look for
+    the key's answer before taking the lease (no lease round trips for a repeat)."""
     if not key:
         return run(None)
-    if len(key) > 255:
+    if len(key) > MAX_KEY_LENGTH:
         raise AppError(Codes.MALFORMED, "Idempotency-Key 过长 / too long")
     claim = KeyClaim(key=key, digest=fingerprint(body))
-    if repeat_likely and (answer := _kept_answer(account.pk, claim)) is not None:
-        return answer
-    if not idempotency_store.lease_take(account.pk, key, claim.digest):
+    if leased is None:
+        if repeat_likely and (answer := _kept_answer(account.pk, claim)) is not None:
+            return answer
+        leased = idempotency_store.lease_take(account.pk, key, claim.digest)
+    if not leased:
         answer = _kept_answer(account.pk, claim)
         if answer is not None:
             return answer
@@ -575,6 +591,15 @@ def idempotent(*, account: Account, key: str | None, body, run, repeat_likely: b
     finally:
         if not claim.released:
             idempotency_store.lease_release(account.pk, key)
+
+
+def queue_lease_with_token(pipe, account_id: int, *, token: str, key: str, body) -> None:
+    """A keyed payment's lease, queued on the token's round trip
+    (`idempotency_store.queue_lease_with_token`: taken there only for a good token and a
+    settlement with something to pay); `idempotent(leased=...)` reads what it did. A key too long
+    is left to `idempotent` (1002)."""
+    if key and len(key) <= MAX_KEY_LENGTH:
+        idempotency_store.queue_lease_with_token(pipe, account_id, token, key, fingerprint(body))
 
 
 def _kept_answer(account_id: int, claim: KeyClaim) -> dict | None:

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import APIException
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
@@ -23,7 +24,7 @@ from pay.serializers import (
     PaymentResultSerializer,
     PaymentSerializer,
 )
-from utils.authentication import side_read
+from utils.authentication import side_read, token_from_headers
 from utils.errors import AppError, Codes
 from utils.money import money_text
 from utils.parsers import BoundedJSONParser, body, validated
@@ -34,8 +35,18 @@ from utils.schema import ERROR_ENVELOPE, envelope
 
 class PaymentView(APIView):
     def reads_with_token(self, request, pipe, account_id: int) -> None:
-        """The settlement it pays is read in the token's own round trip (utils/authentication.py)."""
+        """The settlement it pays is read in the token's own round trip (utils/authentication.py),
+        and a keyed payment's lease is taken there (a script that checks the token itself); a
+        body that does not parse is refused by `post`, after authentication, as before."""
         settlement_services.queue_settlement_read(pipe, account_id)
+        key, token = request.headers.get("Idempotency-Key"), token_from_headers(request.META)
+        if not key or token is None:
+            return
+        try:
+            raw = body_of(request)
+        except (APIException, AppError):
+            return
+        payment_services.queue_lease_with_token(pipe, account_id, token=token, key=key, body=raw)
 
     @extend_schema(
         request=PaymentSerializer,
@@ -54,6 +65,7 @@ class PaymentView(APIView):
             key=request.headers.get("Idempotency-Key"),
             body=raw,
             read=side_read(request),
+            leased=side_read(request, index=1),
             **payment,
             user_agent=request.headers.get("User-Agent", ""),
             client_ip=request.META.get("REMOTE_ADDR"),

@@ -12,10 +12,11 @@ else (`username`, `balance`, `is_staff`, `save()`...) reads the row once, and an
 deactivated by then is 1001.
 
 A view may send reads of its own in the token's round trip: its method
-`reads_with_token(request, pipe, account_id)` queues them on `pipe` (reads only: they are sent
-before the token is known good), and it finds their replies in `request.token_side_reads`;
-`side_read(request)` gives the first, the only one most views queue (the claim's rule gate, the
-settlement a PATCH or a payment works on, the catalogue's generation).
+`reads_with_token(request, pipe, account_id)` queues them on `pipe`, and it finds their replies in
+`request.token_side_reads`; `side_read(request)` gives the first, the only one most views queue
+(the claim's rule gate, the settlement a PATCH or a payment works on, the catalogue's generation).
+They are sent before the token is known good, so they are reads only, or a script that checks the
+token itself before it writes (a keyed payment's lease, pay/idempotency_store.py).
 """
 
 from functools import partial
@@ -140,8 +141,9 @@ class RedisTokenAuthentication(BaseAuthentication):
         return self.keyword
 
 
-def side_read(request, default=None):
-    """The first reply of the view's `reads_with_token` (None for one that failed), or `default`
-    when there is none (a token of the old shape gets no side reads)."""
+def side_read(request, default=None, *, index: int = 0):
+    """The reply of the view's `reads_with_token` at `index` (the first by default; None for one
+    that failed), or `default` when there is none (a token of the old shape gets no side reads,
+    and a view may queue fewer for some requests)."""
     read = getattr(request, "token_side_reads", None)
-    return read[0] if read else default
+    return read[index] if read and len(read) > index else default

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from course.models import Account
-from pay import idempotency_store
+from pay import idempotency_store, payment_services
 from pay.gateways import dev
 from pay.models import CouponRecord, IdempotencyKey, Order, OrderDetail, TransactionRecord
 from pay.order_services import order_mark_paid
@@ -278,6 +278,70 @@ def test_the_lease_is_released_once_the_payment_is_answered_or_refused(
     assert pay(auth_api, price="99.00", key="k-2").json()["code"] == 1000
     assert redis_client.exists(keys.idempotency_lease(account.pk, "k-1")) == 0
     assert redis_client.exists(keys.idempotency_lease(account.pk, "k-2")) == 0
+
+
+def test_a_keyed_payment_holds_its_lease_to_its_body_while_it_runs(
+    auth_api, account, python, checkout, redis_client, monkeypatch
+):
+    checkout(auth_api, python)
+    held = []
+    run = payment_services._pay
+
+    def pay_and_look(**kwargs):
+        held.append(redis_client.get(keys.idempotency_lease(account.pk, "k-1")))
+        return run(**kwargs)
+
+    monkeypatch.setattr(payment_services, "_pay", pay_and_look)
+    assert pay(auth_api, price="99.00", key="k-1").json()["code"] == 1000
+    assert held == [fingerprint(BODY_99)]
+    assert redis_client.exists(keys.idempotency_lease(account.pk, "k-1")) == 0
+
+
+def test_a_keyed_payment_takes_its_lease_in_the_tokens_round_trip_two_in_all(
+    auth_api, python, checkout, settings
+):
+    checkout(auth_api, python)
+    with count_round_trips() as trips:
+        assert pay(auth_api, price="99.00", key="k-1").json()["code"] == 1000
+    # the token with the settlement and the lease, and the clearing that releases it (Cluster:
+    # a node is asked for the pipelined scripts' keys first)
+    assert trips.count == (4 if settings.REDIS_CLUSTER else 2)
+
+
+@pytest.mark.parametrize("token", ["another secret", "ended"])
+def test_a_token_that_is_not_good_takes_no_lease(
+    api, auth_api, account, python, checkout, redis_client, token
+):
+    checkout(auth_api, python)
+    good = auth_api._credentials["HTTP_AUTHORIZATION"].split()[1]
+    if token == "ended":  # logout on every device ends it
+        assert auth_api.post("/api/logout/all/").json()["code"] == 1000
+        sent = good
+    else:
+        sent = f"{account.pk}.{'0' * 40}"
+    api.credentials(HTTP_AUTHORIZATION=f"Token {sent}")
+    response = api.post("/api/payment/", BODY_99, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert response.status_code == 401
+    assert redis_client.exists(keys.idempotency_lease(account.pk, "k-1")) == 0
+
+
+def test_a_keyed_body_that_does_not_parse_is_1002_and_takes_no_lease(
+    auth_api, account, python, checkout, redis_client
+):
+    checkout(auth_api, python)
+    response = auth_api.generic(
+        "POST", "/api/payment/", "{not json", content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )  # fmt: skip
+    assert (response.status_code, response.json()["code"]) == (400, 1002)
+    assert redis_client.exists(keys.idempotency_lease(account.pk, "k-1")) == 0
+
+
+def test_a_key_too_long_is_1002_and_takes_no_lease(auth_api, account, python, checkout):
+    checkout(auth_api, python)
+    response = pay(auth_api, price="99.00", key="k" * 256)
+    assert (response.status_code, response.json()["code"]) == (400, 1002)
+    assert not Order.objects.exists()
 
 
 def test_a_repeat_that_finds_no_lease_gets_the_first_answer_under_the_accounts_lock(
