@@ -137,10 +137,13 @@ DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        # a persistent connection (no pool) is checked with a query before each request reuses it
         conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Django's backend, with a pool that checks a connection without a round trip
+    DATABASES["default"]["ENGINE"] = "utils.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
         "DB_CONNECT_TIMEOUT", 3
     )
@@ -149,6 +152,8 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 4)
     if DB_POOL_MAX_SIZE > 0:
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections, not the thread
+        # the pool checks each connection it hands out (utils/postgresql/pool_check.py)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": min(env_int("DB_POOL_MIN_SIZE", 1), DB_POOL_MAX_SIZE),
             "max_size": DB_POOL_MAX_SIZE,
