@@ -37,13 +37,14 @@ class PaymentView(APIView):
     def reads_with_token(self, request, pipe, account_id: int) -> None:
         """The settlement it pays is read in the token's own round trip (utils/authentication.py),
         and a keyed payment's lease is taken there (a script that checks the token itself); a
-        body that does not parse is refused by `post`, after authentication, as before."""
+        body `post` refuses (1002) takes none, and is refused after authentication as before."""
         settlement_services.queue_settlement_read(pipe, account_id)
         key, token = request.headers.get("Idempotency-Key"), token_from_headers(request.META)
         if not key or token is None:
             return
         try:
             raw = body_of(request)
+            validated(PaymentSerializer, raw)  # a body `post` refuses takes no lease
         except (APIException, AppError):
             return
         payment_services.queue_lease_with_token(pipe, account_id, token=token, key=key, body=raw)

@@ -337,6 +337,18 @@ def test_a_keyed_body_that_does_not_parse_is_1002_and_takes_no_lease(
     assert redis_client.exists(keys.idempotency_lease(account.pk, "k-1")) == 0
 
 
+def test_a_keyed_body_the_serializer_refuses_takes_no_lease_so_a_corrected_retry_runs(
+    auth_api, account, python, checkout, redis_client
+):
+    checkout(auth_api, python)
+    response = auth_api.post(
+        "/api/payment/", {"balance": 0, "price": "abc"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    assert (response.status_code, response.json()["code"]) == (400, 1002)
+    assert redis_client.exists(keys.idempotency_lease(account.pk, "k-1")) == 0
+    assert pay(auth_api, price="99.00", key="k-1").json()["code"] == 1000
+
+
 def test_a_key_too_long_is_1002_and_takes_no_lease(auth_api, account, python, checkout):
     checkout(auth_api, python)
     response = pay(auth_api, price="99.00", key="k" * 256)
