@@ -24,8 +24,8 @@ written together.
 
 import json
 import logging
+import secrets
 import types
-import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -255,7 +255,7 @@ def guard_key(user_id: int) -> str:
 
 def _bump(pipe, user_id: int, checkout: str | None = None) -> str:
     """A new version (returned): the same `checkout` (a change of the settlement) or a new one."""
-    version = f"{checkout or uuid.uuid4().hex}.{uuid.uuid4().hex}"
+    version = f"{checkout or secrets.token_hex(16)}.{secrets.token_hex(16)}"
     pipe.set(keys.settlement_version(user_id), version)
     return version
 
@@ -589,7 +589,7 @@ def queue_add_coupon(pipe, user_id: int, coupon: StoredCoupon, line: SettlementL
     WATCHes the version, so this write lands on the state it read; only POST rewrites the offers,
     and it reads the database afresh. The kept check (and answer) is replaced by a marker: the
     next read asks again, and a read that started before cannot keep its older answer."""
-    pipe.set(keys.settlement_checked(user_id), f"offer {uuid.uuid4().hex}")
+    pipe.set(keys.settlement_checked(user_id), f"offer {secrets.token_hex(16)}")
     if line is None:
         pipe.hset(
             keys.global_coupon(user_id),
