@@ -27,7 +27,7 @@ from pay.serializers import (
 from utils.authentication import side_read, token_from_headers
 from utils.errors import AppError, Codes
 from utils.money import money_text
-from utils.parsers import BoundedJSONParser, body, validated
+from utils.parsers import BoundedJSONParser, body, peek_json_object, validated
 from utils.request import body_of
 from utils.response import ok
 from utils.schema import ERROR_ENVELOPE, envelope
@@ -36,15 +36,18 @@ from utils.schema import ERROR_ENVELOPE, envelope
 class PaymentView(APIView):
     def reads_with_token(self, request, pipe, account_id: int) -> None:
         """The settlement it pays is read in the token's own round trip (utils/authentication.py),
-        and a keyed payment's lease is taken there (a script that checks the token itself); a
-        body `post` refuses (1002) takes none, and is refused after authentication as before."""
+        and a keyed payment's lease is taken there (a script that checks the token itself). Only
+        a POST whose body `post` accepts takes one: any other is refused after authentication as
+        before, with no lease left behind."""
         settlement_services.queue_settlement_read(pipe, account_id)
         key, token = request.headers.get("Idempotency-Key"), token_from_headers(request.META)
-        if not key or token is None:
+        if request.method != "POST" or not key or token is None:
+            return
+        raw = peek_json_object(request)
+        if raw is None:
             return
         try:
-            raw = body_of(request)
-            validated(PaymentSerializer, raw)  # a body `post` refuses takes no lease
+            validated(PaymentSerializer, raw)
         except (APIException, AppError):
             return
         payment_services.queue_lease_with_token(pipe, account_id, token=token, key=key, body=raw)

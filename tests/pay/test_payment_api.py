@@ -325,16 +325,28 @@ def test_a_token_that_is_not_good_takes_no_lease(
     assert redis_client.exists(keys.idempotency_lease(account.pk, "k-1")) == 0
 
 
-def test_a_keyed_body_that_does_not_parse_is_1002_and_takes_no_lease(
+def test_a_keyed_body_that_does_not_parse_is_1002_with_the_parsers_message_and_no_lease(
     auth_api, account, python, checkout, redis_client
 ):
     checkout(auth_api, python)
     response = auth_api.generic(
-        "POST", "/api/payment/", "{not json", content_type="application/json",
+        "POST", "/api/payment/", '{"price": "99.00",', content_type="application/json",
         HTTP_IDEMPOTENCY_KEY="k-1",
     )  # fmt: skip
     assert (response.status_code, response.json()["code"]) == (400, 1002)
+    assert "JSON parse error" in response.json()["error"]  # as without a key
     assert redis_client.exists(keys.idempotency_lease(account.pk, "k-1")) == 0
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_another_method_with_a_key_takes_no_lease(
+    auth_api, account, python, checkout, redis_client, method
+):
+    checkout(auth_api, python)
+    response = getattr(auth_api, method)("/api/payment/", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert response.status_code == 405
+    assert redis_client.exists(keys.idempotency_lease(account.pk, "k-1")) == 0
+    assert pay(auth_api, price="99.00", key="k-1").json()["code"] == 1000
 
 
 def test_a_keyed_body_the_serializer_refuses_takes_no_lease_so_a_corrected_retry_runs(

@@ -1,6 +1,8 @@
 """A pooled PostgreSQL connection is checked without a round trip (utils/postgresql/): one the
 server ended is replaced before a request uses it, a live one is handed out as it is."""
 
+import os
+import resource
 import time
 
 import psycopg
@@ -41,6 +43,23 @@ def test_a_connection_the_server_ended_is_refused(raw):
     with pytest.raises(psycopg.OperationalError):
         connection_alive(own)
     assert own.closed  # so that the pool discards it instead of taking it back
+
+
+def test_a_connection_whose_descriptor_is_past_1024_is_checked_all_the_same():
+    """select() refuses a descriptor past 1024; a worker with many sockets open reaches one."""
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 1100:
+        pytest.skip("this process may not open 1,100 files")
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1030)]
+    try:
+        with psycopg.connect(**params, autocommit=True) as own:
+            assert own.pgconn.socket >= 1024
+            connection_alive(own)
+            assert own.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        for fd in held:
+            os.close(fd)
 
 
 def test_a_connection_inside_a_transaction_is_refused(raw):
