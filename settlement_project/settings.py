@@ -147,6 +147,14 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
         "DB_CONNECT_TIMEOUT", 3
     )
+    # Values bound by the server, and each statement prepared once a connection has sent it
+    # DB_PREPARE_THRESHOLD times (psycopg's automatic preparation, which Django leaves off):
+    # PostgreSQL then plans the flow's statements once per connection, not on every request
+    # (bench/README.md). Behind PgBouncer in transaction mode this needs its
+    # max_prepared_statements (1.21+); DB_PREPARE_THRESHOLD="" turns preparation off.
+    DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+    _prepare = os.environ.get("DB_PREPARE_THRESHOLD", "2").strip()
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(_prepare) if _prepare else None
     # One pool of connections per process (Django's, on psycopg_pool), shared by its threads;
     # README "Deploying on several hosts" sizes it. DB_POOL_MAX_SIZE=0: no pool, CONN_MAX_AGE.
     DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 4)
