@@ -29,6 +29,7 @@ import types
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import get_args, get_type_hints
 
 import orjson
@@ -62,8 +63,9 @@ class StoredCoupon:
     valid_begin: date
     valid_end: date
 
-    @property
+    @cached_property
     def terms(self) -> CouponTerms:
+        """What pricing needs of it, made once (a decoded coupon is shared: `_decode_coupons`)."""
         return CouponTerms.of(self)
 
     @classmethod
@@ -73,7 +75,7 @@ class StoredCoupon:
 
     def encode(self) -> dict:
         """JSON-able: its fields in order, money as two-decimal strings, dates in ISO."""
-        return {name: _encode_value(value) for name, value in vars(self).items()}
+        return {name: _encode_value(getattr(self, name)) for name, _ in _COUPON_READERS}
 
     @classmethod
     def decode(cls, raw: dict) -> "StoredCoupon":
@@ -278,10 +280,40 @@ def _money(value: str) -> Decimal:
     return number
 
 
+# Decoded coupons by the JSON text they were read from: a line's coupons read again unchanged (the
+# next request of the same settlement) are not decoded again. StoredCoupon is immutable, and each
+# reader gets its own dict of them. Bounded: emptied when full.
+_DECODED: dict[str, dict[int, StoredCoupon]] = {}
+_DECODED_MAX = 4096
+
+
+def _decode_coupons(text: str) -> dict[int, StoredCoupon]:
+    """`course_coupons` JSON as {record id: StoredCoupon}; the errors of `StoredCoupon.decode`."""
+    coupons = _DECODED.get(text)
+    if coupons is None:
+        coupons = {_id(k): StoredCoupon.decode(v) for k, v in orjson.loads(text).items()}
+        if len(_DECODED) >= _DECODED_MAX:
+            _DECODED.clear()
+        _DECODED[text] = coupons
+    return dict(coupons)
+
+
+_DECODED_ONE: dict[str, StoredCoupon] = {}
+
+
+def _decode_coupon(text: str) -> StoredCoupon:
+    """One coupon's JSON (a global coupon's field), kept like `_decode_coupons`'."""
+    coupon = _DECODED_ONE.get(text)
+    if coupon is None:
+        coupon = StoredCoupon.decode(orjson.loads(text))
+        if len(_DECODED_ONE) >= _DECODED_MAX:
+            _DECODED_ONE.clear()
+        _DECODED_ONE[text] = coupon
+    return coupon
+
+
 def _decode_line(raw: dict[str, str]) -> SettlementLine:
-    coupons = {
-        _id(k): StoredCoupon.decode(v) for k, v in orjson.loads(raw["course_coupons"]).items()
-    }
+    coupons = _decode_coupons(raw["course_coupons"])
     return SettlementLine(
         course_id=_id(raw["id"]),
         title=raw["title"],
@@ -442,7 +474,7 @@ def _global_coupons(raw: dict[str, str]) -> tuple[dict[int, StoredCoupon], int |
         try:
             if record_id is None:
                 raise ValueError(name)
-            coupons[record_id] = StoredCoupon.decode(orjson.loads(value))
+            coupons[record_id] = _decode_coupon(value)
         except _BROKEN:
             broken.append(name)
     return coupons, default_global, broken
