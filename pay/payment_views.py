@@ -27,8 +27,7 @@ from pay.serializers import (
 from utils.authentication import side_read, token_from_headers
 from utils.errors import AppError, Codes
 from utils.money import money_text
-from utils.parsers import BoundedJSONParser, body, peek_json_object, validated
-from utils.request import body_of
+from utils.parsers import BoundedJSONParser, body, json_body, peek_json_object, validated
 from utils.response import ok
 from utils.schema import ERROR_ENVELOPE, envelope
 
@@ -62,7 +61,7 @@ class PaymentView(APIView):
         },
     )
     def post(self, request):
-        raw = body_of(request)  # the key's fingerprint is of the body as sent
+        raw = json_body(request)  # the key's fingerprint is of the body as sent
         payment = validated(PaymentSerializer, raw)  # 1002 before a key is taken or a row read
         data = payment_services.payment_submit(
             account=request.user,

@@ -14,7 +14,7 @@ from rest_framework.parsers import JSONParser
 
 from pay.serializers import PaymentSerializer, SettlementPatchSerializer
 from utils.errors import AppError
-from utils.parsers import MAX_JSON_DEPTH, BoundedJSONParser, validated
+from utils.parsers import MAX_JSON_DEPTH, BoundedJSONParser, json_body, peek_json_object, validated
 
 UTF8 = {"encoding": "utf-8"}
 
@@ -139,3 +139,52 @@ def test_each_thread_validates_with_its_own_serializer():
         thread.join()
     expected = [{"course_id": i, "coupon_id": i + 1} for i in range(1, 200)]
     assert all(answer == expected for answer in answers.values())
+
+
+# --- json_body: straight from the bytes, else DRF's answer ---------------------------------------
+
+
+def drf_request(raw: bytes, content_type: str = "application/json"):
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    django_request = APIRequestFactory().generic("POST", "/api/x/", raw, content_type)
+    return Request(django_request, parsers=[BoundedJSONParser()])
+
+
+@pytest.mark.parametrize(
+    "raw", [b'{"course_id": 3}', b"{}", b'{"a": [1, {"b": null}]}', '{"t": "课程"}'.encode()]
+)
+def test_a_json_object_body_reads_as_drf_reads_it(raw):
+    assert json_body(drf_request(raw)) == drf_request(raw).data
+
+
+@pytest.mark.parametrize("raw", [b'{"price": "99.00",', b"[1, 2]", b'"text"'])
+def test_a_body_that_is_not_a_json_object_gets_drfs_answer(raw):
+    from rest_framework.exceptions import ParseError
+
+    from utils.errors import AppError
+    from utils.request import body_of
+
+    with pytest.raises((ParseError, AppError)) as ours:
+        json_body(drf_request(raw))
+    with pytest.raises(type(ours.value)) as drfs:
+        body_of(drf_request(raw))
+    assert str(ours.value) == str(drfs.value)
+
+
+def test_an_empty_body_reads_as_an_empty_object():
+    assert json_body(drf_request(b"")) == {}
+
+
+def test_a_body_drf_has_read_already_reads_the_same():
+    request = drf_request(b'{"course_id": 3}')
+    assert request.data == {"course_id": 3}
+    assert json_body(request) == {"course_id": 3}
+
+
+def test_another_content_type_is_drfs_to_answer():
+    from rest_framework.exceptions import UnsupportedMediaType
+
+    with pytest.raises(UnsupportedMediaType):
+        json_body(drf_request(b"course_id=3", "application/x-www-form-urlencoded"))
