@@ -14,7 +14,7 @@ from rest_framework.parsers import JSONParser
 
 from pay.serializers import PaymentSerializer, SettlementPatchSerializer
 from utils.errors import AppError
-from utils.parsers import MAX_JSON_DEPTH, BoundedJSONParser, json_body, peek_json_object, validated
+from utils.parsers import MAX_JSON_DEPTH, BoundedJSONParser, json_body, validated
 
 UTF8 = {"encoding": "utf-8"}
 
