@@ -193,6 +193,12 @@ def split_discount(discount: Decimal, weights: list[Decimal]) -> list[Decimal]:
     return floors
 
 
+def subtotal(lines: list[Line]) -> Decimal:
+    """What the lines cost after their own coupons, before the global one: the base a global
+    coupon's threshold is checked on (`price_settlement(lines).payable`, without the quote)."""
+    return to_cents(sum((apply_coupon(line.coupon, line.price) for line in lines), ZERO))
+
+
 def price_settlement(lines: list[Line], global_coupon: CouponTerms | None = None) -> Quote:
     discounted = [apply_coupon(line.coupon, line.price) for line in lines]
     subtotal = sum(discounted, ZERO)

@@ -31,6 +31,7 @@ from pay.pricing import (
     best_choice,
     check_coupon,
     price_settlement,
+    subtotal,
 )
 from pay.selectors import (
     HeldCoupon,
@@ -110,9 +111,9 @@ def settlement_price(
         coupon = line.course_coupons[rid].terms if usable and rid is not None else None
         lines.append(Line(line.course_id, line.price, coupon))
 
-    subtotal = price_settlement(lines).payable
+    base = subtotal(lines)
     global_verdicts = {
-        rid: _verdict(c, subtotal, today, gone) for rid, c in settlement.global_coupons.items()
+        rid: _verdict(c, base, today, gone) for rid, c in settlement.global_coupons.items()
     }
     global_id = settlement.default_global_coupon_id if global_choice is UNSET else global_choice
     global_usable = global_id in global_verdicts and global_verdicts[global_id].usable

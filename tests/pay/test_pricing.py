@@ -18,6 +18,7 @@ from pay.pricing import (
     price_settlement,
     split_discount,
     split_payment,
+    subtotal,
 )
 
 D = Decimal
@@ -125,6 +126,11 @@ coupons = st.one_of(
     st.builds(discount, st.integers(min_value=1, max_value=99)),
 )
 lines = st.lists(st.builds(Line, st.integers(1, 10**6), prices, coupons), min_size=1, max_size=30)
+
+
+@given(lines)
+def test_the_subtotal_is_what_the_lines_pay_without_a_global_coupon(settlement):
+    assert subtotal(settlement) == price_settlement(settlement).payable
 
 
 @given(lines, coupons)

@@ -148,7 +148,7 @@ def drf_request(raw: bytes, content_type: str = "application/json"):
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
 
-    django_request = APIRequestFactory().generic("POST", "/api/x/", raw, content_type)
+    django_request = APIRequestFactory().generic("POST", "/api/x/", raw.decode(), content_type)
     return Request(django_request, parsers=[BoundedJSONParser()])
 
 
