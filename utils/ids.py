@@ -12,6 +12,9 @@ def parse_id(value) -> int | None:
     Booleans, floats, negative numbers, zero, blanks and ids beyond a database bigint are refused,
     so that `1` and `"1"` compare equal everywhere and nothing odd reaches a query or a Redis key.
     """
+    if type(value) is str and value.isascii() and value.isdecimal() and len(value) <= 19:
+        number = int(value)  # the common case (a Redis member, a JSON string), without stripping
+        return number if 0 < number <= MAX_ID else None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):

@@ -15,11 +15,26 @@ be written in one MULTI with another key.
 import hashlib
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+# settings.REDIS_CLUSTER, read once (a request builds a dozen keys) and again when a test changes it
+_cluster: bool | None = None
 
 
 def user(user_id: int | str) -> str:
     """The user id as it appears in a key: `{7}` (a hash tag) in Cluster mode, else `7`."""
-    return f"{{{user_id}}}" if settings.REDIS_CLUSTER else str(user_id)
+    global _cluster
+    if _cluster is None:
+        _cluster = bool(settings.REDIS_CLUSTER)
+    return f"{{{user_id}}}" if _cluster else str(user_id)
+
+
+@receiver(setting_changed)
+def _forget_cluster(*, setting: str, **kwargs) -> None:
+    global _cluster
+    if setting == "REDIS_CLUSTER":
+        _cluster = None
 
 
 # --- the cart (shopping/cart_store.py) ------------------------------------------------------
