@@ -52,7 +52,8 @@ def redemption_codes_generate(*, coupon: Coupon, count: int) -> list[RedemptionC
             )
             codes |= fresh
         created = RedemptionCode.objects.bulk_create(
-            [RedemptionCode(coupon=coupon, code=code) for code in sorted(codes)]
+            [RedemptionCode(coupon=coupon, code=code) for code in sorted(codes)],
+            batch_size=2000,  # bound values per statement well under PostgreSQL's 65,535
         )
     transaction.on_commit(lambda: coupon_stock.forget(coupon.pk))
     return created

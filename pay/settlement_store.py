@@ -282,23 +282,34 @@ def _money(value: str) -> Decimal:
 
 # Decoded coupons by the JSON text they were read from: a line's coupons read again unchanged (the
 # next request of the same settlement) are not decoded again. StoredCoupon is immutable, and each
-# reader gets its own dict of them. Bounded: emptied when full.
+# reader gets its own dict of them. Bounded by the texts' size (the decoded objects take a few
+# times as much): emptied when the next one would pass it; a text past a tenth of it is not kept.
 _DECODED: dict[str, dict[int, StoredCoupon]] = {}
-_DECODED_MAX = 4096
+_DECODED_ONE: dict[str, StoredCoupon] = {}
+_DECODED_BUDGET = 2 * 1024 * 1024  # characters of JSON, both caches together
+_decoded_size = 0
+
+
+def _keep(cache: dict, text: str, value) -> None:
+    global _decoded_size
+    if len(text) > _DECODED_BUDGET // 10:
+        return
+    if _decoded_size + len(text) > _DECODED_BUDGET:
+        _DECODED.clear()
+        _DECODED_ONE.clear()
+        _decoded_size = 0
+    cache[text] = value
+    _decoded_size += len(text)
 
 
 def _decode_coupons(text: str) -> dict[int, StoredCoupon]:
-    """`course_coupons` JSON as {record id: StoredCoupon}; the errors of `StoredCoupon.decode`."""
+    """`course_coupons` JSON as {record id: StoredCoupon}; the errors of `StoredCoupon.decode`
+    (AttributeError for JSON that is not an object)."""
     coupons = _DECODED.get(text)
     if coupons is None:
         coupons = {_id(k): StoredCoupon.decode(v) for k, v in orjson.loads(text).items()}
-        if len(_DECODED) >= _DECODED_MAX:
-            _DECODED.clear()
-        _DECODED[text] = coupons
+        _keep(_DECODED, text, coupons)
     return dict(coupons)
-
-
-_DECODED_ONE: dict[str, StoredCoupon] = {}
 
 
 def _decode_coupon(text: str) -> StoredCoupon:
@@ -306,9 +317,7 @@ def _decode_coupon(text: str) -> StoredCoupon:
     coupon = _DECODED_ONE.get(text)
     if coupon is None:
         coupon = StoredCoupon.decode(orjson.loads(text))
-        if len(_DECODED_ONE) >= _DECODED_MAX:
-            _DECODED_ONE.clear()
-        _DECODED_ONE[text] = coupon
+        _keep(_DECODED_ONE, text, coupon)
     return coupon
 
 
@@ -443,7 +452,8 @@ def _decoded(user_id: int, members, raw_lines, more) -> Settlement:
     )
 
 
-_BROKEN = (KeyError, ValueError, TypeError, ArithmeticError)  # what a corrupt entry raises
+# what a corrupt entry raises (AttributeError: JSON that is not an object where one belongs)
+_BROKEN = (KeyError, ValueError, TypeError, ArithmeticError, AttributeError)
 
 
 def _line_or_none(member: str, raw: dict[str, str]) -> SettlementLine | None:

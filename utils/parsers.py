@@ -169,8 +169,10 @@ def peek_json_object(request: Request) -> dict[str, Any] | None:
             io.BytesIO(raw.body), BoundedJSONParser.media_type,
             {"encoding": raw.encoding or settings.DEFAULT_CHARSET},
         )  # fmt: skip
-    except (ParseError, SuspiciousOperation, OSError, RawPostDataException):
-        return None  # too large, unreadable, already read as a stream: the view's to answer
+    except (ParseError, SuspiciousOperation, RawPostDataException):
+        return None  # too large, or already read as a stream: the view's to answer
+    # (a body the client never finished sending raises UnreadablePostError here, as it would
+    # in DRF's parser: the first reader of the stream is the one that can tell why)
     return data if isinstance(data, dict) else None
 
 

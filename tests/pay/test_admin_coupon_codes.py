@@ -147,3 +147,16 @@ def test_csv_download_shows_who_redeemed_and_never_a_formula(staff, make_coupon,
     assert row["code"] == redemption_code_format(entry.code)
     assert (row["coupon"], row["redeemed_by"]) == ("'=SUM(A1)", "'@evil")
     assert row["redeemed_at"]
+
+
+@pytest.mark.postgres("PostgreSQL refuses a statement with more than 65,535 bound values")
+def test_codes_for_several_rules_past_65535_values_are_all_downloaded(staff, make_coupon):
+    rules = [make_coupon(name=f"flyer{i}") for i in range(7)]
+    response = apply_admin_action(
+        staff, "pay/coupon", "generate_redemption_codes", [rule.pk for rule in rules],
+        count="10000",
+    )  # fmt: skip
+    assert response["Content-Type"].startswith("text/csv")
+    rows = response.content.decode("utf-8-sig").splitlines()
+    assert len(rows) == 1 + 70_000
+    assert RedemptionCode.objects.count() == 70_000

@@ -208,6 +208,8 @@ def test_a_write_that_loses_the_race_to_another_settlement_write_is_retried():
         pytest.param({"id": "2"}, id="id-of-another-course"),
         pytest.param({"default_course_coupon_id": "abc"}, id="choice-not-an-id"),
         pytest.param({"course_coupons": '{"x": {}}'}, id="coupon-not-decodable"),
+        pytest.param({"course_coupons": "[]"}, id="coupons-not-an-object"),
+        pytest.param({"course_coupons": '{"11": []}'}, id="coupon-not-an-object"),
     ],
 )
 def test_a_corrupt_line_is_skipped_and_removed(redis_client, corrupt):
@@ -262,6 +264,36 @@ def test_a_healthy_settlement_costs_no_cleanup_round_trip():
     with count_round_trips() as trips:
         store.settlement_read(USER)
     assert trips.count == 1
+
+
+# --- coupons decoded once per text ----------------------------------------------------------------
+
+
+def test_a_lines_coupons_read_again_are_the_same_objects_in_a_dict_of_its_own():
+    write([line(1, coupons=[coupon(11), coupon(12)])])
+    first = store.settlement_read(USER).line(1).course_coupons
+    again = store.settlement_read(USER).line(1).course_coupons
+    assert again == first and again is not first
+    assert all(again[rid] is first[rid] for rid in first)
+
+
+def test_the_decoded_coupons_are_bounded_by_the_size_of_their_texts(monkeypatch):
+    monkeypatch.setattr(store, "_DECODED_BUDGET", 3000)
+    store._DECODED.clear()
+    store._DECODED_ONE.clear()
+    monkeypatch.setattr(store, "_decoded_size", 0)
+    texts = [
+        json.dumps({str(rid): coupon(rid).encode()}, ensure_ascii=False) for rid in range(1, 30)
+    ]
+    for text in texts:
+        store._decode_coupons(text)
+        assert store._decoded_size <= 3000
+        assert sum(map(len, store._DECODED)) == store._decoded_size
+    assert 0 < len(store._DECODED) < len(texts)
+    huge = json.dumps({str(rid): coupon(rid).encode() for rid in range(1, 10)})
+    assert len(huge) > 300
+    store._decode_coupons(huge)
+    assert huge not in store._DECODED  # past a tenth of the budget: decoded, not kept
 
 
 def test_settlement_helpers_name_their_lines():
