@@ -4,7 +4,9 @@ Redis that every move replaces).
 Every change of a record's status or end moves its account's version on once the change has
 committed: the payment's clearing of the settlement carries it in its MULTI (`queue_changed`); a
 cancel, refund or time-out that gives coupons back, the expiry job, and staff's saves and deletes
-of records and rules (pay/signals.py) call `records_changed`. A settlement keeps what the
+of records and rules (pay/signals.py) call `records_changed`. A buyer's order cancel moves it
+before, in its token's round trip, with a "moving" marker (`queue_move_with_token`) while which
+no settlement read keeps a check. A settlement keeps what the
 database last said of its coupons together with the version it read before asking
 (pay/settlement_store.py, `GoneCheck`), so reading and changing a settlement skip that query
 while nothing has changed.
@@ -19,6 +21,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import transaction
 from redis.exceptions import RedisError
 
@@ -28,21 +31,61 @@ from utils.redis import UNAVAILABLE, get_redis
 logger = logging.getLogger("settlement")
 
 
-def records_changed(account_ids: Iterable[int], *, now: bool = True) -> None:
+def records_changed(account_ids: Iterable[int], *, now: bool = True, moved: bool = False) -> None:
     """Move these accounts' versions on once the current transaction commits (at once outside
     one). `now`: also at once, before the commit (the models' signals and the expiry job; it costs
     one more round trip, and makes the change show even where no commit follows, as in a test's
     transaction). What makes it correct is the move after the commit: a reader between the two
     may have kept a check of the rows as they were before. Never raises: the change itself is,
-    or will be, committed."""
+    or will be, committed. `moved`: the version was moved on with the marker already
+    (`queue_move_with_token`): nothing more to do."""
     ids = sorted({int(account_id) for account_id in account_ids})
-    if not ids:
+    if not ids or moved:
         return
     in_transaction = transaction.get_connection().in_atomic_block
     if now or not in_transaction:
         _bump(ids)
     if in_transaction:
         transaction.on_commit(lambda: _bump(ids))
+
+
+# KEYS: the token's key, its account's stamp key, the records' version, the "moving" marker (one
+# hash tag). ARGV: the account id, a new version, the marker's seconds. The token is checked as
+# utils/token_store.py checks it, so nothing is written for a token that is not good. 1: moved.
+_MOVE_WITH_TOKEN = """
+local token = redis.call('GET', KEYS[1])
+local stamp = redis.call('GET', KEYS[2])
+if not token or not stamp or token ~= ARGV[1] .. ':' .. stamp then return -1 end
+redis.call('SET', KEYS[3], ARGV[2])
+redis.call('SET', KEYS[4], '1', 'EX', ARGV[3])
+return 1
+"""
+
+
+def queue_move_with_token(pipe, account_id: int, token: str) -> None:
+    """Move the account's version on, and mark it moving, in the token's round trip (a buyer's
+    order cancel: no round trip of its own after the commit).
+
+    Before the commit, a settlement read could ask the database for the rows as they still are
+    and keep that check under the new version; so while the marker lives (COUPON_CHECK_SECONDS,
+    the longest a kept check lives anyway) readers keep no check at all: a settlement read sees
+    the marker with the version (pay/settlement_store.py) and tags its check with a version that
+    nothing matches. `moved_with_token(reply)` says whether it happened."""
+    names = (
+        keys.auth_token(token),
+        keys.auth_stamp(account_id),
+        keys.coupon_records_version(account_id),
+        keys.coupon_records_moving(account_id),
+    )
+    new = uuid.uuid4().hex
+    pipe.execute_command(
+        "EVAL", _MOVE_WITH_TOKEN, len(names), *names, account_id, new,
+        settings.COUPON_CHECK_SECONDS,
+    )  # fmt: skip
+
+
+def moved_with_token(reply) -> bool:
+    return reply == 1
 
 
 def queue_changed(pipe, account_id: int) -> None:

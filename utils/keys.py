@@ -87,6 +87,12 @@ def coupon_records_version(user_id: int) -> str:
     return f"coupon_records_version_{user(user_id)}"
 
 
+def coupon_records_moving(user_id: int) -> str:
+    """String (expiring): a change of the user's coupon records moved their version on before
+    its commit (a buyer's order cancel); while it lives no coupon check is kept."""
+    return f"coupon_records_moving_{user(user_id)}"
+
+
 # --- payments' Idempotency-Keys (pay/idempotency_store.py) ----------------------------------
 
 

@@ -177,14 +177,85 @@ def test_a_payment_whose_clearing_failed_shows_its_coupon_used_once_the_check_ex
     assert (coupon["usable"], coupon["reason"]) == (False, "已使用 / used")
 
 
-def test_a_cancel_moves_the_version_on_once_it_commits_not_before(
-    auth_api, account, settled, redis_client, django_capture_on_commit_callbacks
+def test_a_buyers_cancel_moves_the_version_on_in_its_tokens_round_trip_marked_moving(
+    auth_api, account, settled, redis_client, settings, django_capture_on_commit_callbacks
 ):
     body = helpers.pay(auth_api, price="89.00").json()
     before = redis_client.get(keys.coupon_records_version(account.pk))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         number = body["data"]["order_number"]
         assert auth_api.post(f"/api/orders/{number}/cancel/").json()["code"] == 1000
+    moved = redis_client.get(keys.coupon_records_version(account.pk))
+    assert moved != before  # before the commit, with the marker
+    assert (
+        0
+        < redis_client.ttl(keys.coupon_records_moving(account.pk))
+        <= (settings.COUPON_CHECK_SECONDS)
+    )
+    for callback in callbacks:
+        callback()
+    assert redis_client.get(keys.coupon_records_version(account.pk)) == moved  # no second move
+
+
+def test_a_read_between_the_cancels_move_and_its_commit_keeps_no_stale_check(
+    auth_api, account, settled, monkeypatch, redis_client
+):
+    from pay import order_services
+
+    # Given a payment used the coupon and its clearing found the settlement changed
+    monkeypatch.setattr(payment_services.settlement_store, "queue_clear_all", lambda *a: None)
+    body = helpers.pay(auth_api, price="89.00").json()
+    monkeypatch.undo()
+    # When a cancel has moved the version on in its token's round trip, and a read comes before
+    # its commit: the database still says "used"
+    with redis_client.pipeline(transaction=False) as pipe:
+        token = auth_api._credentials["HTTP_AUTHORIZATION"].split()[1]
+        records_version.queue_move_with_token(pipe, account.pk, token)
+        assert pipe.execute() == [1]
+    coupon = coupon_of(read(auth_api), settled)
+    assert (coupon["usable"], coupon["reason"]) == (False, "已使用 / used")
+    # and the cancel then commits, moving nothing more
+    order_services.order_cancel(
+        account_id=account.pk, order_number=body["data"]["order_number"], records_moved=True
+    )
+    # Then the next read asks again: the coupon is usable (the read above kept nothing reusable)
+    assert coupon_of(read(auth_api), settled)["usable"] is True
+
+
+def test_once_the_marker_is_gone_reads_keep_their_checks_again(
+    auth_api, account, settled, redis_client, django_assert_num_queries
+):
+    token = auth_api._credentials["HTTP_AUTHORIZATION"].split()[1]
+    with redis_client.pipeline(transaction=False) as pipe:
+        records_version.queue_move_with_token(pipe, account.pk, token)
+        pipe.execute()
+    read(auth_api)
+    with django_assert_num_queries(1):  # the marker lives: nothing kept, asked again
+        read(auth_api)
+    redis_client.delete(keys.coupon_records_moving(account.pk))  # it ran out
+    read(auth_api)
+    with django_assert_num_queries(0):
+        read(auth_api)
+
+
+def test_a_token_that_is_not_good_moves_nothing(account, redis_client):
+    before = redis_client.get(keys.coupon_records_version(account.pk))
+    with redis_client.pipeline(transaction=False) as pipe:
+        records_version.queue_move_with_token(pipe, account.pk, f"{account.pk}.{'0' * 40}")
+        assert pipe.execute() == [-1]
+    assert redis_client.get(keys.coupon_records_version(account.pk)) == before
+    assert not redis_client.exists(keys.coupon_records_moving(account.pk))
+
+
+def test_staffs_cancel_in_the_admin_moves_the_version_after_its_commit(
+    auth_api, account, settled, redis_client, django_capture_on_commit_callbacks
+):
+    from pay import order_services
+
+    body = helpers.pay(auth_api, price="89.00").json()
+    before = redis_client.get(keys.coupon_records_version(account.pk))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        order_services.order_cancel(account_id=None, order_number=body["data"]["order_number"])
     assert redis_client.get(keys.coupon_records_version(account.pk)) == before
     for callback in callbacks:
         callback()
