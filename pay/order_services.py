@@ -30,12 +30,12 @@ from utils.errors import AppError, Codes
 logger = logging.getLogger("settlement.orders")
 
 
-def _give_back(order: Order, *, status: int, records_moved: bool = False) -> None:
+def _give_back(order: Order, *, status: int, records_moved_at: float | None = None) -> None:
     """Cancel `order` (locked by the caller): coupons back (or 已过期), 贝里 refunded.
-    `records_moved`: the account's coupon-records version was moved on before (see
-    `order_cancel`)."""
+    `records_moved_at`: when the account's coupon-records version was moved on, before
+    (see `order_cancel`)."""
     _return_coupons_and_beili(
-        order, memo=f"订单 {order.order_number} 取消退回", records_moved=records_moved
+        order, memo=f"订单 {order.order_number} 取消退回", records_moved_at=records_moved_at
     )
     order.status = status
     order.cancel_time = timezone.now()
@@ -44,11 +44,14 @@ def _give_back(order: Order, *, status: int, records_moved: bool = False) -> Non
     receipts.receipt_on_commit(order.pk, event)
 
 
-def _return_coupons_and_beili(order: Order, *, memo: str, records_moved: bool = False) -> None:
+def _return_coupons_and_beili(
+    order: Order, *, memo: str, records_moved_at: float | None = None
+) -> None:
     """The order's coupon records back to the account (已过期 if past their end), and its 贝里
-    back with a 退款 ledger row. The order is locked by the caller. `records_moved`: the
-    account's coupon-records version was moved on, and marked moving, before this transaction
-    (pay/records_version.py `queue_move_with_token`): no move after the commit."""
+    back with a 退款 ledger row. The order is locked by the caller. `records_moved_at`:
+    when the account's coupon-records version was moved on, and marked moving, before this
+    transaction (pay/records_version.py `queue_move_with_token`): no move after the commit
+    unless it comes late."""
     today = timezone.localdate()
     by_status: dict[int, list[int]] = {}
     for record in (
@@ -65,7 +68,7 @@ def _return_coupons_and_beili(order: Order, *, memo: str, records_moved: bool = 
         CouponRecord.objects.filter(pk__in=ids).update(status=status, used_time=None, order=None)
     if by_status:
         # once committed: a settlement left behind offers them again at its next read
-        records_changed([order.account_id], now=False, moved=records_moved)
+        records_changed([order.account_id], now=False, moved_at=records_moved_at)
     if order.beili_used:
         beili_change(
             account=order.account,
@@ -116,7 +119,7 @@ def _overdue_cutoff(now=None):
 
 
 def orders_time_out_due(
-    *, account_id: int, order_number: str | None = None, records_moved: bool = False
+    *, account_id: int, order_number: str | None = None, records_moved_at: float | None = None
 ) -> int:
     """Time out the account's unpaid orders past their deadline (or just `order_number`) now,
     as the scheduled command would: the lazy half of timeouts, run before an order is read,
@@ -132,32 +135,32 @@ def orders_time_out_due(
     with transaction.atomic():
         for order in due.select_for_update().select_related("account").order_by("id"):
             if order.is_overdue():  # re-checked under the lock: a payment may have won
-                _give_back(order, status=Order.STATUS_TIMED_OUT, records_moved=records_moved)
+                _give_back(order, status=Order.STATUS_TIMED_OUT, records_moved_at=records_moved_at)
                 done += 1
     return done
 
 
 def order_cancel(
-    *, account_id: int | None, order_number: str, records_moved: bool = False
+    *, account_id: int | None, order_number: str, records_moved_at: float | None = None
 ) -> Order:
     """Cancel an order (the buyer's, or any with account_id None: staff in the admin): unpaid,
     or paid with 贝里 and coupons only. Everything it took comes back. An unpaid order past its
     deadline is timed out instead (status 5): the buyer's cancel then answers 1051.
-    `records_moved`: the buyer's coupon-records version was moved on and marked moving in the
-    token's round trip (pay/records_version.py `queue_move_with_token`), so the coupons given
-    back need no move after the commit."""
+    `records_moved_at`: when the buyer's coupon-records version was moved on and marked moving
+    in the token's round trip (pay/records_version.py `queue_move_with_token`), so the coupons
+    given back need no move after the commit (unless it comes late)."""
     if account_id is not None:
         orders_time_out_due(
-            account_id=account_id, order_number=order_number, records_moved=records_moved
+            account_id=account_id, order_number=order_number, records_moved_at=records_moved_at
         )
     with transaction.atomic():
         order = _locked(order_number, account_id)
         if order.is_overdue():
-            _give_back(order, status=Order.STATUS_TIMED_OUT, records_moved=records_moved)
+            _give_back(order, status=Order.STATUS_TIMED_OUT, records_moved_at=records_moved_at)
             return order
         if not order.can_cancel:
             raise AppError(Codes.ORDER_NOT_CANCELLABLE)
-        _give_back(order, status=Order.STATUS_CANCELLED, records_moved=records_moved)
+        _give_back(order, status=Order.STATUS_CANCELLED, records_moved_at=records_moved_at)
         return order
 
 

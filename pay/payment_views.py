@@ -228,14 +228,20 @@ class OrderCancelView(APIView):
         cancel runs (pay/records_version.py), instead of a round trip after the commit."""
         token = token_from_headers(request.META)
         if request.method == "POST" and token is not None:
-            records_version.queue_move_with_token(pipe, account_id, token)
+            started = records_version.clock()
+            if records_version.queue_move_with_token(pipe, account_id, token):
+                request.records_move_sent = started
 
     @extend_schema(request=None, responses={200: envelope("OrderCancelEnvelope", OrderSerializer)})
     def post(self, request, order_number):
         order_services.order_cancel(
             account_id=request.user.pk,
             order_number=order_number,
-            records_moved=records_version.moved_with_token(side_read(request)),
+            records_moved_at=(
+                getattr(request, "records_move_sent", None)
+                if records_version.moved_with_token(side_read(request))
+                else None
+            ),
         )
         order = order_selectors.order_of(account_id=request.user.pk, order_number=order_number)
         return ok(OrderSerializer(order).data)

@@ -18,6 +18,7 @@ status or end elsewhere, raw SQL) is bounded the same way.
 """
 
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 
@@ -31,16 +32,28 @@ from utils.redis import UNAVAILABLE, get_redis
 logger = logging.getLogger("settlement")
 
 
-def records_changed(account_ids: Iterable[int], *, now: bool = True, moved: bool = False) -> None:
+def records_changed(
+    account_ids: Iterable[int], *, now: bool = True, moved_at: float | None = None
+) -> None:
     """Move these accounts' versions on once the current transaction commits (at once outside
     one). `now`: also at once, before the commit (the models' signals and the expiry job; it costs
     one more round trip, and makes the change show even where no commit follows, as in a test's
     transaction). What makes it correct is the move after the commit: a reader between the two
     may have kept a check of the rows as they were before. Never raises: the change itself is,
-    or will be, committed. `moved`: the version was moved on with the marker already
-    (`queue_move_with_token`): nothing more to do."""
+    or will be, committed. `moved_at`: when the version was moved on with the marker
+    (`queue_move_with_token`, by `clock()`): nothing more to do, unless the commit comes so late
+    that the marker may have run out before it."""
     ids = sorted({int(account_id) for account_id in account_ids})
-    if not ids or moved:
+    if not ids:
+        return
+    if moved_at is not None:
+        late = settings.COUPON_CHECK_SECONDS - _LATE
+
+        def if_late() -> None:
+            if clock() - moved_at > late:
+                _bump(ids)
+
+        transaction.on_commit(if_late)
         return
     in_transaction = transaction.get_connection().in_atomic_block
     if now or not in_transaction:
@@ -62,7 +75,18 @@ return 1
 """
 
 
-def queue_move_with_token(pipe, account_id: int, token: str) -> None:
+def clock() -> float:
+    """Seconds on this host's monotonic clock (when a move with the token was sent)."""
+    return time.monotonic()
+
+
+# A cancel that commits later than this after its move (a long lock wait) also moves the version
+# after its commit: its marker may have run out before the commit, and a read in between could
+# have kept the coupons as they were under the moved version.
+_LATE = 5  # seconds before the marker runs out
+
+
+def queue_move_with_token(pipe, account_id: int, token: str) -> bool:
     """Move the account's version on, and mark it moving, in the token's round trip (a buyer's
     order cancel: no round trip of its own after the commit).
 
@@ -70,7 +94,11 @@ def queue_move_with_token(pipe, account_id: int, token: str) -> None:
     and keep that check under the new version; so while the marker lives (COUPON_CHECK_SECONDS,
     the longest a kept check lives anyway) readers keep no check at all: a settlement read sees
     the marker with the version (pay/settlement_store.py) and tags its check with a version that
-    nothing matches. `moved_with_token(reply)` says whether it happened."""
+    nothing matches. `moved_with_token(reply)` says whether it happened. Not queued (False)
+    where Redis waits for replicas to acknowledge writes (Sentinel): the token's round trip
+    would then fail the whole request when they do not; the move comes after the commit there."""
+    if settings.REDIS_SENTINELS and settings.REDIS_REPLICA_ACKS > 0:
+        return False
     names = (
         keys.auth_token(token),
         keys.auth_stamp(account_id),
@@ -82,6 +110,7 @@ def queue_move_with_token(pipe, account_id: int, token: str) -> None:
         "EVAL", _MOVE_WITH_TOKEN, len(names), *names, account_id, new,
         settings.COUPON_CHECK_SECONDS,
     )  # fmt: skip
+    return True
 
 
 def moved_with_token(reply) -> bool:

@@ -216,7 +216,9 @@ def test_a_read_between_the_cancels_move_and_its_commit_keeps_no_stale_check(
     assert (coupon["usable"], coupon["reason"]) == (False, "已使用 / used")
     # and the cancel then commits, moving nothing more
     order_services.order_cancel(
-        account_id=account.pk, order_number=body["data"]["order_number"], records_moved=True
+        account_id=account.pk,
+        order_number=body["data"]["order_number"],
+        records_moved_at=records_version.clock(),
     )
     # Then the next read asks again: the coupon is usable (the read above kept nothing reusable)
     assert coupon_of(read(auth_api), settled)["usable"] is True
@@ -236,6 +238,55 @@ def test_once_the_marker_is_gone_reads_keep_their_checks_again(
     read(auth_api)
     with django_assert_num_queries(0):
         read(auth_api)
+
+
+def test_a_cancel_that_commits_after_its_marker_ran_out_moves_the_version_again(
+    auth_api, account, settled, python, monkeypatch, redis_client,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    from pay import order_services
+
+    # Given a payment used the coupon and its clearing found the settlement changed
+    monkeypatch.setattr(payment_services.settlement_store, "queue_clear_all", lambda *a: None)
+    number = helpers.pay(auth_api, price="89.00").json()["data"]["order_number"]
+    monkeypatch.undo()
+    locked, clock = order_services._locked, records_version.clock
+
+    def waits_past_the_marker(order_number, account_id=None):
+        # the cancel waits on the order's lock past COUPON_CHECK_SECONDS: its marker runs out,
+        # and a read meanwhile keeps the coupon as "used" under the moved version
+        redis_client.delete(keys.coupon_records_moving(account.pk))
+        monkeypatch.setattr(records_version, "clock", lambda: clock() + 3600)
+        assert coupon_of(read(auth_api), settled)["usable"] is False
+        return locked(order_number, account_id)
+
+    monkeypatch.setattr(order_services, "_locked", waits_past_the_marker)
+    with django_capture_on_commit_callbacks(execute=True):  # the cancel commits, late
+        assert auth_api.post(f"/api/orders/{number}/cancel/").json()["code"] == 1000
+    # Then the late commit moved the version once more: the next read asks again
+    assert coupon_of(read(auth_api), settled)["usable"] is True
+    assert (
+        helpers.patch_settlement(auth_api, course_id=python.pk, coupon_id=settled.pk)["code"]
+        == 1000
+    )
+
+
+def test_where_writes_wait_for_replicas_the_cancel_moves_the_version_after_its_commit(
+    auth_api, account, settled, redis_client, settings, django_capture_on_commit_callbacks
+):
+    # Sentinel with replica acknowledgements: a write in the token's round trip would fail the
+    # whole request when the replicas do not answer, so the move waits for the commit
+    settings.REDIS_SENTINELS = ["127.0.0.1:26391"]
+    settings.REDIS_REPLICA_ACKS = 1
+    number = helpers.pay(auth_api, price="89.00").json()["data"]["order_number"]
+    before = redis_client.get(keys.coupon_records_version(account.pk))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert auth_api.post(f"/api/orders/{number}/cancel/").json()["code"] == 1000
+    assert redis_client.get(keys.coupon_records_version(account.pk)) == before
+    assert not redis_client.exists(keys.coupon_records_moving(account.pk))
+    for callback in callbacks:
+        callback()
+    assert redis_client.get(keys.coupon_records_version(account.pk)) != before
 
 
 def test_a_token_that_is_not_good_moves_nothing(account, redis_client):
