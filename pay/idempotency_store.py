@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 
 from utils import keys
 from utils.redis import UNAVAILABLE, get_redis
+from utils.token_store import TOKEN_CHECK_LUA, token_check_keys
 
 logger = logging.getLogger("settlement")
 
@@ -30,21 +31,19 @@ def lease_take(user_id: int, key: str, digest: str) -> bool:
     return bool(get_redis().set(name, digest, nx=True, px=ms))
 
 
-# KEYS: the token's key, its account's stamp key, the settlement's index, the lease (one hash tag,
-# one slot under Cluster: utils/keys.py). ARGV: the account id, the body's fingerprint, the
-# lease's milliseconds. The token is checked here as utils/token_store.py checks it (its value is
-# `<account id>:<stamp>`, live while the stamp key holds that stamp; a tombstone, `inactive` or no
-# stamp key never equals a token's stamp), so nothing is written for a token that is not good.
+# KEYS: the token's and its stamp's (utils/token_store.py TOKEN_CHECK_LUA: nothing is written
+# for a token that is not good), the settlement's index, the lease (one hash tag, one slot under
+# Cluster: utils/keys.py). ARGV: the account id, the body's fingerprint, the lease's milliseconds.
 # 1: taken; 0: another request holds it; -1: not decided here (no good token seen, or nothing
 # to pay: a repeat of a payment that cleared its settlement looks for its answer first).
-_LEASE_WITH_TOKEN = """
-local token = redis.call('GET', KEYS[1])
-local stamp = redis.call('GET', KEYS[2])
-if not token or not stamp or token ~= ARGV[1] .. ':' .. stamp then return -1 end
+_LEASE_WITH_TOKEN = (
+    TOKEN_CHECK_LUA
+    + """
 if redis.call('SCARD', KEYS[3]) == 0 then return -1 end
 if redis.call('SET', KEYS[4], ARGV[2], 'NX', 'PX', ARGV[3]) then return 1 end
 return 0
 """
+)
 
 
 def queue_lease_with_token(pipe, user_id: int, token: str, key: str, digest: str) -> None:
@@ -53,8 +52,7 @@ def queue_lease_with_token(pipe, user_id: int, token: str, key: str, digest: str
     pay; its reply (`lease_with_token`) says whether it was decided there."""
     ms = settings.IDEMPOTENCY_LEASE_SECONDS * 1000
     names = (
-        keys.auth_token(token),
-        keys.auth_stamp(user_id),
+        *token_check_keys(token, user_id),
         keys.settlement_index(user_id),
         keys.idempotency_lease(user_id, key),
     )

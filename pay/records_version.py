@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 
 from utils import keys
 from utils.redis import UNAVAILABLE, get_redis
+from utils.token_store import TOKEN_CHECK_LUA, token_check_keys
 
 logger = logging.getLogger("settlement")
 
@@ -62,17 +63,17 @@ def records_changed(
         transaction.on_commit(lambda: _bump(ids))
 
 
-# KEYS: the token's key, its account's stamp key, the records' version, the "moving" marker (one
-# hash tag). ARGV: the account id, a new version, the marker's seconds. The token is checked as
-# utils/token_store.py checks it, so nothing is written for a token that is not good. 1: moved.
-_MOVE_WITH_TOKEN = """
-local token = redis.call('GET', KEYS[1])
-local stamp = redis.call('GET', KEYS[2])
-if not token or not stamp or token ~= ARGV[1] .. ':' .. stamp then return -1 end
+# KEYS: the token's and its stamp's (utils/token_store.py TOKEN_CHECK_LUA: nothing is written
+# for a token that is not good), the records' version, the "moving" marker (one hash tag). ARGV:
+# the account id, a new version, the marker's seconds. 1: moved.
+_MOVE_WITH_TOKEN = (
+    TOKEN_CHECK_LUA
+    + """
 redis.call('SET', KEYS[3], ARGV[2])
 redis.call('SET', KEYS[4], '1', 'EX', ARGV[3])
 return 1
 """
+)
 
 
 def clock() -> float:
@@ -100,8 +101,7 @@ def queue_move_with_token(pipe, account_id: int, token: str) -> bool:
     if settings.REDIS_SENTINELS and settings.REDIS_REPLICA_ACKS > 0:
         return False
     names = (
-        keys.auth_token(token),
-        keys.auth_stamp(account_id),
+        *token_check_keys(token, account_id),
         keys.coupon_records_version(account_id),
         keys.coupon_records_moving(account_id),
     )

@@ -177,6 +177,24 @@ def _split(value: str | None) -> tuple[int | None, str]:
     return int(account_id), stamp
 
 
+# The token's check inside a Lua script that writes in the token's own round trip (sent before
+# the token is known good here): KEYS[1] the token's key, KEYS[2] its account's stamp key, ARGV[1]
+# the account id; the script returns -1 when the token is not good. The rule of `token_lookup`
+# and `token_matches`: the token's value is `<id>:<stamp>` and the stamp key holds that stamp (a
+# tombstone, `inactive` or no stamp key never equals a token's stamp: the script then leaves the
+# decision to the request, which reads the row). Prepend it; `token_check_keys` gives the keys.
+TOKEN_CHECK_LUA = """
+local token = redis.call('GET', KEYS[1])
+local stamp = redis.call('GET', KEYS[2])
+if not token or not stamp or token ~= ARGV[1] .. ':' .. stamp then return -1 end
+"""
+
+
+def token_check_keys(token: str, account_id: int) -> tuple[str, str]:
+    """KEYS[1] and KEYS[2] of a script that starts with TOKEN_CHECK_LUA (one hash tag)."""
+    return keys.auth_token(token), keys.auth_stamp(account_id)
+
+
 def token_matches(current: str, stamp: str) -> bool:
     """Whether a token with `stamp` is still one of the account whose stamp is `current`."""
     return current != INACTIVE and constant_time_compare(current, stamp)
