@@ -62,3 +62,25 @@ def test_a_build_that_refuses_writes_nothing(redis_client):
     except ValueError:
         pass
     assert redis_client.exists("{t}copy") == 0
+
+
+def test_transact_waits_a_random_growing_moment_between_attempts(redis_client, monkeypatch):
+    import pytest
+
+    from utils import redis as redis_module
+    from utils.redis import ConcurrentUpdate, transact
+
+    pauses: list[float] = []
+    monkeypatch.setattr(redis_module.time, "sleep", pauses.append)
+
+    def build(pipe):
+        redis_client.incr("{t}contended")  # another writer wins every time
+        pipe.multi()
+        pipe.set("{t}written", "1")
+
+    with pytest.raises(ConcurrentUpdate):
+        transact(["{t}contended"], build, attempts=5)
+    assert len(pauses) == 4  # between attempts, none after the last
+    bounds = [0.001, 0.002, 0.004, 0.008]
+    assert all(0 <= pause <= bound for pause, bound in zip(pauses, bounds, strict=True))
+    assert not redis_client.exists("{t}written")
