@@ -27,7 +27,7 @@ from django.db import transaction
 from redis.exceptions import RedisError
 
 from utils import keys
-from utils.redis import UNAVAILABLE, get_redis
+from utils.redis import UNAVAILABLE, get_redis, writes_wait_for_replicas
 from utils.token_store import TOKEN_CHECK_LUA, token_check_keys
 
 logger = logging.getLogger("settlement")
@@ -98,7 +98,7 @@ def queue_move_with_token(pipe, account_id: int, token: str) -> bool:
     nothing matches. `moved_with_token(reply)` says whether it happened. Not queued (False)
     where Redis waits for replicas to acknowledge writes (Sentinel): the token's round trip
     would then fail the whole request when they do not; the move comes after the commit there."""
-    if settings.REDIS_SENTINELS and settings.REDIS_REPLICA_ACKS > 0:
+    if writes_wait_for_replicas():
         return False
     names = (
         *token_check_keys(token, account_id),

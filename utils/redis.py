@@ -150,6 +150,12 @@ def _host_port(address: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def writes_wait_for_replicas() -> bool:
+    """Whether the stores' client acknowledges a write only once replicas hold it (Sentinel with
+    REDIS_REPLICA_ACKS): a write that fails that way fails the whole pipeline it rides on."""
+    return bool(settings.REDIS_SENTINELS) and settings.REDIS_REPLICA_ACKS > 0
+
+
 def build_client(*, decode_responses: bool = True) -> Client:
     """A new client for the configured deployment (see the module docstring)."""
     timeouts = {
@@ -162,7 +168,7 @@ def build_client(*, decode_responses: bool = True) -> Client:
             sentinel_kwargs=dict(timeouts),
             **timeouts,
         )
-        replicated = decode_responses and settings.REDIS_REPLICA_ACKS > 0
+        replicated = decode_responses and writes_wait_for_replicas()
         return sentinel.master_for(
             settings.REDIS_SENTINEL_MASTER,
             redis_class=ReplicatedRedis if replicated else redis.Redis,
