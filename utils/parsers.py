@@ -160,7 +160,19 @@ def peek_json_object(request: Request) -> dict[str, Any] | None:
     content type, a body that does not parse or is not an object). For a look at the body before
     the view runs (a payment's lease, taken with the token): DRF keeps an empty body in place of
     one that failed to parse, so going through `request.data` here would take the view's own
-    1002 message away."""
+    1002 message away. Kept on the request: a keyed payment looks before the view and again in
+    it, and the body is parsed once."""
+    kept = request.__dict__.get(_PEEKED, _PEEKED)
+    if kept is not _PEEKED:
+        return kept
+    data = request.__dict__[_PEEKED] = _json_object_of(request)
+    return data
+
+
+_PEEKED = "_peeked_json_object"
+
+
+def _json_object_of(request: Request) -> dict[str, Any] | None:
     if request.content_type.split(";")[0].strip().lower() != BoundedJSONParser.media_type:
         return None
     raw = request._request

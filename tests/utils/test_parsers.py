@@ -188,3 +188,17 @@ def test_another_content_type_is_drfs_to_answer():
 
     with pytest.raises(UnsupportedMediaType):
         json_body(drf_request(b"course_id=3", "application/x-www-form-urlencoded"))
+
+
+def test_a_body_looked_at_twice_is_parsed_once(monkeypatch):
+    request = drf_request(b'{"course_id": 3}')
+    calls = []
+    parse = BoundedJSONParser.parse
+
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return parse(self, *args, **kwargs)
+
+    monkeypatch.setattr(BoundedJSONParser, "parse", counted)
+    assert json_body(request) == json_body(request) == {"course_id": 3}
+    assert len(calls) == 1
