@@ -523,9 +523,8 @@ def _clear_settlement(
         if read is None:
             transact(watch, build)
         else:
-            transact_from(
-                settlement_store.guard_key(account_id), read.version, build, watch_keys=watch
-            )
+            guards = {settlement_store.guard_key(account_id): read.version}
+            transact_from(guards, build, watch_keys=watch)
         if claim is not None:
             claim.released = True
     except ConcurrentUpdate:

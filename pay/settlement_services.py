@@ -245,8 +245,30 @@ def _check_cart_room(account_id: int, returning: list[int], leaving: list[int]) 
         )
 
 
+def queue_create_read(pipe, account_id: int, course_ids: list[int]) -> None:
+    """Queue, on a pipeline of other reads (the token's round trip), what a POST of these courses
+    decides on: their cart items, the settlement and the cart's version; `settlement_create`
+    takes the replies as `read`."""
+    cart_store.queue_get_many(pipe, account_id, course_ids)
+    store.queue_read(pipe, account_id)
+    cart_store.queue_version_read(pipe, account_id)
+
+
+def _create_read(account_id: int, course_ids: list[int], replies):
+    """`queue_create_read`'s replies as (cart items, settlement, cart version), or None when the
+    settlement's read failed (a key of another type): then the POST reads afresh."""
+    *cart_replies, settlement_reply, cart_version = replies
+    if settlement_reply is None:
+        return None
+    return (
+        cart_store.cart_from_replies(course_ids, cart_replies),
+        store.settlement_from_reply(account_id, settlement_reply),
+        cart_version,
+    )
+
+
 def settlement_create(
-    *, account_id: int, course_list: list[int], generation: Any = UNREAD
+    *, account_id: int, course_list: list[int], generation: Any = UNREAD, read=None
 ) -> PricedSettlement:
     """Replace the settlement with these cart courses (API.md, POST /api/settlement/).
 
@@ -256,12 +278,24 @@ def settlement_create(
     comes parsed (pay.serializers.SettlementCreateSerializer: ids, no duplicates). Courses and
     prices are the catalogue's (`generation`: its generation as the view read it, see
     course/catalogue.py `courses_on_sale`); payment checks them again in the database.
+
+    `read`: the replies of `queue_create_read`, read with the token: the settlement is decided on
+    them and written if neither the settlement's nor the cart's version has moved since, in one
+    round trip (utils.redis.transact_from); otherwise, or without it, as an optimistic
+    transaction.
     """
     course_ids = course_list
     today = timezone.localdate()
+    prefetched = [] if read is None else [_create_read(account_id, course_ids, read)]
+    first = prefetched[0] if prefetched else None
+    if first is None:
+        prefetched = []
 
     def build(pipe):
-        cart, old = _cart_and_settlement(account_id, course_ids)
+        if prefetched:
+            cart, old, _ = prefetched.pop()
+        else:
+            cart, old = _cart_and_settlement(account_id, course_ids)
         chosen_policy: dict[int, int] = {}
         for course_id in course_ids:
             if course_id in cart:
@@ -309,7 +343,15 @@ def settlement_create(
         return Settlement(lines, global_coupons, default_global)
 
     watch = [*store.watch_keys(account_id), *cart_store.watch_keys(account_id, course_ids)]
-    settlement = transact(watch, build)
+    if first is None:
+        settlement = transact(watch, build)
+    else:
+        _, old, cart_version = first
+        guards = {
+            store.guard_key(account_id): old.version,
+            cart_store.guard_key(account_id): cart_version,
+        }
+        settlement = transact_from(guards, build, watch_keys=watch)
     return settlement_price(settlement, today=today)
 
 
@@ -415,8 +457,8 @@ def settlement_choose(
     if first is None:
         priced = transact(watch, build)
     else:
-        guard = store.guard_key(account_id)
-        priced = transact_from(guard, first.version, build, watch_keys=watch)
+        guards = {store.guard_key(account_id): first.version}
+        priced = transact_from(guards, build, watch_keys=watch)
     # priced once, in build: the answer shows the choices just written
     return replace(priced, settlement=_with_choices(priced))
 

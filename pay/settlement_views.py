@@ -1,6 +1,7 @@
 """The settlement center's HTTP face: parse, call one service, render."""
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework.exceptions import APIException
 from rest_framework.views import APIView
 
 from course.catalogue import UNREAD, queue_generation
@@ -14,7 +15,8 @@ from pay.serializers import (
     settlement_payload,
 )
 from utils.authentication import side_read
-from utils.parsers import body
+from utils.errors import AppError
+from utils.parsers import body, peek_json_object, validated
 from utils.response import ok
 from utils.schema import envelope
 
@@ -47,9 +49,17 @@ class SettlementView(APIView):
     def reads_with_token(self, request, pipe, account_id: int) -> None:
         """In the token's own round trip (utils/authentication.py), a GET reads what tells whether
         its kept answer still holds, a PATCH the settlement it changes, and a POST the
-        catalogue's generation (course/catalogue.py `courses_on_sale`)."""
+        catalogue's generation (course/catalogue.py `courses_on_sale`) and, when its body is
+        valid, the cart and settlement it decides on."""
         if request.method == "POST":
             queue_generation(pipe)
+            raw = peek_json_object(request)
+            try:
+                course_ids = validated(SettlementCreateSerializer, raw)["course_list"]
+            except (APIException, AppError, TypeError):
+                return  # the view gives the body's own answer
+            services.queue_create_read(pipe, account_id, course_ids)
+            request.settlement_read_for = course_ids
         elif request.method == "GET":
             services.queue_kept_read(pipe, account_id)
         elif request.method == "PATCH":
@@ -68,8 +78,11 @@ class SettlementView(APIView):
     )
     def post(self, request):
         data = body(SettlementCreateSerializer, request)
+        read = None
+        if getattr(request, "settlement_read_for", None) == data["course_list"]:
+            read = request.token_side_reads[1:]
         priced = services.settlement_create(
-            account_id=request.user.pk, generation=side_read(request, UNREAD), **data
+            account_id=request.user.pk, generation=side_read(request, UNREAD), read=read, **data
         )
         return ok(settlement_payload(priced))
 

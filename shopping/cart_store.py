@@ -8,6 +8,9 @@ Layout (API.md, "Redis layout"), kept from the seed:
 - `shopping_car_index_<user>`: a set of the course ids in the cart, so that reading a cart never
   scans the keyspace. A hash and its index member are always written and removed together
   (MULTI/EXEC), and the index is the source of truth for "is this course in the cart".
+- `shopping_car_version_<user>`: a random token that every write of the cart replaces (in the
+  same script or MULTI/EXEC), so that a settlement POST that read the cart in its token's round
+  trip writes only if the cart is still as it read it (`guard_key`).
 
 Carts have no expiry: one lives until its user changes it.
 
@@ -21,6 +24,7 @@ the index and the write, atomic); other writes are MULTI/EXEC.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -220,6 +224,21 @@ def cart_count_and_members(user_id: int, course_ids: Iterable[int]) -> tuple[int
 # --- writes for a caller's transaction ------------------------------------------------------
 
 
+def guard_key(user_id: int) -> str:
+    """The cart's version: every write of the cart replaces it (utils.redis.transact_from)."""
+    return keys.cart_version(user_id)
+
+
+def queue_version_read(pipe: Pipeline, user_id: int) -> None:
+    """Queue the read of the cart's version on a pipeline of other reads; its reply is the `seen`
+    value of `guard_key` (None when the cart was never written)."""
+    pipe.get(guard_key(user_id))
+
+
+def _queue_bump(pipe: Pipeline, user_id: int) -> None:
+    pipe.set(guard_key(user_id), secrets.token_hex(16))
+
+
 def watch_keys(user_id: int, course_ids: Iterable[int]) -> list[str]:
     """The keys a caller's optimistic transaction should WATCH before reading these courses of the
     cart (the index and the courses' hashes), so that its EXEC fails if the cart changed."""
@@ -234,13 +253,14 @@ def queue_put(pipe: Pipeline, user_id: int, item: CartItem) -> None:
     and the index change together); the caller executes it.
     """
     key = keys.cart(user_id, item.course_id)
+    _queue_bump(pipe, user_id)
     pipe.delete(key)  # no stale field survives a replacement
     # redis-py's stub types `mapping` with an invariant key union that refuses any dict[str, str]
     pipe.hset(key, mapping=_encode(item))  # type: ignore[arg-type]
     pipe.sadd(keys.cart_index(user_id), str(item.course_id))
 
 
-def queue_remove(pipe: Pipeline, user_id: int, course_ids: Iterable[int]) -> None:
+def queue_remove(pipe: Pipeline, user_id: int, course_ids: Iterable[int | str]) -> None:
     """Queue the writes that remove these courses from the cart: DEL of their hashes, then one SREM
     of the index (whose reply is the number of courses that were in the cart).
 
@@ -249,6 +269,7 @@ def queue_remove(pipe: Pipeline, user_id: int, course_ids: Iterable[int]) -> Non
     members = sorted({str(course_id) for course_id in course_ids})
     if not members:
         return
+    _queue_bump(pipe, user_id)
     pipe.delete(*(keys.cart(user_id, member) for member in members))
     pipe.srem(keys.cart_index(user_id), *members)
 
@@ -256,16 +277,18 @@ def queue_remove(pipe: Pipeline, user_id: int, course_ids: Iterable[int]) -> Non
 # --- writes of the cart API -----------------------------------------------------------------
 
 
-# KEYS: the index, the course's hash. ARGV: the course id, the limit ('' for none), '1' if the
-# course must already be in the cart, then the hash's fields and values.
+# KEYS: the index, the course's hash, the cart's version. ARGV: the course id, the limit ('' for
+# none), '1' if the course must already be in the cart, the new version, then the hash's fields
+# and values.
 _PUT_CHECKED = """
 local present = redis.call('SISMEMBER', KEYS[1], ARGV[1])
 if ARGV[3] == '1' and present == 0 then return 0 end
 if ARGV[2] ~= '' and present == 0 and redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then
   return 0
 end
+redis.call('SET', KEYS[3], ARGV[4])
 redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[2], unpack(ARGV, 4))
+redis.call('HSET', KEYS[2], unpack(ARGV, 5))
 redis.call('SADD', KEYS[1], ARGV[1])
 return 1
 """
@@ -278,12 +301,14 @@ def _write_checked(user_id: int, item: CartItem, *, limit: int | None, must_exis
     fields = [part for pair in _encode(item).items() for part in pair]
     written = get_redis().eval(
         _PUT_CHECKED,
-        2,
+        3,
         keys.cart_index(user_id),
         keys.cart(user_id, item.course_id),
+        guard_key(user_id),
         str(item.course_id),
         "" if limit is None else str(limit),
         "1" if must_exist else "0",
+        secrets.token_hex(16),
         *fields,
     )
     return bool(written)
@@ -333,8 +358,6 @@ def _discard_broken(user_id: int, members: list[str]) -> None:
             if (course_id := parse_id(member)) is None or _decode(course_id, raw) is None
         ]
         pipe.multi()
-        if still_broken:
-            pipe.delete(*(keys.cart(user_id, member) for member in still_broken))
-            pipe.srem(index, *still_broken)
+        queue_remove(pipe, user_id, still_broken)
 
     repair([index, *hashes], build)

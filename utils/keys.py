@@ -50,6 +50,12 @@ def cart_index(user_id: int) -> str:
     return f"shopping_car_index_{user(user_id)}"
 
 
+def cart_version(user_id: int) -> str:
+    """String: a token every cart write replaces (a settlement POST decided on the cart it read
+    writes only if it still holds the same, `shopping/cart_store.py`)."""
+    return f"shopping_car_version_{user(user_id)}"
+
+
 # --- the settlement (pay/settlement_store.py) -----------------------------------------------
 
 

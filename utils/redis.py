@@ -262,11 +262,15 @@ class _Recorder(CoreCommands):
         pass
 
 
-# KEYS[1] the guard. ARGV[1] the value the caller read ('' for none), then each command as its
-# length and its words. Every key a command names shares the guard's hash tag (utils/keys.py).
+# KEYS: the guards. ARGV: the value the caller read of each ('' for none), then each command as
+# its length and its words. Every key a command names shares the guards' hash tag (utils/keys.py).
 _APPLY_IF = """
-if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return 0 end
-local i = 2
+for g = 1, #KEYS do
+  -- a guard of another type (planted) never holds: the caller decides again under WATCH
+  local value = redis.pcall('GET', KEYS[g])
+  if type(value) == 'table' or (value or '') ~= ARGV[g] then return 0 end
+end
+local i = #KEYS + 1
 while i <= #ARGV do
   local n = tonumber(ARGV[i])
   redis.call(unpack(ARGV, i + 1, i + n))
@@ -276,19 +280,21 @@ return 1
 """
 
 
-def transact_from(guard: str, seen: str | None, build, *, watch_keys, attempts: int = 5):
-    """`transact` for a caller that has already read the state it decides on, with `guard` (a key
-    every write of that state replaces) holding `seen`: `build(pipe)` checks and queues its writes
-    as for `transact`, on a pipeline that is never sent; they are applied by one script if `guard`
-    still holds `seen` (one round trip instead of WATCH, read and EXEC). If it does not, the state
-    changed since: `transact(watch_keys, build)` runs from a fresh read (build must read afresh
-    when called again)."""
+def transact_from(guards: dict[str, str | None], build, *, watch_keys, attempts: int = 5):
+    """`transact` for a caller that has already read the state it decides on, with each key of
+    `guards` (a key every write of that state replaces) holding the value given (None: absent):
+    `build(pipe)` checks and queues its writes as for `transact`, on a pipeline that is never
+    sent; they are applied by one script if every guard still holds what was read (one round trip
+    instead of WATCH, read and EXEC). If one does not, the state changed since:
+    `transact(watch_keys, build)` runs from a fresh read (build must read afresh when called
+    again)."""
     recorder = _Recorder()
     result = build(recorder)
     words: list = []
     for args in recorder.commands:
         words.extend([len(args), *args])
-    if get_redis().eval(_APPLY_IF, 1, guard, seen or "", *words):
+    seen = [value or "" for value in guards.values()]
+    if get_redis().eval(_APPLY_IF, len(guards), *guards, *seen, *words):
         return result
     metrics.WATCH_RETRIES.inc()
     return transact(watch_keys, build, attempts=attempts)

@@ -606,3 +606,80 @@ def test_a_patch_decided_on_a_settlement_changed_since_its_read_decides_again_on
     assert priced.course_choices == {python.pk: None}
     assert settlement_store.settlement_read(account.pk).lines[0].default_course_coupon_id is None
     assert record.pk in settlement_store.settlement_read(account.pk).lines[0].course_coupons
+
+
+# --- POST decided on the cart and settlement read with the token ----------------------------
+
+
+def read_for_post(account_id: int, course_ids: list[int]):
+    """What a POST reads in its token's round trip (SettlementView.reads_with_token)."""
+    from pay import settlement_services
+    from utils.redis import get_redis
+
+    with get_redis().pipeline(transaction=False) as pipe:
+        settlement_services.queue_create_read(pipe, account_id, course_ids)
+        return pipe.execute()
+
+
+def test_a_post_decided_on_a_cart_changed_since_its_read_decides_again_on_the_new_one(
+    auth_api, account, shop
+):
+    from pay import settlement_services
+
+    # Given a POST of Python read the cart with its token...
+    read = read_for_post(account.pk, [shop.python.pk])
+    # ...and another request of the user changed Python's policy before the POST wrote
+    add_to_cart(auth_api, shop.python, policy_index=1)
+    # When the POST lands on what it read
+    priced = settlement_services.settlement_create(
+        account_id=account.pk, course_list=[shop.python.pk], read=read
+    )
+    # Then it was decided again on the cart as it is now: the policy just chosen
+    assert priced.settlement.lines[0].price_policy_id == policies_of(shop.python)[1].pk
+    assert priced.quote.total_price == Decimal("149.00")
+    assert cart_ids(account) == [shop.django.pk]
+
+
+def test_a_post_decided_on_a_cart_whose_course_left_since_is_1022_and_changes_nothing(
+    auth_api, account, shop, redis_client
+):
+    from pay import settlement_services
+    from utils.errors import AppError
+
+    read = read_for_post(account.pk, [shop.python.pk])
+    auth_api.delete("/api/shopping_car/", {"course_id": shop.python.pk}, format="json")
+    before = redis_dump(redis_client)
+    with pytest.raises(AppError) as refused:
+        settlement_services.settlement_create(
+            account_id=account.pk, course_list=[shop.python.pk], read=read
+        )
+    assert refused.value.error.code == 1022
+    assert redis_dump(redis_client) == before
+
+
+def test_a_post_decided_on_a_settlement_changed_since_its_read_sends_back_what_is_there_now(
+    auth_api, account, shop
+):
+    from pay import settlement_services
+
+    # Given a POST of Django read the cart and an empty settlement with its token...
+    read = read_for_post(account.pk, [shop.django.pk])
+    # ...and another request settled Python before the POST wrote
+    settle(auth_api, [shop.python.pk])
+    settlement_services.settlement_create(
+        account_id=account.pk, course_list=[shop.django.pk], read=read
+    )
+    # Then Python, settled meanwhile, went back to the cart: nothing lost
+    assert [line.course_id for line in settlement_read(account.pk).lines] == [shop.django.pk]
+    assert cart_ids(account) == [shop.python.pk]
+
+
+def test_a_post_with_its_reads_in_the_token_round_trip_answers_as_without(auth_api, account, shop):
+    # the API path: the token's round trip carried the reads (tests/pay/test_settlement_cost.py
+    # counts them); the answer is the settlement of the courses posted
+    body = auth_api.post(
+        "/api/settlement/", {"course_list": [str(shop.django.pk), shop.django.pk]}, format="json"
+    ).json()
+    assert body["code"] == 1000
+    assert [line["id"] for line in body["data"]["settlement_list"]] == [shop.django.pk]
+    assert cart_ids(account) == [shop.python.pk]

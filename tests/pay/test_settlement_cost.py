@@ -49,7 +49,9 @@ def test_post_costs_the_same_for_1_or_30_courses(auth_api, fill_cart, settings):
     assert small == large
     queries, trips = large
     assert queries == 1  # the account's usable coupons; the courses are remembered
-    assert trips <= (6 if settings.REDIS_CLUSTER else 4)  # Cluster: the generation's own node
+    # the token with the catalogue's generation, the cart and the settlement; then the writes
+    # applied by one script (Cluster: the generation's own node, and the EVALs' key lookups)
+    assert trips <= 5 if settings.REDIS_CLUSTER else trips == 2
     assert cold[1][0] == 3  # courses not yet remembered: 2 queries more, for all 30 at once
 
 

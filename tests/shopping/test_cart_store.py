@@ -212,13 +212,58 @@ def test_cart_add_of_a_course_already_in_a_full_cart_replaces_it():
 
 def test_cart_replace_of_a_course_not_in_the_cart_writes_nothing(redis_client):
     assert cart_store.cart_replace(USER, make_item(course_id=1)) is False
-    assert redis_client.keys("shopping_car_*") == []
+    assert redis_client.keys("shopping_car_*") == []  # the cart's version included
 
 
 def test_cart_remove_answers_how_many_courses_were_in_the_cart():
     put(make_item(course_id=1))
     assert cart_store.cart_remove(USER, [1, 2]) == 1
     assert cart_store.cart_items(USER) == []
+
+
+def _remove_in_a_transaction(course_id: int) -> None:
+    with get_redis().pipeline(transaction=True) as pipe:
+        cart_store.queue_remove(pipe, USER, [course_id])
+        pipe.execute()
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(lambda: put(make_item(course_id=1, default_index=1)), id="queue_put"),
+        pytest.param(lambda: _remove_in_a_transaction(1), id="queue_remove"),
+        pytest.param(lambda: cart_store.cart_add(USER, make_item(course_id=2), limit=5), id="add"),
+        pytest.param(
+            lambda: cart_store.cart_replace(USER, make_item(course_id=1, default_index=1)),
+            id="replace",
+        ),
+        pytest.param(lambda: cart_store.cart_remove(USER, [1]), id="remove"),
+    ],
+)
+def test_every_write_of_the_cart_replaces_its_version(redis_client, write):
+    # a settlement POST decided on the cart it read writes only while this version holds
+    put(make_item(course_id=1))
+    before = redis_client.get(keys.cart_version(USER))
+    write()
+    after = redis_client.get(keys.cart_version(USER))
+    assert before and after and after != before
+
+
+def test_a_refused_write_keeps_the_carts_version(redis_client):
+    cart_store.cart_add(USER, make_item(course_id=1), limit=1)
+    before = redis_client.get(keys.cart_version(USER))
+    assert cart_store.cart_add(USER, make_item(course_id=2), limit=1) is False
+    assert cart_store.cart_replace(USER, make_item(course_id=3)) is False
+    assert redis_client.get(keys.cart_version(USER)) == before
+
+
+def test_removing_a_corrupt_entry_replaces_the_carts_version(redis_client):
+    put(make_item(course_id=1))
+    put(make_item(course_id=2))
+    redis_client.hset(keys.cart(7, 1), "default_policy", "not a policy")
+    before = redis_client.get(keys.cart_version(USER))
+    assert [item.course_id for item in cart_store.cart_items(USER)] == [2]
+    assert redis_client.get(keys.cart_version(USER)) != before
 
 
 def test_an_add_checks_and_writes_in_one_round_trip(settings):

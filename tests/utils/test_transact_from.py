@@ -1,5 +1,5 @@
 """utils.redis.transact_from: writes decided on a state read earlier land in one round trip if
-its guard still holds what was read, and otherwise go through `transact` from a fresh read.
+its guards still hold what was read, and otherwise go through `transact` from a fresh read.
 (The keys share a hash tag, as one user's keys do, so that the suite runs on a Redis Cluster too.)"""
 
 from tests.redis_counting import count_round_trips
@@ -27,7 +27,7 @@ def test_writes_land_in_one_round_trip_when_the_guard_is_unchanged(redis_client)
     redis_client.set("{t}gone", "x")
     build = build_from(redis_client, ["v1"])
     with count_round_trips() as trips:
-        assert transact_from("{t}guard", "v1", build, watch_keys=["{t}guard"]) == "v1"
+        assert transact_from({"{t}guard": "v1"}, build, watch_keys=["{t}guard"]) == "v1"
     assert trips.count == 1
     assert redis_client.get("{t}copy") == "from v1"
     assert 0 < redis_client.ttl("{t}copy") <= 60
@@ -39,14 +39,34 @@ def test_writes_land_in_one_round_trip_when_the_guard_is_unchanged(redis_client)
 def test_a_guard_changed_since_the_read_writes_nothing_from_it_and_decides_again(redis_client):
     redis_client.set("{t}guard", "v2")  # a write landed after the caller read v1
     build = build_from(redis_client, ["v1"])
-    assert transact_from("{t}guard", "v1", build, watch_keys=["{t}guard"]) == "v2"
+    assert transact_from({"{t}guard": "v1"}, build, watch_keys=["{t}guard"]) == "v2"
     assert redis_client.get("{t}copy") == "from v2"
 
 
 def test_a_guard_that_was_absent_and_still_is_counts_as_unchanged(redis_client):
     build = build_from(redis_client, [None])
-    assert transact_from("{t}guard", None, build, watch_keys=["{t}guard"]) is None
+    assert transact_from({"{t}guard": None}, build, watch_keys=["{t}guard"]) is None
     assert redis_client.get("{t}copy") == "from None"
+
+
+def test_every_guard_must_still_hold_what_was_read(redis_client):
+    redis_client.set("{t}guard", "v1")
+    redis_client.set("{t}other", "w2")  # the second guard moved on after the read
+    build = build_from(redis_client, ["v1"])
+    guards = {"{t}guard": "v1", "{t}other": "w1"}
+    with count_round_trips() as trips:
+        assert transact_from(guards, build, watch_keys=["{t}guard", "{t}other"]) == "v1"
+    assert trips.count > 1  # decided again under WATCH, from a fresh read
+    assert redis_client.get("{t}copy") == "from v1"
+
+
+def test_two_guards_that_hold_write_in_one_round_trip(redis_client):
+    redis_client.set("{t}guard", "v1")
+    build = build_from(redis_client, ["v1"])
+    with count_round_trips() as trips:
+        assert transact_from({"{t}guard": "v1", "{t}other": None}, build, watch_keys=[]) == "v1"
+    assert trips.count == 1
+    assert redis_client.get("{t}copy") == "from v1"
 
 
 def test_a_build_that_refuses_writes_nothing(redis_client):
@@ -58,7 +78,7 @@ def test_a_build_that_refuses_writes_nothing(redis_client):
         raise ValueError("refused")
 
     try:
-        transact_from("{t}guard", "v1", refuse, watch_keys=["{t}guard"])
+        transact_from({"{t}guard": "v1"}, refuse, watch_keys=["{t}guard"])
     except ValueError:
         pass
     assert redis_client.exists("{t}copy") == 0
