@@ -247,17 +247,19 @@ def _check_cart_room(account_id: int, returning: list[int], leaving: list[int]) 
 
 def queue_create_read(pipe, account_id: int, course_ids: list[int]) -> None:
     """Queue, on a pipeline of other reads (the token's round trip), what a POST of these courses
-    decides on: their cart items, the settlement and the cart's version; `settlement_create`
-    takes the replies as `read`."""
+    decides on: the cart's version, their cart items and the settlement; `settlement_create`
+    takes the replies as `read`. The version comes first: the pipeline is not atomic, and a cart
+    write that lands between it and the items moves it, so the POST then decides again (read
+    after the items, it could be newer than they are)."""
+    cart_store.queue_version_read(pipe, account_id)
     cart_store.queue_get_many(pipe, account_id, course_ids)
     store.queue_read(pipe, account_id)
-    cart_store.queue_version_read(pipe, account_id)
 
 
 def _create_read(account_id: int, course_ids: list[int], replies):
     """`queue_create_read`'s replies as (cart items, settlement, cart version), or None when the
     settlement's read failed (a key of another type): then the POST reads afresh."""
-    *cart_replies, settlement_reply, cart_version = replies
+    cart_version, *cart_replies, settlement_reply = replies
     if settlement_reply is None:
         return None
     return (
