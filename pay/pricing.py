@@ -30,6 +30,12 @@ def to_cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def whole_cents(amount: Decimal) -> int:
+    """`amount` as an integer number of cents, rounded up (exact for an amount in cents): what a
+    Redis script compares (pay/settlement_store.py `Permit`)."""
+    return int((amount * 100).to_integral_value(rounding=ROUND_CEILING))
+
+
 @dataclass(frozen=True)
 class CouponTerms:
     """What pricing needs to know of a held coupon."""
@@ -157,6 +163,24 @@ def check_coupon(coupon: CouponTerms, price: Decimal, today: date | None = None)
         minimum_consume=coupon.minimum_consume,
         amount=price,
     )
+
+
+def usable_from(coupon: CouponTerms, today: date) -> Decimal | None:
+    """The least amount `coupon` can be used on today (its threshold for a 满减券, else 0), or None
+    when it cannot be used on any: `check_coupon(coupon, amount, today).usable` is exactly
+    `usable_from(coupon, today) is not None and amount >= usable_from(coupon, today)` (pinned by
+    tests/pay/test_pricing.py). What a PATCH decided in Redis compares a subtotal with
+    (pay/settlement_store.py, the settlement's permit)."""
+    verdict = coupon_verdict(
+        valid_begin=coupon.valid_begin,
+        valid_end=coupon.valid_end,
+        today=today,
+        coupon_type=coupon.coupon_type,
+        minimum_consume=coupon.minimum_consume,
+    )
+    if not verdict.usable:
+        return None
+    return coupon.minimum_consume if coupon.coupon_type == THRESHOLD else ZERO
 
 
 def apply_coupon(coupon: CouponTerms | None, price: Decimal) -> Decimal:

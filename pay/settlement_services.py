@@ -28,10 +28,14 @@ from pay.pricing import (
     Offer,
     Quote,
     Verdict,
+    apply_coupon,
     best_choice,
     check_coupon,
     price_settlement,
     subtotal,
+    to_cents,
+    usable_from,
+    whole_cents,
 )
 from pay.selectors import (
     HeldCoupon,
@@ -130,6 +134,29 @@ def settlement_price(
         course_choices=effective,
         global_choice=global_id if global_usable else None,
     )
+
+
+def choice_permit(settlement: Settlement, check: GoneCheck, today: date) -> store.Permit:
+    """What a PATCH may choose on `settlement` (its version, `check.version`), decided by pricing:
+    for each line, its price with no coupon and with each coupon usable on it (the lines' prices
+    a subtotal is summed from), and each global coupon's least subtotal (`usable_from`), given
+    what the database said of the coupons (`check`). The script that writes a choice with it
+    (store.queue_choose_with_token) only sums and compares these numbers."""
+    gone = check.gone
+    lines = {}
+    for line in settlement.lines:
+        options = {
+            rid: whole_cents(apply_coupon(coupon.terms, line.price))
+            for rid, coupon in line.course_coupons.items()
+            if _verdict(coupon, line.price, today, gone).usable
+        }
+        lines[line.course_id] = (whole_cents(to_cents(line.price)), options)
+    floors = {}
+    for rid, coupon in settlement.global_coupons.items():
+        floor = None if rid in gone else usable_from(coupon.terms, today)
+        if floor is not None:
+            floors[rid] = whole_cents(floor)
+    return store.Permit(check.version, check.records_version, today, lines, floors)
 
 
 def check_coupons(account_id: int, settlement: Settlement, today: date) -> GoneCheck:
@@ -339,6 +366,7 @@ def settlement_create(
         offered = Settlement(lines, global_coupons, default_global)
         check = GoneCheck(version, old.records_version, today, offered.record_ids, {})
         store.queue_gone_check(pipe, account_id, check)
+        store.queue_permit(pipe, account_id, choice_permit(offered, check, today))
         cart_store.queue_remove(pipe, account_id, [cid for cid in course_ids if cid in cart])
         for line in dropped:
             cart_store.queue_put(pipe, account_id, _back_to_cart(line))
@@ -397,15 +425,28 @@ def settlement_choose(
     coupon_id: int | Unset | None = UNSET,
     global_coupon_id: int | Unset | None = UNSET,
     read=None,
+    written: bool = False,
 ) -> PricedSettlement:
     """Choose (or clear: None) a course's coupon and/or the global coupon; UNSET leaves a choice
     as it is (PATCH /api/settlement/, parsed by pay.serializers.SettlementPatchSerializer).
 
-    `read`: the settlement's reply already read with the token (`queue_settlement_read`): the
-    choice is decided on it and written if its version is still current, in one round trip
-    (utils.redis.transact_from); otherwise, or without it, as an optimistic transaction."""
+    `read`: the settlement's reply already read with the token (`queue_settlement_read`, or
+    `queue_choose_with_token` when its permit did not allow the choice): the choice is decided on
+    it and written if its version is still current, in one round trip (utils.redis.transact_from);
+    otherwise, or without it, as an optimistic transaction. `written`: the token's round trip has
+    already checked and written this very choice (`queue_choose_with_token`, by the permit that
+    `choice_permit` made) and `read` is the settlement after it: it is priced, nothing more."""
     coupon_choice, global_choice = coupon_id, global_coupon_id
     today = timezone.localdate()
+    if written and read is not None:
+        priced = _priced_after_choice(account_id, read, today)
+        course_differs = coupon_choice is not UNSET and (
+            course_id is None or priced.course_choices.get(course_id) != coupon_choice
+        )
+        global_differs = global_choice is not UNSET and priced.global_choice != global_choice
+        if course_differs or global_differs:  # never expected: tests pin the permit to pricing
+            logger.error("a choice the permit allowed is not usable to pricing: %s", account_id)
+        return priced
     prefetched = [] if read is None else [store.settlement_from_reply(account_id, read)]
     first = prefetched[0] if prefetched else None
 
@@ -452,7 +493,9 @@ def settlement_choose(
             global_choice if global_choice is not UNSET else ...,
             checkout=settlement.checkout,
         )
-        store.queue_gone_check(pipe, account_id, check.moved_to(version))
+        moved = check.moved_to(version)
+        store.queue_gone_check(pipe, account_id, moved)
+        store.queue_permit(pipe, account_id, choice_permit(settlement, moved, today))
         return priced
 
     watch = store.watch_keys(account_id)
@@ -462,6 +505,50 @@ def settlement_choose(
         guards = {store.guard_key(account_id): first.version}
         priced = transact_from(guards, build, watch_keys=watch)
     # priced once, in build: the answer shows the choices just written
+    return replace(priced, settlement=_with_choices(priced))
+
+
+def queue_choose_with_token(
+    pipe,
+    account_id: int,
+    token: str,
+    *,
+    course_id: int | None = None,
+    coupon_id: int | Unset | None = UNSET,
+    global_coupon_id: int | Unset | None = UNSET,
+) -> None:
+    """Queue, on the token's round trip, the script that writes the choice there if the
+    settlement's permit allows it (store.queue_choose_with_token); the view gives its reply to
+    `chosen_with_token`. Takes what `settlement_choose` takes; a coupon without a course (1027)
+    only reads the settlement (`queue_settlement_read`)."""
+    if coupon_id is not UNSET and course_id is None:
+        store.queue_read(pipe, account_id)
+        return
+    store.queue_choose_with_token(
+        pipe,
+        account_id,
+        token,
+        course_id=course_id,
+        coupon_id=... if coupon_id is UNSET else coupon_id,
+        global_coupon_id=... if global_coupon_id is UNSET else global_coupon_id,
+        today=timezone.localdate(),
+    )
+
+
+def chosen_with_token(reply) -> tuple[Any, bool]:
+    """`queue_choose_with_token`'s reply as `settlement_choose`'s (read, written): (None, False)
+    when it decided nothing."""
+    decided = store.choose_reply(reply)
+    if decided is None:
+        return None, False
+    written, read = decided
+    return read, written
+
+
+def _priced_after_choice(account_id: int, read, today: date) -> PricedSettlement:
+    settlement = store.settlement_from_reply(account_id, read)
+    check = check_coupons(account_id, settlement, today)
+    priced = settlement_price(settlement, today=today, gone=check.gone)
     return replace(priced, settlement=_with_choices(priced))
 
 

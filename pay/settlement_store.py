@@ -17,6 +17,9 @@
   last said of the settlement's coupons (`GoneCheck`, with a GET's rendered answer), read with
   the settlement and the account's coupon-records version (pay/records_version.py) in one script,
   so that a read or change while nothing has changed skips the query.
+- `settlement_permit_<user>`: hash, expiring after `COUPON_CHECK_SECONDS`: what a PATCH may
+  choose on the settlement (`Permit`, made by pricing), so that a choice is checked and written
+  by one script in the token's round trip (`queue_choose_with_token`).
 
 Writes only queue commands on a caller's MULTI pipeline (`queue_*`); the services decide what is
 written together.
@@ -41,7 +44,8 @@ from utils import keys
 from utils.ids import parse_id
 from utils.money import money_text
 from utils.redis import UNAVAILABLE, get_redis
-from utils.redis_store import IndexedRead, repair
+from utils.redis_store import READ_INDEXED_LUA, IndexedRead, repair
+from utils.token_store import TOKEN_CHECK_LUA, token_check_keys
 
 DEFAULT_GLOBAL_FIELD = "default_coupon_id"
 logger = logging.getLogger("settlement")
@@ -575,6 +579,7 @@ def queue_clear_all(pipe, user_id: int, course_ids, checkout: str | None = None)
         keys.settlement_index(user_id),
         keys.global_coupon(user_id),
         keys.settlement_checked(user_id),
+        keys.settlement_permit(user_id),
     )
     return version
 
@@ -637,6 +642,7 @@ def queue_add_coupon(pipe, user_id: int, coupon: StoredCoupon, line: SettlementL
     and it reads the database afresh. The kept check (and answer) is replaced by a marker: the
     next read asks again, and a read that started before cannot keep its older answer."""
     pipe.set(keys.settlement_checked(user_id), f"offer {secrets.token_hex(16)}")
+    pipe.delete(keys.settlement_permit(user_id))
     if line is None:
         pipe.hset(
             keys.global_coupon(user_id),
@@ -650,3 +656,192 @@ def queue_add_coupon(pipe, user_id: int, coupon: StoredCoupon, line: SettlementL
         "course_coupons",
         json.dumps({str(k): c.encode() for k, c in coupons.items()}, ensure_ascii=False),
     )
+
+
+# --- A PATCH decided in Redis: the settlement's permit --------------------------------------
+
+
+@dataclass(frozen=True)
+class Permit:
+    """What a PATCH may choose on one settlement state, as pricing decided it
+    (pay/settlement_services.py `choice_permit`): for each line, its price in cents with no coupon
+    and with each coupon usable on it; for each global coupon usable on some amount, the least
+    subtotal in cents it needs (`pricing.usable_from`). Made for the state's `version`, the
+    coupon records' version its coupon check was made with, and one day. Choices do not change
+    it (a choice changes neither prices, nor offers, nor what the database says of a coupon), so
+    a choice written with it moves it to the new version."""
+
+    version: str
+    records_version: str | None
+    day: date
+    lines: dict[int, tuple[int, dict[int, int]]]  # course id -> (no coupon, record id -> cents)
+    global_floors: dict[int, int]  # record id -> least subtotal in cents
+
+    def encode(self) -> dict[str, str]:
+        fields = {
+            "version": self.version,
+            "records": self.records_version or "",
+            "day": self.day.isoformat(),
+        }
+        for course_id, (plain, options) in self.lines.items():
+            prices = [f"-:{plain}", *(f"{rid}:{cents}" for rid, cents in options.items())]
+            fields[f"line:{course_id}"] = " ".join(prices)
+        for rid, floor in self.global_floors.items():
+            fields[f"global:{rid}"] = str(floor)
+        return fields
+
+
+def queue_permit(pipe, user_id: int, permit: Permit) -> None:
+    """Keep `permit` for `permit.version`: queued on the writer's MULTI that makes that version
+    current."""
+    key = keys.settlement_permit(user_id)
+    pipe.delete(key)
+    pipe.hset(key, mapping=permit.encode())
+    pipe.expire(key, settings.COUPON_CHECK_SECONDS)
+
+
+# KEYS: the token's key and its account's stamp key (TOKEN_CHECK_LUA), the permit, the
+# settlement's index, then `_indexed_read`'s other keys (global coupons, version, coupon records'
+# version, kept check, records' moving marker). ARGV: the account id, today, the course ('' for
+# none), its coupon ('' to leave it, '-' to clear it), the global coupon (likewise), a new state
+# token, the lines' key prefix, then the other keys' read commands.
+# It writes the choice only when the permit was made for the current version, records' version
+# and day (and no records' change is under way), the course's coupon is one the permit lists for
+# it, and the global coupon chosen after the change is one it lists whose least subtotal the
+# subtotal reaches (the lines' prices with their usable choices, in cents). The version moves to
+# a new state of the same checkout, the permit and the kept check with it (the check without
+# its answer, as `GoneCheck.moved_to`; dropped if it is not a check of the old version).
+# Returns {1 if written else 0, the settlement as `_indexed_read` reads it, after the writes}.
+_CHOOSE = (
+    READ_INDEXED_LUA
+    + TOKEN_CHECK_LUA
+    + """
+local permit_key, global_key, version_key = KEYS[3], KEYS[5], KEYS[6]
+local records_key, checked_key, moving_key = KEYS[7], KEYS[8], KEYS[9]
+local today, course, coupon, wanted, state, prefix = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local changes_course = course ~= '' and coupon ~= ''
+
+local function decide()
+  if redis.call('EXISTS', moving_key) == 1 then return nil end
+  local flat = redis.call('HGETALL', permit_key)
+  local permit = {}
+  for i = 1, #flat, 2 do permit[flat[i]] = flat[i + 1] end
+  local version = redis.call('GET', version_key)
+  if not version or permit['version'] ~= version or permit['day'] ~= today then return nil end
+  if permit['records'] ~= (redis.call('GET', records_key) or '') then return nil end
+  if changes_course and not permit['line:' .. course] then return nil end
+  local subtotal = 0
+  for field, prices in pairs(permit) do
+    if string.sub(field, 1, 5) == 'line:' then
+      local line = string.sub(field, 6)
+      local chosen
+      if changes_course and line == course then
+        chosen = coupon
+      else
+        chosen = redis.call('HGET', prefix .. line, 'default_course_coupon_id') or '-'
+      end
+      local plain, cents
+      for id, value in string.gmatch(prices, '(%S+):(%d+)') do
+        if id == '-' then plain = tonumber(value) end
+        if id == chosen then cents = tonumber(value) end
+      end
+      if not plain then return nil end
+      if not cents then
+        if changes_course and line == course then return nil end  -- not usable: the view says why
+        cents = plain  -- a stored choice no longer usable is priced as none
+      end
+      subtotal = subtotal + cents
+    end
+  end
+  local global = wanted
+  if global == '' then global = redis.call('HGET', global_key, 'default_coupon_id') or '-' end
+  if global ~= '-' then
+    local floor = permit['global:' .. global]
+    if not floor or subtotal < tonumber(floor) then return nil end
+  end
+  return version
+end
+
+local old = decide()
+if old then
+  local dot = string.find(old, '.', 1, true)
+  local new = (dot and string.sub(old, 1, dot - 1) or old) .. '.' .. state
+  redis.call('SET', version_key, new)
+  if changes_course then
+    if coupon == '-' then
+      redis.call('HDEL', prefix .. course, 'default_course_coupon_id')
+    else
+      redis.call('HSET', prefix .. course, 'default_course_coupon_id', coupon)
+    end
+  end
+  if wanted == '-' then
+    redis.call('HDEL', global_key, 'default_coupon_id')
+  elseif wanted ~= '' then
+    redis.call('HSET', global_key, 'default_coupon_id', wanted)
+  end
+  redis.call('HSET', permit_key, 'version', new)
+  local check = redis.call('GET', checked_key)
+  if check then
+    local head = '{"version":"' .. old .. '",'
+    if string.sub(check, 1, #head) == head then
+      -- the rest up to its answer (the first `,"answer":` is the key: a quote inside a JSON
+      -- string is escaped), or all of it when it has none
+      local answer = string.find(check, ',"answer":', #head, true)
+      local rest = answer and (string.sub(check, #head + 1, answer - 1) .. '}')
+        or string.sub(check, #head + 1)
+      redis.call('SET', checked_key, '{"version":"' .. new .. '",' .. rest, 'KEEPTTL')
+    else
+      redis.call('DEL', checked_key)
+    end
+  end
+end
+return {old and 1 or 0, read_indexed(KEYS[4], prefix, 5, 8)}
+"""
+)
+
+
+def _choice_word(value) -> str:
+    """A choice as `_CHOOSE` takes it: '' to leave it (...), '-' to clear it (None), else the id."""
+    if value is ...:
+        return ""
+    return "-" if value is None else str(value)
+
+
+def queue_choose_with_token(
+    pipe, user_id: int, token: str, *, course_id, coupon_id=..., global_coupon_id=..., today: date
+) -> None:
+    """Queue, on the token's round trip (utils/authentication.py `reads_with_token`), the script
+    that checks the token, decides the choice on the settlement's permit and writes it when the
+    permit allows it, and reads the settlement after it; `choose_reply` takes its reply.
+    `coupon_id`/`global_coupon_id`: ... leaves the choice, None clears it."""
+    read = _indexed_read(user_id)
+    more_keys = [key for _, key in read.more]
+    assert [command for command, _ in read.more] == ["HGETALL", "GET", "GET", "GET", "GET"]
+    names = (
+        *token_check_keys(token, user_id),
+        keys.settlement_permit(user_id),
+        read.index,
+        *more_keys,
+    )
+    course = "" if course_id is None or coupon_id is ... else str(course_id)
+    args = (
+        user_id,
+        today.isoformat(),
+        course,
+        _choice_word(coupon_id) if course else "",
+        _choice_word(global_coupon_id),
+        secrets.token_hex(16),
+        read.hash_prefix,
+        *(command for command, _ in read.more),
+    )
+    # the command itself: a cluster pipeline has no eval() method, but routes EVAL by its keys
+    pipe.execute_command("EVAL", _CHOOSE, len(names), *names, *args)
+
+
+def choose_reply(reply) -> tuple[bool, object] | None:
+    """`queue_choose_with_token`'s reply as (written, the settlement's read reply for
+    `settlement_from_reply`), or None when the script decided nothing (the token not good there,
+    or an error: a key of another type)."""
+    if not isinstance(reply, list) or len(reply) != 2:
+        return None
+    return reply[0] == 1, reply[1]

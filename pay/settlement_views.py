@@ -14,9 +14,10 @@ from pay.serializers import (
     SettlementSerializer,
     settlement_payload,
 )
-from utils.authentication import side_read
+from utils.authentication import side_read, token_from_headers
 from utils.errors import AppError
 from utils.parsers import body, peek_json_object, validated
+from utils.redis import writes_wait_for_replicas
 from utils.response import ok
 from utils.schema import envelope
 
@@ -48,22 +49,27 @@ PATCH_EXAMPLES = [
 class SettlementView(APIView):
     def reads_with_token(self, request, pipe, account_id: int) -> None:
         """In the token's own round trip (utils/authentication.py), a GET reads what tells whether
-        its kept answer still holds, a PATCH the settlement it changes, and a POST the
-        catalogue's generation (course/catalogue.py `courses_on_sale`) and, when its body is
-        valid, the cart and settlement it decides on."""
-        if request.method == "POST":
-            queue_generation(pipe)
-            raw = peek_json_object(request)
-            try:
-                course_ids = validated(SettlementCreateSerializer, raw)["course_list"]
-            except (APIException, AppError, TypeError):
-                return  # the view gives the body's own answer
-            services.queue_create_read(pipe, account_id, course_ids)
-            request.settlement_read_for = course_ids
-        elif request.method == "GET":
+        its kept answer still holds; a POST the catalogue's generation (course/catalogue.py
+        `courses_on_sale`) and, when its body is valid, the cart and settlement it decides on; a
+        PATCH whose body is valid is decided and written there when the settlement's permit
+        allows it (else it reads the settlement it decides on)."""
+        if request.method == "GET":
             services.queue_kept_read(pipe, account_id)
+        elif request.method == "POST":
+            queue_generation(pipe)
+            if (data := _valid_body(SettlementCreateSerializer, request)) is not None:
+                services.queue_create_read(pipe, account_id, data["course_list"])
+                request.settlement_read_for = data["course_list"]
         elif request.method == "PATCH":
-            services.queue_settlement_read(pipe, account_id)
+            token = token_from_headers(request.META)
+            choice = _valid_body(SettlementPatchSerializer, request)
+            # no write in the token's round trip where writes wait for replicas: a replica that
+            # does not answer would fail the request (as for an order cancel)
+            if choice is None or token is None or writes_wait_for_replicas():
+                services.queue_settlement_read(pipe, account_id)
+            else:
+                services.queue_choose_with_token(pipe, account_id, token, **choice)
+                request.settlement_choice_sent = choice  # its reply: `chosen_with_token`
 
     @extend_schema(responses={200: SETTLEMENT_ENVELOPE}, examples=[ANSWER])
     def get(self, request):
@@ -93,8 +99,12 @@ class SettlementView(APIView):
     )
     def patch(self, request):
         data = body(SettlementPatchSerializer, request)
+        read, written = side_read(request), False
+        if getattr(request, "settlement_choice_sent", None) is not None:
+            read, written = services.chosen_with_token(read)
+            written = written and request.settlement_choice_sent == data
         priced = services.settlement_choose(
-            account_id=request.user.pk, read=side_read(request), **data
+            account_id=request.user.pk, read=read, written=written, **data
         )
         return ok(settlement_payload(priced))
 
@@ -107,3 +117,12 @@ class SettlementView(APIView):
         data = body(SettlementDeleteSerializer, request)
         priced = services.settlement_clear(account_id=request.user.pk, **data)
         return ok(settlement_payload(priced))
+
+
+def _valid_body(serializer_class, request) -> dict | None:
+    """The body as `serializer_class` validates it, for a look before the view (which gives a
+    body that does not validate its own answer), or None."""
+    try:
+        return validated(serializer_class, peek_json_object(request))
+    except (APIException, AppError, TypeError):
+        return None

@@ -85,6 +85,12 @@ def settlement_checked(user_id: int) -> str:
     return f"settlement_checked_{user(user_id)}"
 
 
+def settlement_permit(user_id: int) -> str:
+    """Hash (expiring): what a PATCH may choose on the settlement's current state, so that the
+    choice is decided and written in one script (pay/settlement_store.py `Permit`)."""
+    return f"settlement_permit_{user(user_id)}"
+
+
 # --- coupon records (pay/records_version.py) ------------------------------------------------
 
 

@@ -31,21 +31,26 @@ def member_order(member: str) -> tuple[int, int, str]:
 # One EVAL reads an index, every hash it names and the caller's other keys, atomically (one state,
 # one round trip). The hashes' keys are built in the script from a prefix; every key of one user
 # shares its hash tag (utils/keys.py), so a Redis Cluster runs it on the one slot.
-_READ_INDEXED = read_only_script("""
-local members = redis.call('SMEMBERS', KEYS[1])
-local hashes = {}
-for i, member in ipairs(members) do
-  hashes[i] = redis.call('HGETALL', ARGV[1] .. member)
+# `read_indexed(index, prefix, k, a)`: the other keys are KEYS[k..], their commands ARGV[a..]; a
+# script that writes as well (pay/settlement_store.py, a PATCH's choice) ends with it too.
+READ_INDEXED_LUA = """
+local function read_indexed(index, prefix, k, a)
+  local members = redis.call('SMEMBERS', index)
+  local hashes = {}
+  for i, member in ipairs(members) do
+    hashes[i] = redis.call('HGETALL', prefix .. member)
+  end
+  local more = {}
+  for i = k, #KEYS do
+    -- a key of another type (planted, or left by an old deploy) reads as absent, never an error
+    local value = redis.pcall(ARGV[a + i - k], KEYS[i])
+    if type(value) == 'table' and value.err then value = false end
+    more[i - k + 1] = value
+  end
+  return {members, hashes, more}
 end
-local more = {}
-for i = 2, #KEYS do
-  -- a key of another type (planted, or left by an old deploy) reads as absent, never an error
-  local value = redis.pcall(ARGV[i], KEYS[i])
-  if type(value) == 'table' and value.err then value = false end
-  more[i - 1] = value
-end
-return {members, hashes, more}
-""")
+"""
+_READ_INDEXED = read_only_script(READ_INDEXED_LUA + "return read_indexed(KEYS[1], ARGV[1], 2, 2)")
 
 
 def _pairs(flat: list) -> dict[str, str]:

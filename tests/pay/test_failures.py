@@ -96,6 +96,24 @@ def test_settlement_post_with_redis_failing_changes_nothing(auth_api, flow, redi
 
 def test_settlement_patch_with_redis_failing_changes_nothing(auth_api, flow, redis_client):
     auth_api.post("/api/settlement/", {"course_list": [flow["python"].pk]}, format="json")
+    # the settlement's permit (kept by the POST) lets the choice be written in the token's own
+    # round trip: the first step that can fail is the only one
+    fail_at_each_step(
+        lambda: auth_api.patch(
+            "/api/settlement/", {"global_coupon_id": flow["coupon"].pk}, format="json"
+        ),
+        redis_client,
+        least=1,
+    )
+
+
+def test_settlement_patch_decided_in_python_with_redis_failing_changes_nothing(
+    auth_api, account, flow, redis_client
+):
+    from utils import keys
+
+    auth_api.post("/api/settlement/", {"course_list": [flow["python"].pk]}, format="json")
+    redis_client.delete(keys.settlement_permit(account.pk))  # no permit: read, decide, write
     fail_at_each_step(
         lambda: auth_api.patch(
             "/api/settlement/", {"global_coupon_id": flow["coupon"].pk}, format="json"

@@ -1,6 +1,6 @@
 """pay/pricing.py: examples, then the invariants over generated settlements (hypothesis)."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from hypothesis import given
@@ -19,6 +19,7 @@ from pay.pricing import (
     split_discount,
     split_payment,
     subtotal,
+    usable_from,
 )
 
 D = Decimal
@@ -190,3 +191,28 @@ def test_pricing_imports_neither_django_nor_redis():
         )
     }
     assert imported.isdisjoint({"django", "redis", "rest_framework", "fakeredis"})
+
+
+days = st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31))
+dated = st.builds(
+    lambda terms, begin, length: (
+        CouponTerms(
+            **{**terms.__dict__, "valid_begin": begin, "valid_end": begin + timedelta(days=length)}
+        )
+        if begin is not None
+        else terms
+    ),
+    st.one_of(
+        st.builds(general, values),
+        st.builds(lambda v, extra: threshold(v, v + extra), values, values),
+        st.builds(discount, st.integers(min_value=1, max_value=99)),
+    ),
+    st.one_of(st.none(), days),
+    st.integers(0, 60),
+)
+
+
+@given(dated, prices, days)
+def test_usable_from_says_exactly_when_check_coupon_accepts_an_amount(coupon, amount, today):
+    floor = usable_from(coupon, today)
+    assert check_coupon(coupon, amount, today).usable == (floor is not None and amount >= floor)

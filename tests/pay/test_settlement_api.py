@@ -643,14 +643,14 @@ def test_a_post_decided_on_a_cart_changed_since_its_read_decides_again_on_the_ne
 def test_a_post_reads_the_carts_version_before_its_items(auth_api, account, shop, redis_client):
     from pay import settlement_services
     from utils import keys
-    from utils.redis import get_redis
+    from utils.redis import _Recorder
 
     # The token's pipeline is not atomic: another request's cart write may land between its
     # commands. Read first, the version is never newer than the items, so a write in between
     # moves it and the POST decides again (read last, items older than the version would pass).
-    with get_redis().pipeline(transaction=False) as pipe:
-        settlement_services.queue_create_read(pipe, account.pk, [shop.python.pk])
-        commands = [args for args, _ in pipe.command_stack]
+    recorder = _Recorder()  # stands in for the token's pipeline: keeps what is queued on it
+    settlement_services.queue_create_read(recorder, account.pk, [shop.python.pk])
+    commands = recorder.commands
     assert commands[0] == ("GET", keys.cart_version(account.pk))
     assert all(keys.cart_version(account.pk) not in args for args in commands[1:])
 

@@ -55,22 +55,29 @@ def test_post_costs_the_same_for_1_or_30_courses(auth_api, fill_cart, settings):
     assert cold[1][0] == 3  # courses not yet remembered: 2 queries more, for all 30 at once
 
 
-def test_patch_costs_no_query_while_coupons_are_unchanged_and_two_round_trips(
-    auth_api, fill_cart, settings
+def test_patch_costs_no_query_while_coupons_are_unchanged_and_one_round_trip(
+    auth_api, account, fill_cart, settings, redis_client
 ):
     ids = fill_cart(10)
     data = auth_api.post("/api/settlement/", {"course_list": ids}, format="json").json()["data"]
     line = data["settlement_list"][3]
     record_id = int(next(iter(line["course_coupons"])))
-    queries, trips = measure(
-        lambda: auth_api.patch(
-            "/api/settlement/", {"course_id": line["id"], "coupon_id": record_id}, format="json"
-        ).json()
-    )
+
+    def choose(coupon_id):
+        body = {"course_id": line["id"], "coupon_id": coupon_id}
+        return auth_api.patch("/api/settlement/", body, format="json").json()
+
+    queries, trips = measure(lambda: choose(record_id))
     assert queries == 0  # the coupons' check kept by POST (the token: Redis alone)
-    # the token with the settlement, then the writes applied by one script (a Cluster pipeline
-    # first asks a node which keys its EVAL names: redis-py's COMMAND GETKEYS, one more)
-    assert trips == (3 if settings.REDIS_CLUSTER else 2)
+    # the choice decided by the settlement's permit (kept by POST) and written in the token's
+    # own round trip (a Cluster pipeline first asks a node which keys its EVAL names: redis-py's
+    # COMMAND GETKEYS, one more)
+    assert trips == (2 if settings.REDIS_CLUSTER else 1)
+    assert measure(lambda: choose(None)) == (0, trips)  # and again: the permit moved with it
+    # without a permit: the token with the settlement, then the writes applied by one script
+    redis_client.delete(keys.settlement_permit(account.pk))
+    assert measure(lambda: choose(record_id)) == (0, 3 if settings.REDIS_CLUSTER else 2)
+    assert measure(lambda: choose(None))[1] == trips  # that PATCH kept a permit
 
 
 def test_get_takes_the_same_round_trips_with_0_or_100000_unrelated_keys(

@@ -1,0 +1,277 @@
+"""A PATCH decided in Redis (pay/settlement_store.py `Permit`, `queue_choose_with_token`): the
+script writes exactly the choices that the settlement service, deciding in Python, accepts, and
+the settlement it leaves is the one Python would have written; anything that changes what a
+choice depends on makes it decide nothing, so the PATCH is decided in Python again."""
+
+import itertools
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from pay import settlement_services as services
+from pay import settlement_store as store
+from pay.pricing import DISCOUNT, GENERAL, THRESHOLD
+from pay.serializers import settlement_payload
+from pay.settlement_store import GoneCheck, SettlementLine, StoredCoupon
+from utils import keys
+from utils.errors import AppError
+from utils.redis import get_redis
+from utils.token_store import token_check_keys
+
+_users = itertools.count(70_000)
+_records = itertools.count(1)
+
+
+def coupon_strategy(today):
+    return st.builds(
+        lambda kind, value, percent, minimum, begin, length: StoredCoupon(
+            id=next(_records),
+            coupon_id=1,
+            number="n",
+            name="券",
+            coupon_type=kind,
+            coupon_type_display="x",
+            money_equivalent_value=None if kind == DISCOUNT else value,
+            off_percent=percent if kind == DISCOUNT else None,
+            minimum_consume=minimum if kind == THRESHOLD else Decimal("0.00"),
+            valid_begin=today + timedelta(days=begin),
+            valid_end=today + timedelta(days=begin + length),
+        ),
+        st.sampled_from([GENERAL, THRESHOLD, DISCOUNT]),
+        st.sampled_from([Decimal(v) for v in ("5.00", "20.00", "99.99", "150.00")]),
+        st.integers(1, 99),
+        st.sampled_from([Decimal(v) for v in ("0.00", "50.00", "100.00", "199.99", "300.00")]),
+        st.integers(-3, 1),  # some not valid yet, some expired
+        st.integers(-2, 5),
+    )
+
+
+def line_strategy(course_id, today):
+    return st.builds(
+        lambda price, coupons: (price, coupons),
+        st.sampled_from([Decimal(v) for v in ("0.00", "10.00", "99.00", "149.50", "300.00")]),
+        st.lists(coupon_strategy(today), max_size=3),
+    )
+
+
+def write_state(user_id, lines, global_coupons, choices, global_choice, gone, token):
+    """Write a settlement as POST would, then the stored choices (stale ones included), its kept
+    coupon check and its permit, and a good token."""
+    today = timezone.localdate()
+    with get_redis().pipeline(transaction=True) as pipe:
+        version = store.queue_write(pipe, user_id, lines, global_coupons, global_choice)
+        for line, chosen in zip(lines, choices, strict=True):
+            if chosen is not None:
+                pipe.hset(
+                    keys.settlement(user_id, line.course_id), "default_course_coupon_id", chosen
+                )
+        pipe.execute()
+    settlement = store.settlement_read(user_id)
+    check = GoneCheck(version, None, today, settlement.record_ids, gone)
+    with get_redis().pipeline(transaction=True) as pipe:
+        store.queue_gone_check(pipe, user_id, check)
+        store.queue_permit(pipe, user_id, services.choice_permit(settlement, check, today))
+        token_key, stamp_key = token_check_keys(token, user_id)
+        pipe.set(token_key, f"{user_id}:stamp")
+        pipe.set(stamp_key, "stamp")
+        pipe.execute()
+
+
+def choose_in_redis(user_id, token, choice):
+    with get_redis().pipeline(transaction=False) as pipe:
+        services.queue_choose_with_token(pipe, user_id, token, **choice)
+        [reply] = pipe.execute()
+    return services.chosen_with_token(reply)
+
+
+def stored_choices(user_id):
+    settlement = store.settlement_read(user_id)
+    return (
+        {line.course_id: line.default_course_coupon_id for line in settlement.lines},
+        settlement.default_global_coupon_id,
+    )
+
+
+@st.composite
+def cases(draw):
+    today = timezone.localdate()
+    count = draw(st.integers(1, 4))
+    lines, records = [], []
+    for course_id in range(1, count + 1):
+        price, coupons = draw(line_strategy(course_id, today))
+        records.extend(c.id for c in coupons)
+        lines.append(
+            SettlementLine(
+                course_id=course_id,
+                title=f"课程{course_id}",
+                img_src="",
+                price=price,
+                period_display="30天",
+                valid_period=30,
+                price_policy_id=course_id * 10,
+                price_policy_dict={},
+                course_coupons={c.id: c for c in coupons},
+            )
+        )
+    global_coupons = {c.id: c for c in draw(st.lists(coupon_strategy(today), max_size=3))}
+    records.extend(global_coupons)
+    ids = st.sampled_from(records) if records else st.just(999_999)
+    choices = [draw(st.one_of(st.none(), ids)) for _ in lines]
+    global_choice = draw(st.one_of(st.none(), ids))
+    gone = {rid: "已使用 / used" for rid in draw(st.lists(ids, max_size=2))} if records else {}
+    course = draw(st.one_of(st.none(), st.integers(1, count + 1)))
+    choice = {}
+    if course is not None or draw(st.booleans()):
+        choice["course_id"] = course
+        choice["coupon_id"] = draw(st.one_of(st.none(), ids))
+    if not choice or draw(st.booleans()):
+        choice["global_coupon_id"] = draw(st.one_of(st.none(), ids))
+    return lines, global_coupons, choices, global_choice, gone, choice
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(case=cases())
+def test_the_permits_script_writes_exactly_the_choices_python_accepts(case):
+    lines, global_coupons, choices, global_choice, gone, choice = case
+    in_redis, in_python = next(_users), next(_users)
+    for user_id in (in_redis, in_python):
+        write_state(user_id, lines, global_coupons, choices, global_choice, gone, f"{user_id}.t")
+    before = stored_choices(in_redis)
+
+    read, written = choose_in_redis(in_redis, f"{in_redis}.t", choice)
+    try:
+        decided = services.settlement_choose(account_id=in_python, **choice)
+    except AppError:
+        decided = None
+
+    assert written == (decided is not None), (choice, decided)
+    event("written in Redis" if written else "decided in Python")  # --hypothesis-show-statistics
+    if written:
+        answered = services.settlement_choose(
+            account_id=in_redis, read=read, written=True, **choice
+        )
+        assert stored_choices(in_redis) == stored_choices(in_python)
+        assert settlement_payload(answered) == settlement_payload(decided)
+    else:
+        assert stored_choices(in_redis) == before
+
+
+def simple_state(user_id, token):
+    """One course (99.00) offering a 20-off coupon, chosen; a global coupon, not chosen."""
+    today = timezone.localdate()
+    course = StoredCoupon(1, 1, "n", "券", GENERAL, "通用券", Decimal("20.00"), None,
+                          Decimal("0.00"), today, today + timedelta(days=9))  # fmt: skip
+    overall = StoredCoupon(2, 1, "n", "券", GENERAL, "通用券", Decimal("5.00"), None,
+                           Decimal("0.00"), today, today + timedelta(days=9))  # fmt: skip
+    line = SettlementLine(1, "课程", "", Decimal("99.00"), "30天", 30, 10, {}, {1: course})
+    write_state(user_id, [line], {2: overall}, [1], None, {}, token)
+
+
+CLEAR = {"course_id": 1, "coupon_id": None}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [None, {"text": 'a "quoted" ,"answer": inside', "n": 1}],
+    ids=["no answer", "an answer"],
+)
+@pytest.mark.parametrize("records", [None, "r1"])
+def test_the_check_moved_by_the_script_is_the_check_moved_in_python(redis_client, answer, records):
+    user_id = next(_users)
+    simple_state(user_id, "t")
+    checked = keys.settlement_checked(user_id)
+    version = redis_client.get(keys.settlement_version(user_id))
+    check = GoneCheck(version, records, timezone.localdate(), frozenset({1, 2}),
+                      {2: 'gone "quoted"'}, answer, "code" if answer else None)  # fmt: skip
+    redis_client.set(checked, check.encode(), ex=60)
+    if records is not None:
+        redis_client.set(keys.coupon_records_version(user_id), records)
+        permit_key = keys.settlement_permit(user_id)
+        redis_client.hset(permit_key, "records", records)
+    _, written = choose_in_redis(user_id, "t", CLEAR)
+    assert written
+    new = redis_client.get(keys.settlement_version(user_id))
+    assert new != version and new.split(".")[0] == version.split(".")[0]  # same checkout
+    assert GoneCheck.decode(redis_client.get(checked)) == check.moved_to(new)
+    assert 0 < redis_client.ttl(checked) <= 60  # its expiry kept
+    assert redis_client.hget(keys.settlement_permit(user_id), "version") == new
+
+
+def moved_records(redis_client, user_id):
+    redis_client.set(keys.coupon_records_version(user_id), "moved")
+
+
+def records_moving(redis_client, user_id):
+    redis_client.set(keys.coupon_records_moving(user_id), "1", ex=60)
+
+
+def an_offer(redis_client, user_id):
+    settlement = store.settlement_read(user_id)
+    extra = StoredCoupon(3, 1, "n", "券", GENERAL, "通用券", Decimal("1.00"), None,
+                         Decimal("0.00"), timezone.localdate(), timezone.localdate())  # fmt: skip
+    with get_redis().pipeline(transaction=True) as pipe:
+        store.queue_add_coupon(pipe, user_id, extra, settlement.lines[0])
+        pipe.execute()
+
+
+def another_write(redis_client, user_id):
+    redis_client.set(keys.settlement_version(user_id), "other.write")
+
+
+def token_ended(redis_client, user_id):
+    redis_client.set(token_check_keys("t", user_id)[1], "another stamp")
+
+
+@pytest.mark.parametrize(
+    "change", [moved_records, records_moving, an_offer, another_write, token_ended]
+)
+def test_a_change_of_what_the_permit_was_made_for_makes_the_script_decide_nothing(
+    redis_client, change
+):
+    user_id = next(_users)
+    simple_state(user_id, "t")
+    change(redis_client, user_id)
+    before = stored_choices(user_id)
+    _, written = choose_in_redis(user_id, "t", CLEAR)
+    assert not written
+    assert stored_choices(user_id) == before
+
+
+def test_a_permit_of_another_day_decides_nothing(redis_client):
+    user_id = next(_users)
+    simple_state(user_id, "t")
+    with get_redis().pipeline(transaction=False) as pipe:
+        store.queue_choose_with_token(
+            pipe, user_id, "t", course_id=1, coupon_id=None,
+            today=timezone.localdate() + timedelta(days=1),
+        )  # fmt: skip
+        [reply] = pipe.execute()
+    assert store.choose_reply(reply)[0] is False
+    assert stored_choices(user_id) == ({1: 1}, None)
+
+
+def test_a_token_the_script_finds_not_good_reads_nothing_and_the_patch_decides_in_python(
+    redis_client,
+):
+    user_id = next(_users)
+    simple_state(user_id, "t")
+    token_ended(redis_client, user_id)
+    read, written = choose_in_redis(user_id, "t", CLEAR)
+    assert (read, written) == (None, False)
+
+
+def test_a_coupon_without_a_course_only_reads_the_settlement(redis_client):
+    user_id = next(_users)
+    simple_state(user_id, "t")
+    _, written = choose_in_redis(user_id, "t", {"course_id": None, "coupon_id": None})
+    assert written is False
+    assert stored_choices(user_id) == ({1: 1}, None)
