@@ -87,10 +87,25 @@ def apply_admin_action(client, page: str, action: str, selected, *, follow=False
 
 
 def redis_dump(client) -> dict:
-    """Every key in Redis with its DUMPed value, on one Redis or on every node of a Cluster (a
-    Cluster's KEYS asks one node unless told otherwise)."""
+    """Every key in Redis with its type and value, on one Redis or on every node of a Cluster (a
+    Cluster's KEYS asks one node unless told otherwise). Values, not DUMP's bytes: a large hash's
+    DUMP follows its table's order, which a read may change (Redis rehashes step by step)."""
     if hasattr(client, "get_nodes"):  # redis.cluster.RedisCluster
         names = client.keys("*", target_nodes=client.ALL_NODES)
     else:
         names = client.keys("*")
-    return {key: client.dump(key) for key in sorted(names)}
+    return {key: _redis_value(client, key) for key in sorted(names)}
+
+
+def _redis_value(client, key):
+    kind = client.type(key)
+    kind = kind.decode() if isinstance(kind, bytes) else kind
+    if kind == "hash":
+        return kind, client.hgetall(key)
+    if kind == "set":
+        return kind, frozenset(client.smembers(key))
+    if kind == "list":
+        return kind, client.lrange(key, 0, -1)
+    if kind == "zset":
+        return kind, client.zrange(key, 0, -1, withscores=True)
+    return kind, client.dump(key)
