@@ -26,6 +26,11 @@ _users = itertools.count(70_000)
 _records = itertools.count(1)
 
 
+def token_of(user_id: int) -> str:
+    """A token of the real shape, `<id>.<secret>`: its key shares the user's hash tag (Cluster)."""
+    return f"{user_id}.{'a' * 40}"
+
+
 def coupon_strategy(today):
     return st.builds(
         lambda kind, value, percent, minimum, begin, length: StoredCoupon(
@@ -144,10 +149,10 @@ def test_the_permits_script_writes_exactly_the_choices_python_accepts(case):
     lines, global_coupons, choices, global_choice, gone, choice = case
     in_redis, in_python = next(_users), next(_users)
     for user_id in (in_redis, in_python):
-        write_state(user_id, lines, global_coupons, choices, global_choice, gone, f"{user_id}.t")
+        write_state(user_id, lines, global_coupons, choices, global_choice, gone, token_of(user_id))
     before = stored_choices(in_redis)
 
-    read, written = choose_in_redis(in_redis, f"{in_redis}.t", choice)
+    read, written = choose_in_redis(in_redis, token_of(in_redis), choice)
     try:
         decided = services.settlement_choose(account_id=in_python, **choice)
     except AppError:
@@ -187,7 +192,7 @@ CLEAR = {"course_id": 1, "coupon_id": None}
 @pytest.mark.parametrize("records", [None, "r1"])
 def test_the_check_moved_by_the_script_is_the_check_moved_in_python(redis_client, answer, records):
     user_id = next(_users)
-    simple_state(user_id, "t")
+    simple_state(user_id, token_of(user_id))
     checked = keys.settlement_checked(user_id)
     version = redis_client.get(keys.settlement_version(user_id))
     check = GoneCheck(version, records, timezone.localdate(), frozenset({1, 2}),
@@ -197,7 +202,7 @@ def test_the_check_moved_by_the_script_is_the_check_moved_in_python(redis_client
         redis_client.set(keys.coupon_records_version(user_id), records)
         permit_key = keys.settlement_permit(user_id)
         redis_client.hset(permit_key, "records", records)
-    _, written = choose_in_redis(user_id, "t", CLEAR)
+    _, written = choose_in_redis(user_id, token_of(user_id), CLEAR)
     assert written
     new = redis_client.get(keys.settlement_version(user_id))
     assert new != version and new.split(".")[0] == version.split(".")[0]  # same checkout
@@ -228,7 +233,7 @@ def another_write(redis_client, user_id):
 
 
 def token_ended(redis_client, user_id):
-    redis_client.set(token_check_keys("t", user_id)[1], "another stamp")
+    redis_client.set(token_check_keys(token_of(user_id), user_id)[1], "another stamp")
 
 
 @pytest.mark.parametrize(
@@ -238,20 +243,20 @@ def test_a_change_of_what_the_permit_was_made_for_makes_the_script_decide_nothin
     redis_client, change
 ):
     user_id = next(_users)
-    simple_state(user_id, "t")
+    simple_state(user_id, token_of(user_id))
     change(redis_client, user_id)
     before = stored_choices(user_id)
-    _, written = choose_in_redis(user_id, "t", CLEAR)
+    _, written = choose_in_redis(user_id, token_of(user_id), CLEAR)
     assert not written
     assert stored_choices(user_id) == before
 
 
 def test_a_permit_of_another_day_decides_nothing(redis_client):
     user_id = next(_users)
-    simple_state(user_id, "t")
+    simple_state(user_id, token_of(user_id))
     with get_redis().pipeline(transaction=False) as pipe:
         store.queue_choose_with_token(
-            pipe, user_id, "t", course_id=1, coupon_id=None,
+            pipe, user_id, token_of(user_id), course_id=1, coupon_id=None,
             today=timezone.localdate() + timedelta(days=1),
         )  # fmt: skip
         [reply] = pipe.execute()
@@ -263,15 +268,15 @@ def test_a_token_the_script_finds_not_good_reads_nothing_and_the_patch_decides_i
     redis_client,
 ):
     user_id = next(_users)
-    simple_state(user_id, "t")
+    simple_state(user_id, token_of(user_id))
     token_ended(redis_client, user_id)
-    read, written = choose_in_redis(user_id, "t", CLEAR)
+    read, written = choose_in_redis(user_id, token_of(user_id), CLEAR)
     assert (read, written) == (None, False)
 
 
 def test_a_coupon_without_a_course_only_reads_the_settlement(redis_client):
     user_id = next(_users)
-    simple_state(user_id, "t")
-    _, written = choose_in_redis(user_id, "t", {"course_id": None, "coupon_id": None})
+    simple_state(user_id, token_of(user_id))
+    _, written = choose_in_redis(user_id, token_of(user_id), {"course_id": None, "coupon_id": None})
     assert written is False
     assert stored_choices(user_id) == ({1: 1}, None)
