@@ -426,6 +426,7 @@ def settlement_choose(
     global_coupon_id: int | Unset | None = UNSET,
     read=None,
     written: bool = False,
+    today: date | None = None,
 ) -> PricedSettlement:
     """Choose (or clear: None) a course's coupon and/or the global coupon; UNSET leaves a choice
     as it is (PATCH /api/settlement/, parsed by pay.serializers.SettlementPatchSerializer).
@@ -435,9 +436,10 @@ def settlement_choose(
     it and written if its version is still current, in one round trip (utils.redis.transact_from);
     otherwise, or without it, as an optimistic transaction. `written`: the token's round trip has
     already checked and written this very choice (`queue_choose_with_token`, by the permit that
-    `choice_permit` made) and `read` is the settlement after it: it is priced, nothing more."""
+    `choice_permit` made) and `read` is the settlement after it: it is priced, nothing more, on
+    the `today` the script checked the permit's day against."""
     coupon_choice, global_choice = coupon_id, global_coupon_id
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     if written and read is not None:
         priced = _priced_after_choice(account_id, read, today)
         course_differs = coupon_choice is not UNSET and (
@@ -516,14 +518,15 @@ def queue_choose_with_token(
     course_id: int | None = None,
     coupon_id: int | Unset | None = UNSET,
     global_coupon_id: int | Unset | None = UNSET,
-) -> None:
+) -> date:
     """Queue, on the token's round trip, the script that writes the choice there if the
     settlement's permit allows it (store.queue_choose_with_token); the view gives its reply to
-    `chosen_with_token`. Takes what `settlement_choose` takes; a coupon without a course (1027)
-    only reads the settlement (`queue_settlement_read`)."""
+    `chosen_with_token`, and the day returned to `settlement_choose(today=...)`. Takes what
+    `settlement_choose` takes; a coupon without a course (1027) only reads the settlement."""
+    today = timezone.localdate()
     if coupon_id is not UNSET and course_id is None:
         store.queue_read(pipe, account_id)
-        return
+        return today
     store.queue_choose_with_token(
         pipe,
         account_id,
@@ -531,8 +534,9 @@ def queue_choose_with_token(
         course_id=course_id,
         coupon_id=... if coupon_id is UNSET else coupon_id,
         global_coupon_id=... if global_coupon_id is UNSET else global_coupon_id,
-        today=timezone.localdate(),
+        today=today,
     )
+    return today
 
 
 def chosen_with_token(reply) -> tuple[Any, bool]:

@@ -730,16 +730,15 @@ local function decide()
   if not version or permit['version'] ~= version or permit['day'] ~= today then return nil end
   if permit['records'] ~= (redis.call('GET', records_key) or '') then return nil end
   if changes_course and not permit['line:' .. course] then return nil end
-  local subtotal = 0
+  local subtotal, lines = 0, 0
   for field, prices in pairs(permit) do
     if string.sub(field, 1, 5) == 'line:' then
       local line = string.sub(field, 6)
-      local chosen
-      if changes_course and line == course then
-        chosen = coupon
-      else
-        chosen = redis.call('HGET', prefix .. line, 'default_course_coupon_id') or '-'
-      end
+      lines = lines + 1
+      -- every key it may write is read first: one of another type fails it before any write
+      local chosen = redis.call('HGET', prefix .. line, 'default_course_coupon_id') or '-'
+      if chosen ~= '-' and not string.match(chosen, '^[1-9]%d*$') then return nil end
+      if changes_course and line == course then chosen = coupon end
       local plain, cents
       for id, value in string.gmatch(prices, '(%S+):(%d+)') do
         if id == '-' then plain = tonumber(value) end
@@ -753,8 +752,10 @@ local function decide()
       subtotal = subtotal + cents
     end
   end
-  local global = wanted
-  if global == '' then global = redis.call('HGET', global_key, 'default_coupon_id') or '-' end
+  if redis.call('SCARD', KEYS[4]) ~= lines then return nil end  -- the lines the permit knows
+  local global = redis.call('HGET', global_key, 'default_coupon_id') or '-'
+  if global ~= '-' and not string.match(global, '^[1-9]%d*$') then return nil end
+  if wanted ~= '' then global = wanted end
   if global ~= '-' then
     local floor = permit['global:' .. global]
     if not floor or subtotal < tonumber(floor) then return nil end
@@ -780,8 +781,10 @@ if old then
     redis.call('HSET', global_key, 'default_coupon_id', wanted)
   end
   redis.call('HSET', permit_key, 'version', new)
-  local check = redis.call('GET', checked_key)
-  if check then
+  local check = redis.pcall('GET', checked_key)
+  if type(check) == 'table' then
+    redis.call('DEL', checked_key)  -- of another type: the next read asks the database
+  elseif check then
     local head = '{"version":"' .. old .. '",'
     if string.sub(check, 1, #head) == head then
       -- the rest up to its answer (the first `,"answer":` is the key: a quote inside a JSON

@@ -68,8 +68,8 @@ class SettlementView(APIView):
             if choice is None or token is None or writes_wait_for_replicas():
                 services.queue_settlement_read(pipe, account_id)
             else:
-                services.queue_choose_with_token(pipe, account_id, token, **choice)
-                request.settlement_choice_sent = choice  # its reply: `chosen_with_token`
+                day = services.queue_choose_with_token(pipe, account_id, token, **choice)
+                request.settlement_choice_sent = (choice, day)  # its reply: `chosen_with_token`
 
     @extend_schema(responses={200: SETTLEMENT_ENVELOPE}, examples=[ANSWER])
     def get(self, request):
@@ -99,12 +99,13 @@ class SettlementView(APIView):
     )
     def patch(self, request):
         data = body(SettlementPatchSerializer, request)
-        read, written = side_read(request), False
-        if getattr(request, "settlement_choice_sent", None) is not None:
+        read, written, day = side_read(request), False, None
+        if (sent := getattr(request, "settlement_choice_sent", None)) is not None:
             read, written = services.chosen_with_token(read)
-            written = written and request.settlement_choice_sent == data
+            choice, day = sent
+            written = written and choice == data
         priced = services.settlement_choose(
-            account_id=request.user.pk, read=read, written=written, **data
+            account_id=request.user.pk, read=read, written=written, today=day, **data
         )
         return ok(settlement_payload(priced))
 

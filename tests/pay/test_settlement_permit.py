@@ -87,10 +87,11 @@ def write_state(user_id, lines, global_coupons, choices, global_choice, gone, to
 
 
 def choose_in_redis(user_id, token, choice):
+    """The script's reply as the view gets it: an error reply reads as none (token_lookup)."""
     with get_redis().pipeline(transaction=False) as pipe:
         services.queue_choose_with_token(pipe, user_id, token, **choice)
-        [reply] = pipe.execute()
-    return services.chosen_with_token(reply)
+        [reply] = pipe.execute(raise_on_error=False)
+    return services.chosen_with_token(None if isinstance(reply, Exception) else reply)
 
 
 def stored_choices(user_id):
@@ -170,11 +171,12 @@ def test_the_permits_script_writes_exactly_the_choices_python_accepts(case):
         assert stored_choices(in_redis) == before
 
 
-def simple_state(user_id, token):
-    """One course (99.00) offering a 20-off coupon, chosen; a global coupon, not chosen."""
+def simple_state(user_id, token, days=9):
+    """One course (99.00) offering a 20-off coupon (valid `days` more days), chosen; a global
+    coupon, not chosen."""
     today = timezone.localdate()
     course = StoredCoupon(1, 1, "n", "券", GENERAL, "通用券", Decimal("20.00"), None,
-                          Decimal("0.00"), today, today + timedelta(days=9))  # fmt: skip
+                          Decimal("0.00"), today, today + timedelta(days=days))  # fmt: skip
     overall = StoredCoupon(2, 1, "n", "券", GENERAL, "通用券", Decimal("5.00"), None,
                            Decimal("0.00"), today, today + timedelta(days=9))  # fmt: skip
     line = SettlementLine(1, "课程", "", Decimal("99.00"), "30天", 30, 10, {}, {1: course})
@@ -280,3 +282,51 @@ def test_a_coupon_without_a_course_only_reads_the_settlement(redis_client):
     _, written = choose_in_redis(user_id, token_of(user_id), {"course_id": None, "coupon_id": None})
     assert written is False
     assert stored_choices(user_id) == ({1: 1}, None)
+
+
+@pytest.mark.parametrize("stored", ["07", " 1", "abc"])
+def test_a_stored_choice_that_is_not_a_plain_id_makes_the_script_decide_nothing(
+    redis_client, stored
+):
+    # Python reads "07" as coupon 7 (and drops a line whose choice is "abc"): the script, which
+    # compares text, leaves such a settlement to Python
+    user_id = next(_users)
+    simple_state(user_id, token_of(user_id))
+    redis_client.hset(keys.settlement(user_id, 1), "default_course_coupon_id", stored)
+    _, written = choose_in_redis(user_id, token_of(user_id), {"global_coupon_id": 2})
+    assert not written
+    assert redis_client.hget(keys.global_coupon(user_id), "default_coupon_id") is None
+
+
+def test_a_course_key_of_another_type_fails_the_script_before_it_writes(redis_client):
+    user_id = next(_users)
+    simple_state(user_id, token_of(user_id))
+    version = redis_client.get(keys.settlement_version(user_id))
+    redis_client.delete(keys.settlement(user_id, 1))
+    redis_client.set(keys.settlement(user_id, 1), "planted")
+    read, written = choose_in_redis(user_id, token_of(user_id), CLEAR)
+    assert (read, written) == (None, False)  # an error reply: the PATCH reads afresh
+    assert redis_client.get(keys.settlement_version(user_id)) == version
+
+
+@pytest.mark.django_db
+def test_a_patch_written_by_the_script_is_priced_on_the_day_the_script_checked(
+    api, account, monkeypatch
+):
+    from datetime import date
+
+    user_id, token = account.pk, token_of(account.pk)
+    simple_state(user_id, token, days=0)  # its coupon's last day is today
+    today = timezone.localdate()
+    days = iter([today])  # the script's day; any later reading of the clock is past midnight
+
+    def clock() -> date:
+        return next(days, today + timedelta(days=1))
+
+    monkeypatch.setattr(services.timezone, "localdate", clock)
+    body = {"course_id": 1, "coupon_id": 1}
+    answer = api.patch(
+        "/api/settlement/", body, format="json", HTTP_AUTHORIZATION=f"Token {token}"
+    ).json()
+    assert answer["code"] == 1000
+    assert answer["data"]["settlement_list"][0]["default_course_coupon_id"] == 1
