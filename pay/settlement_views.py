@@ -59,7 +59,7 @@ class SettlementView(APIView):
             queue_generation(pipe)
             if (data := _valid_body(SettlementCreateSerializer, request)) is not None:
                 services.queue_create_read(pipe, account_id, data["course_list"])
-                request.settlement_read_for = data["course_list"]
+                request.settlement_read_for = data["course_list"]  # its replies: `post`
         elif request.method == "PATCH":
             token = token_from_headers(request.META)
             choice = _valid_body(SettlementPatchSerializer, request)
@@ -83,7 +83,7 @@ class SettlementView(APIView):
         examples=POST_EXAMPLES,
     )
     def post(self, request):
-        data = body(SettlementCreateSerializer, request)
+        data = _body(SettlementCreateSerializer, request)
         read = None
         if getattr(request, "settlement_read_for", None) == data["course_list"]:
             read = request.token_side_reads[1:]
@@ -98,7 +98,7 @@ class SettlementView(APIView):
         examples=PATCH_EXAMPLES,
     )
     def patch(self, request):
-        data = body(SettlementPatchSerializer, request)
+        data = _body(SettlementPatchSerializer, request)
         read, written, day = side_read(request), False, None
         if (sent := getattr(request, "settlement_choice_sent", None)) is not None:
             read, written = services.chosen_with_token(read)
@@ -122,8 +122,18 @@ class SettlementView(APIView):
 
 def _valid_body(serializer_class, request) -> dict | None:
     """The body as `serializer_class` validates it, for a look before the view (which gives a
-    body that does not validate its own answer), or None."""
+    body that does not validate its own answer), or None. Kept on the request for `_body`."""
     try:
-        return validated(serializer_class, peek_json_object(request))
+        data = validated(serializer_class, peek_json_object(request))
     except (APIException, AppError, TypeError):
         return None
+    request.settlement_valid_body = (serializer_class, data)
+    return data
+
+
+def _body(serializer_class, request) -> dict:
+    """`body(serializer_class, request)`, validated once: the look before the view kept it."""
+    kept = getattr(request, "settlement_valid_body", None)
+    if kept is not None and kept[0] is serializer_class:
+        return dict(kept[1])
+    return body(serializer_class, request)

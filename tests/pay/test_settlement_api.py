@@ -698,3 +698,26 @@ def test_a_post_with_its_reads_in_the_token_round_trip_answers_as_without(auth_a
     assert body["code"] == 1000
     assert [line["id"] for line in body["data"]["settlement_list"]] == [shop.django.pk]
     assert cart_ids(account) == [shop.python.pk]
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_a_body_looked_at_with_the_token_is_validated_once(auth_api, shop, monkeypatch, method):
+    from pay import settlement_views
+    from utils import parsers
+
+    settle(auth_api, [shop.python.pk])
+    calls = []
+    real = parsers.validated
+
+    def counting(serializer_class, data):
+        calls.append(serializer_class)
+        return real(serializer_class, data)
+
+    monkeypatch.setattr(settlement_views, "validated", counting)
+    monkeypatch.setattr(parsers, "validated", counting)
+    if method == "post":
+        body = auth_api.post("/api/settlement/", {"course_list": [shop.django.pk]}, format="json")
+    else:
+        body = auth_api.patch("/api/settlement/", {"global_coupon_id": None}, format="json")
+    assert body.json()["code"] == 1000
+    assert len(calls) == 1
