@@ -7,7 +7,6 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import APIException
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
@@ -34,7 +33,7 @@ from pay.serializers import (
 from utils.authentication import side_read, token_from_headers
 from utils.errors import AppError, Codes
 from utils.money import money_text
-from utils.parsers import BoundedJSONParser, body, json_body, peek_json_object, validated
+from utils.parsers import BoundedJSONParser, body, json_body, peek_body, peek_json_object
 from utils.response import ok
 from utils.schema import ERROR_ENVELOPE, envelope
 
@@ -49,13 +48,9 @@ class PaymentView(APIView):
         key, token = request.headers.get("Idempotency-Key"), token_from_headers(request.META)
         if request.method != "POST" or not key or token is None:
             return
-        raw = peek_json_object(request)
-        if raw is None:
+        if peek_body(PaymentSerializer, request) is None:
             return
-        try:
-            validated(PaymentSerializer, raw)
-        except (APIException, AppError):
-            return
+        raw = peek_json_object(request)  # the key's fingerprint is of the body as sent
         payment_services.queue_lease_with_token(pipe, account_id, token=token, key=key, body=raw)
 
     @extend_schema(
@@ -69,7 +64,7 @@ class PaymentView(APIView):
     )
     def post(self, request):
         raw = json_body(request)  # the key's fingerprint is of the body as sent
-        payment = validated(PaymentSerializer, raw)  # 1002 before a key is taken or a row read
+        payment = body(PaymentSerializer, request)  # 1002 before a key is taken or a row read
         data = payment_services.payment_submit(
             account=request.user,
             key=request.headers.get("Idempotency-Key"),

@@ -1,7 +1,6 @@
 """The settlement center's HTTP face: parse, call one service, render."""
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework.exceptions import APIException
 from rest_framework.views import APIView
 
 from course.catalogue import UNREAD, queue_generation
@@ -15,8 +14,7 @@ from pay.serializers import (
     settlement_payload,
 )
 from utils.authentication import side_read, token_from_headers
-from utils.errors import AppError
-from utils.parsers import body, peek_json_object, validated
+from utils.parsers import body, peek_body
 from utils.redis import writes_wait_for_replicas
 from utils.response import ok
 from utils.schema import envelope
@@ -57,12 +55,12 @@ class SettlementView(APIView):
             services.queue_kept_read(pipe, account_id)
         elif request.method == "POST":
             queue_generation(pipe)
-            if (data := _valid_body(SettlementCreateSerializer, request)) is not None:
+            if (data := peek_body(SettlementCreateSerializer, request)) is not None:
                 services.queue_create_read(pipe, account_id, data["course_list"])
                 request.settlement_read_for = data["course_list"]  # its replies: `post`
         elif request.method == "PATCH":
             token = token_from_headers(request.META)
-            choice = _valid_body(SettlementPatchSerializer, request)
+            choice = peek_body(SettlementPatchSerializer, request)
             # no write in the token's round trip where writes wait for replicas: a replica that
             # does not answer would fail the request (as for an order cancel)
             if choice is None or token is None or writes_wait_for_replicas():
@@ -83,7 +81,7 @@ class SettlementView(APIView):
         examples=POST_EXAMPLES,
     )
     def post(self, request):
-        data = _body(SettlementCreateSerializer, request)
+        data = body(SettlementCreateSerializer, request)
         read = None
         if getattr(request, "settlement_read_for", None) == data["course_list"]:
             read = request.token_side_reads[1:]
@@ -98,7 +96,7 @@ class SettlementView(APIView):
         examples=PATCH_EXAMPLES,
     )
     def patch(self, request):
-        data = _body(SettlementPatchSerializer, request)
+        data = body(SettlementPatchSerializer, request)
         read, written, day = side_read(request), False, None
         if (sent := getattr(request, "settlement_choice_sent", None)) is not None:
             read, written = services.chosen_with_token(read)
@@ -118,22 +116,3 @@ class SettlementView(APIView):
         data = body(SettlementDeleteSerializer, request)
         priced = services.settlement_clear(account_id=request.user.pk, **data)
         return ok(settlement_payload(priced))
-
-
-def _valid_body(serializer_class, request) -> dict | None:
-    """The body as `serializer_class` validates it, for a look before the view (which gives a
-    body that does not validate its own answer), or None. Kept on the request for `_body`."""
-    try:
-        data = validated(serializer_class, peek_json_object(request))
-    except (APIException, AppError, TypeError):
-        return None
-    request.settlement_valid_body = (serializer_class, data)
-    return data
-
-
-def _body(serializer_class, request) -> dict:
-    """`body(serializer_class, request)`, validated once: the look before the view kept it."""
-    kept = getattr(request, "settlement_valid_body", None)
-    if kept is not None and kept[0] is serializer_class:
-        return dict(kept[1])
-    return body(serializer_class, request)

@@ -10,7 +10,7 @@ import orjson
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.http.request import RawPostDataException
-from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.fields import Field
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -197,7 +197,29 @@ def json_body(request: Request) -> dict[str, Any]:
     return body_of(request) if data is None else data
 
 
+def peek_body(serializer_class: type[Serializer], request: Request) -> dict[str, Any] | None:
+    """The body as `body(serializer_class, request)` gives it when it is a JSON object that
+    validates, else None: for a look before the view (a write taken with the token), which
+    leaves a body that does not validate to the view's own answer. Kept on the request: `body`
+    gives it again without validating twice."""
+    raw = peek_json_object(request)
+    if raw is None:
+        return None
+    try:
+        data = validated(serializer_class, raw)
+    except (APIException, AppError):
+        return None
+    request.__dict__[_VALID] = (serializer_class, data)
+    return data
+
+
+_VALID = "_peeked_valid_body"
+
+
 def body(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:
     """The request body parsed by `serializer_class`; a body that is not a JSON object is 1002
     (an empty body reads as {}, so a missing field gets its own, clearer code)."""
+    kept = request.__dict__.get(_VALID)
+    if kept is not None and kept[0] is serializer_class:
+        return dict(kept[1])  # validated by `peek_body`, before the view
     return validated(serializer_class, json_body(request))

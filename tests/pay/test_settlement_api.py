@@ -702,7 +702,6 @@ def test_a_post_with_its_reads_in_the_token_round_trip_answers_as_without(auth_a
 
 @pytest.mark.parametrize("method", ["post", "patch"])
 def test_a_body_looked_at_with_the_token_is_validated_once(auth_api, shop, monkeypatch, method):
-    from pay import settlement_views
     from utils import parsers
 
     settle(auth_api, [shop.python.pk])
@@ -713,7 +712,6 @@ def test_a_body_looked_at_with_the_token_is_validated_once(auth_api, shop, monke
         calls.append(serializer_class)
         return real(serializer_class, data)
 
-    monkeypatch.setattr(settlement_views, "validated", counting)
     monkeypatch.setattr(parsers, "validated", counting)
     if method == "post":
         body = auth_api.post("/api/settlement/", {"course_list": [shop.django.pk]}, format="json")

@@ -9,7 +9,7 @@ import threading
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 
 from pay.serializers import PaymentSerializer, SettlementPatchSerializer
@@ -202,3 +202,45 @@ def test_a_body_looked_at_twice_is_parsed_once(monkeypatch):
     monkeypatch.setattr(BoundedJSONParser, "parse", counted)
     assert json_body(request) == json_body(request) == {"course_id": 3}
     assert len(calls) == 1
+
+
+# --- peek_body: a look before the view, kept for `body` --------------------------------------
+
+
+def test_a_body_peeked_valid_is_what_body_gives_and_is_validated_once(monkeypatch):
+    from utils import parsers
+
+    request = drf_request(b'{"course_id": "3", "coupon_id": null}')
+    calls = []
+    real = parsers.validated
+
+    def counting(serializer_class, data):
+        calls.append(serializer_class)
+        return real(serializer_class, data)
+
+    monkeypatch.setattr(parsers, "validated", counting)
+    peeked = parsers.peek_body(SettlementPatchSerializer, request)
+    assert peeked == {"course_id": 3, "coupon_id": None}
+    assert parsers.body(SettlementPatchSerializer, request) == peeked
+    assert calls == [SettlementPatchSerializer]
+
+
+def test_a_body_peeked_with_another_serializer_is_validated_by_its_own(monkeypatch):
+    from utils import parsers
+
+    request = drf_request(b'{"course_id": 3, "coupon_id": 4}')
+    assert parsers.peek_body(SettlementPatchSerializer, request) is not None
+    with pytest.raises(ValidationError):  # the payment's own answer, not the kept body
+        parsers.body(PaymentSerializer, request)
+
+
+@pytest.mark.parametrize("raw", [b'{"coupon_id": "x"}', b"[1]", b'{"price": "99.00",'])
+def test_a_body_that_does_not_validate_peeks_as_none_and_body_gives_its_answer(raw):
+    from rest_framework.exceptions import APIException
+
+    from utils import parsers
+
+    request = drf_request(raw)
+    assert parsers.peek_body(SettlementPatchSerializer, request) is None
+    with pytest.raises((APIException, AppError)):
+        parsers.body(SettlementPatchSerializer, request)
