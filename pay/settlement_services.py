@@ -315,10 +315,8 @@ def settlement_create(
     """
     course_ids = course_list
     today = timezone.localdate()
-    prefetched = [] if read is None else [_create_read(account_id, course_ids, read)]
-    first = prefetched[0] if prefetched else None
-    if first is None:
-        prefetched = []
+    first = None if read is None else _create_read(account_id, course_ids, read)
+    prefetched = [] if first is None else [first]
 
     def build(pipe):
         if prefetched:
@@ -542,11 +540,7 @@ def queue_choose_with_token(
 def chosen_with_token(reply) -> tuple[Any, bool]:
     """`queue_choose_with_token`'s reply as `settlement_choose`'s (read, written): (None, False)
     when it decided nothing."""
-    decided = store.choose_reply(reply)
-    if decided is None:
-        return None, False
-    written, read = decided
-    return read, written
+    return store.choose_reply(reply)
 
 
 def _priced_after_choice(account_id: int, read, today: date) -> PricedSettlement:

@@ -817,14 +817,12 @@ def queue_choose_with_token(
     that checks the token, decides the choice on the settlement's permit and writes it when the
     permit allows it, and reads the settlement after it; `choose_reply` takes its reply.
     `coupon_id`/`global_coupon_id`: ... leaves the choice, None clears it."""
-    read = _indexed_read(user_id)
-    more_keys = [key for _, key in read.more]
-    assert [command for command, _ in read.more] == ["HGETALL", "GET", "GET", "GET", "GET"]
+    read = _indexed_read(user_id)  # its other keys are KEYS[5..9] of the script, in this order
     names = (
         *token_check_keys(token, user_id),
         keys.settlement_permit(user_id),
         read.index,
-        *more_keys,
+        *(key for _, key in read.more),
     )
     course = "" if course_id is None or coupon_id is ... else str(course_id)
     args = (
@@ -841,10 +839,10 @@ def queue_choose_with_token(
     pipe.execute_command("EVAL", _CHOOSE, len(names), *names, *args)
 
 
-def choose_reply(reply) -> tuple[bool, object] | None:
-    """`queue_choose_with_token`'s reply as (written, the settlement's read reply for
-    `settlement_from_reply`), or None when the script decided nothing (the token not good there,
-    or an error: a key of another type)."""
+def choose_reply(reply) -> tuple[object, bool]:
+    """`queue_choose_with_token`'s reply as (the settlement's read reply for
+    `settlement_from_reply`, whether the choice was written), or (None, False) when the script
+    decided nothing (the token not good there, or an error: a key of another type)."""
     if not isinstance(reply, list) or len(reply) != 2:
-        return None
-    return reply[0] == 1, reply[1]
+        return None, False
+    return reply[1], reply[0] == 1

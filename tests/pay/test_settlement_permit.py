@@ -262,7 +262,7 @@ def test_a_permit_of_another_day_decides_nothing(redis_client):
             today=timezone.localdate() + timedelta(days=1),
         )  # fmt: skip
         [reply] = pipe.execute()
-    assert store.choose_reply(reply)[0] is False
+    assert store.choose_reply(reply)[1] is False
     assert stored_choices(user_id) == ({1: 1}, None)
 
 
@@ -330,3 +330,16 @@ def test_a_patch_written_by_the_script_is_priced_on_the_day_the_script_checked(
     ).json()
     assert answer["code"] == 1000
     assert answer["data"]["settlement_list"][0]["default_course_coupon_id"] == 1
+
+
+def test_the_scripts_key_positions_follow_the_settlement_read():
+    # _CHOOSE names KEYS[5..9] by position: global coupons, version, records' version, kept
+    # check, records' moving marker, as `_indexed_read` lists them
+    more = store._indexed_read(7).more
+    assert more == (
+        ("HGETALL", keys.global_coupon(7)),
+        ("GET", keys.settlement_version(7)),
+        ("GET", keys.coupon_records_version(7)),
+        ("GET", keys.settlement_checked(7)),
+        ("GET", keys.coupon_records_moving(7)),
+    )
