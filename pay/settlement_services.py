@@ -51,7 +51,13 @@ from shopping.cart_store import CartItem
 from shopping.services import price_policy_dict
 from utils import money, render
 from utils.errors import AppError, Codes
-from utils.redis import ConcurrentUpdate, get_redis, transact, transact_from
+from utils.redis import (
+    ConcurrentUpdate,
+    get_redis,
+    transact,
+    transact_from,
+    writes_wait_for_replicas,
+)
 
 logger = logging.getLogger("settlement")
 
@@ -429,11 +435,11 @@ def settlement_choose(
     """Choose (or clear: None) a course's coupon and/or the global coupon; UNSET leaves a choice
     as it is (PATCH /api/settlement/, parsed by pay.serializers.SettlementPatchSerializer).
 
-    `read`: the settlement's reply already read with the token (`queue_settlement_read`, or
-    `queue_choose_with_token` when its permit did not allow the choice): the choice is decided on
+    `read`: the settlement's reply already read with the token (`queue_patch_read`: the
+    settlement's read, or the choose script's when its permit did not allow the choice): the choice is decided on
     it and written if its version is still current, in one round trip (utils.redis.transact_from);
     otherwise, or without it, as an optimistic transaction. `written`: the token's round trip has
-    already checked and written this very choice (`queue_choose_with_token`, by the permit that
+    already checked and written this very choice (`queue_patch_read`, by the permit that
     `choice_permit` made) and `read` is the settlement after it: it is priced, nothing more, on
     the `today` the script checked the permit's day against."""
     coupon_choice, global_choice = coupon_id, global_coupon_id
@@ -508,23 +514,29 @@ def settlement_choose(
     return replace(priced, settlement=_with_choices(priced))
 
 
-def queue_choose_with_token(
-    pipe,
-    account_id: int,
-    token: str,
-    *,
-    course_id: int | None = None,
-    coupon_id: int | Unset | None = UNSET,
-    global_coupon_id: int | Unset | None = UNSET,
-) -> date:
-    """Queue, on the token's round trip, the script that writes the choice there if the
-    settlement's permit allows it (store.queue_choose_with_token); the view gives its reply to
-    `chosen_with_token`, and the day returned to `settlement_choose(today=...)`. Takes what
-    `settlement_choose` takes; a coupon without a course (1027) only reads the settlement."""
-    today = timezone.localdate()
-    if coupon_id is not UNSET and course_id is None:
+def queue_patch_read(
+    pipe, account_id: int, token: str | None, choice: dict | None
+) -> tuple[dict, date] | None:
+    """Queue, on the token's round trip, what a PATCH of `choice` (its body as
+    pay.serializers.SettlementPatchSerializer validates it; None: it does not) works on: the
+    script that writes the choice there if the settlement's permit allows it
+    (store.queue_choose_with_token), whose reply the view gives to `chosen_with_token` and the
+    day it checked to `settlement_choose(today=...)`, both returned; or, with no valid body or
+    token, for a coupon without a course (1027), and where writes wait for replicas (a replica
+    that does not answer would fail the request, as for an order cancel), the settlement's read
+    alone (`queue_settlement_read`) and None."""
+    course_id = (choice or {}).get("course_id")
+    coupon_id = (choice or {}).get("coupon_id", UNSET)
+    if (
+        choice is None
+        or token is None
+        or (coupon_id is not UNSET and course_id is None)
+        or writes_wait_for_replicas()
+    ):
         store.queue_read(pipe, account_id)
-        return today
+        return None
+    today = timezone.localdate()
+    global_coupon_id = choice.get("global_coupon_id", UNSET)
     store.queue_choose_with_token(
         pipe,
         account_id,
@@ -534,12 +546,12 @@ def queue_choose_with_token(
         global_coupon_id=... if global_coupon_id is UNSET else global_coupon_id,
         today=today,
     )
-    return today
+    return choice, today
 
 
 def chosen_with_token(reply) -> tuple[Any, bool]:
-    """`queue_choose_with_token`'s reply as `settlement_choose`'s (read, written): (None, False)
-    when it decided nothing."""
+    """The choose script's reply (`queue_patch_read`) as `settlement_choose`'s (read, written):
+    (None, False) when it decided nothing."""
     return store.choose_reply(reply)
 
 

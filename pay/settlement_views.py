@@ -15,7 +15,6 @@ from pay.serializers import (
 )
 from utils.authentication import side_read, token_from_headers
 from utils.parsers import body, peek_body
-from utils.redis import writes_wait_for_replicas
 from utils.response import ok
 from utils.schema import envelope
 
@@ -59,15 +58,10 @@ class SettlementView(APIView):
                 services.queue_create_read(pipe, account_id, data["course_list"])
                 request.settlement_read_for = data["course_list"]  # its replies: `post`
         elif request.method == "PATCH":
-            token = token_from_headers(request.META)
             choice = peek_body(SettlementPatchSerializer, request)
-            # no write in the token's round trip where writes wait for replicas: a replica that
-            # does not answer would fail the request (as for an order cancel)
-            if choice is None or token is None or writes_wait_for_replicas():
-                services.queue_settlement_read(pipe, account_id)
-            else:
-                day = services.queue_choose_with_token(pipe, account_id, token, **choice)
-                request.settlement_choice_sent = (choice, day)  # its reply: `chosen_with_token`
+            token = token_from_headers(request.META)
+            sent = services.queue_patch_read(pipe, account_id, token, choice)
+            request.settlement_choice_sent = sent  # None: a read alone, for `patch`
 
     @extend_schema(responses={200: SETTLEMENT_ENVELOPE}, examples=[ANSWER])
     def get(self, request):

@@ -89,8 +89,10 @@ def write_state(user_id, lines, global_coupons, choices, global_choice, gone, to
 def choose_in_redis(user_id, token, choice):
     """The script's reply as the view gets it: an error reply reads as none (token_lookup)."""
     with get_redis().pipeline(transaction=False) as pipe:
-        services.queue_choose_with_token(pipe, user_id, token, **choice)
+        sent = services.queue_patch_read(pipe, user_id, token, choice)
         [reply] = pipe.execute(raise_on_error=False)
+    if sent is None:  # the settlement's read alone: nothing written
+        return None, False
     return services.chosen_with_token(None if isinstance(reply, Exception) else reply)
 
 
@@ -276,12 +278,33 @@ def test_a_token_the_script_finds_not_good_reads_nothing_and_the_patch_decides_i
     assert (read, written) == (None, False)
 
 
-def test_a_coupon_without_a_course_only_reads_the_settlement(redis_client):
+@pytest.mark.parametrize(
+    "token, choice",
+    [
+        ("good", {"course_id": None, "coupon_id": None}),  # a coupon without a course: 1027
+        ("good", None),  # a body that does not validate
+        (None, CLEAR),  # no token
+    ],
+)
+def test_a_patch_the_script_cannot_decide_only_reads_the_settlement(redis_client, token, choice):
     user_id = next(_users)
     simple_state(user_id, token_of(user_id))
-    _, written = choose_in_redis(user_id, token_of(user_id), {"course_id": None, "coupon_id": None})
-    assert written is False
+    token = token_of(user_id) if token == "good" else None
+    with get_redis().pipeline(transaction=False) as pipe:
+        assert services.queue_patch_read(pipe, user_id, token, choice) is None
+        [reply] = pipe.execute()
+    settlement = store.settlement_from_reply(user_id, reply)  # the settlement's read
+    assert [line.course_id for line in settlement.lines] == [1]
     assert stored_choices(user_id) == ({1: 1}, None)
+
+
+def test_where_writes_wait_for_replicas_a_patch_only_reads_the_settlement(redis_client, settings):
+    settings.REDIS_SENTINELS = "127.0.0.1:1"  # read by writes_wait_for_replicas only
+    settings.REDIS_REPLICA_ACKS = 1
+    user_id = next(_users)
+    simple_state(user_id, token_of(user_id))
+    with get_redis().pipeline(transaction=False) as pipe:
+        assert services.queue_patch_read(pipe, user_id, token_of(user_id), CLEAR) is None
 
 
 @pytest.mark.parametrize("stored", ["07", " 1", "abc"])
