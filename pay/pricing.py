@@ -31,8 +31,9 @@ def to_cents(amount: Decimal) -> Decimal:
 
 
 def whole_cents(amount: Decimal) -> int:
-    """`amount` as an integer number of cents, rounded up (exact for an amount in cents): what a
-    Redis script compares (pay/settlement_store.py `Permit`)."""
+    """`amount` as an integer number of cents, rounded up (exact for an amount in cents; a
+    threshold between two cents is reached only from the cent above): what the best choice sums
+    and compares, and a Redis script too (pay/settlement_store.py `Permit`)."""
     return int((amount * 100).to_integral_value(rounding=ROUND_CEILING))
 
 
@@ -342,20 +343,16 @@ class _Option:
     id: int  # 0 for none, else the record id
 
 
-def _cents(amount: Decimal) -> int:
-    return int(to_cents(amount) * 100)
-
-
 def _end_day(coupon: CouponTerms) -> int:
     return (coupon.valid_end or date.max).toordinal()
 
 
 def _options(offer: Offer, today: date | None) -> list[_Option]:
     """None first, then the usable coupons by record id."""
-    options = [_Option(None, _cents(offer.price), 0, 0)]
+    options = [_Option(None, whole_cents(to_cents(offer.price)), 0, 0)]
     for coupon in sorted(offer.coupons, key=lambda c: c.id):
         if check_coupon(coupon, offer.price, today).usable:
-            cents = _cents(apply_coupon(coupon, offer.price))
+            cents = whole_cents(apply_coupon(coupon, offer.price))
             options.append(_Option(coupon, cents, _COUNT + _end_day(coupon), coupon.id))
     return options
 
@@ -493,7 +490,7 @@ def best_choice(
 
     best: BestChoice | None = None
     for g in candidates:
-        minimum = _cents(g.minimum_consume) if g and g.coupon_type == THRESHOLD else 0
+        minimum = whole_cents(g.minimum_consume) if g and g.coupon_type == THRESHOLD else 0
         least = _least_sum_from(per_line, minimum)
         if least is None:
             continue
