@@ -514,14 +514,12 @@ def settlement_choose(
     return replace(priced, settlement=_with_choices(priced))
 
 
-def queue_patch_read(
-    pipe, account_id: int, token: str | None, choice: dict | None
-) -> tuple[dict, date] | None:
+def queue_patch_read(pipe, account_id: int, token: str | None, choice: dict | None) -> date | None:
     """Queue, on the token's round trip, what a PATCH of `choice` (its body as
     pay.serializers.SettlementPatchSerializer validates it; None: it does not) works on: the
     script that writes the choice there if the settlement's permit allows it
     (store.queue_choose_with_token), whose reply the view gives to `chosen_with_token` and the
-    day it checked to `settlement_choose(today=...)`, both returned; or, with no valid body or
+    day it checked (returned) to `settlement_choose(today=...)`; or, with no valid body or
     token, for a coupon without a course (1027), and where writes wait for replicas (a replica
     that does not answer would fail the request, as for an order cancel), the settlement's read
     alone (`queue_settlement_read`) and None."""
@@ -546,7 +544,7 @@ def queue_patch_read(
         global_coupon_id=... if global_coupon_id is UNSET else global_coupon_id,
         today=today,
     )
-    return choice, today
+    return today
 
 
 def chosen_with_token(reply) -> tuple[Any, bool]:

@@ -56,12 +56,14 @@ class SettlementView(APIView):
             queue_generation(pipe)
             if (data := peek_body(SettlementCreateSerializer, request)) is not None:
                 services.queue_create_read(pipe, account_id, data["course_list"])
-                request.settlement_read_for = data["course_list"]  # its replies: `post`
+                request.settlement_read_queued = True  # its replies: `post`
         elif request.method == "PATCH":
             choice = peek_body(SettlementPatchSerializer, request)
             token = token_from_headers(request.META)
-            sent = services.queue_patch_read(pipe, account_id, token, choice)
-            request.settlement_choice_sent = sent  # None: a read alone, for `patch`
+            # the day the choose script checked, or None for a read alone: `patch`
+            request.settlement_choice_day = services.queue_patch_read(
+                pipe, account_id, token, choice
+            )
 
     @extend_schema(responses={200: SETTLEMENT_ENVELOPE}, examples=[ANSWER])
     def get(self, request):
@@ -76,9 +78,12 @@ class SettlementView(APIView):
     )
     def post(self, request):
         data = body(SettlementCreateSerializer, request)
-        read = None
-        if getattr(request, "settlement_read_for", None) == data["course_list"]:
-            read = request.token_side_reads[1:]
+        # the body `body` gives is the one the token's round trip read for (utils.parsers.peek_body)
+        read = (
+            request.token_side_reads[1:]
+            if getattr(request, "settlement_read_queued", False)
+            else None
+        )
         priced = services.settlement_create(
             account_id=request.user.pk, generation=side_read(request, UNREAD), read=read, **data
         )
@@ -91,11 +96,10 @@ class SettlementView(APIView):
     )
     def patch(self, request):
         data = body(SettlementPatchSerializer, request)
-        read, written, day = side_read(request), False, None
-        if (sent := getattr(request, "settlement_choice_sent", None)) is not None:
+        read, written = side_read(request), False
+        # the body `body` gives is the one the choose script was sent (utils.parsers.peek_body)
+        if (day := getattr(request, "settlement_choice_day", None)) is not None:
             read, written = services.chosen_with_token(read)
-            choice, day = sent
-            written = written and choice == data
         priced = services.settlement_choose(
             account_id=request.user.pk, read=read, written=written, today=day, **data
         )
