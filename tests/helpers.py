@@ -109,3 +109,18 @@ def _redis_value(client, key):
     if kind == "zset":
         return kind, client.zrange(key, 0, -1, withscores=True)
     return kind, client.dump(key)
+
+
+def count_validations(monkeypatch) -> list:
+    """Every serializer class `utils.parsers.validated` is called with from now on, in order."""
+    from utils import parsers
+
+    calls: list = []
+    real = parsers.validated
+
+    def counting(serializer_class, data):
+        calls.append(serializer_class)
+        return real(serializer_class, data)
+
+    monkeypatch.setattr(parsers, "validated", counting)
+    return calls

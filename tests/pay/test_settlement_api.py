@@ -702,17 +702,10 @@ def test_a_post_with_its_reads_in_the_token_round_trip_answers_as_without(auth_a
 
 @pytest.mark.parametrize("method", ["post", "patch"])
 def test_a_body_looked_at_with_the_token_is_validated_once(auth_api, shop, monkeypatch, method):
-    from utils import parsers
+    from tests.helpers import count_validations
 
     settle(auth_api, [shop.python.pk])
-    calls = []
-    real = parsers.validated
-
-    def counting(serializer_class, data):
-        calls.append(serializer_class)
-        return real(serializer_class, data)
-
-    monkeypatch.setattr(parsers, "validated", counting)
+    calls = count_validations(monkeypatch)
     if method == "post":
         body = auth_api.post("/api/settlement/", {"course_list": [shop.django.pk]}, format="json")
     else:

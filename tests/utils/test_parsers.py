@@ -208,17 +208,11 @@ def test_a_body_looked_at_twice_is_parsed_once(monkeypatch):
 
 
 def test_a_body_peeked_valid_is_what_body_gives_and_is_validated_once(monkeypatch):
+    from tests.helpers import count_validations
     from utils import parsers
 
     request = drf_request(b'{"course_id": "3", "coupon_id": null}')
-    calls = []
-    real = parsers.validated
-
-    def counting(serializer_class, data):
-        calls.append(serializer_class)
-        return real(serializer_class, data)
-
-    monkeypatch.setattr(parsers, "validated", counting)
+    calls = count_validations(monkeypatch)
     peeked = parsers.peek_body(SettlementPatchSerializer, request)
     assert peeked == {"course_id": 3, "coupon_id": None}
     assert parsers.body(SettlementPatchSerializer, request) == peeked
