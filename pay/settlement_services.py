@@ -429,30 +429,18 @@ def settlement_choose(
     coupon_id: int | Unset | None = UNSET,
     global_coupon_id: int | Unset | None = UNSET,
     read=None,
-    written: bool = False,
     today: date | None = None,
 ) -> PricedSettlement:
     """Choose (or clear: None) a course's coupon and/or the global coupon; UNSET leaves a choice
     as it is (PATCH /api/settlement/, parsed by pay.serializers.SettlementPatchSerializer).
 
     `read`: the settlement's reply already read with the token (`queue_patch_read`: the
-    settlement's read, or the choose script's when its permit did not allow the choice): the choice is decided on
-    it and written if its version is still current, in one round trip (utils.redis.transact_from);
-    otherwise, or without it, as an optimistic transaction. `written`: the token's round trip has
-    already checked and written this very choice (`queue_patch_read`, by the permit that
-    `choice_permit` made) and `read` is the settlement after it: it is priced, nothing more, on
-    the `today` the script checked the permit's day against."""
+    settlement's read, or the choose script's when its permit did not allow the choice): the
+    choice is decided on it and written if its version is still current, in one round trip
+    (utils.redis.transact_from); otherwise, or without it, as an optimistic transaction. (A
+    choice the script wrote is answered by `settlement_after_choice`.)"""
     coupon_choice, global_choice = coupon_id, global_coupon_id
     today = today or timezone.localdate()
-    if written and read is not None:
-        priced = _priced_after_choice(account_id, read, today)
-        course_differs = coupon_choice is not UNSET and (
-            course_id is None or priced.course_choices.get(course_id) != coupon_choice
-        )
-        global_differs = global_choice is not UNSET and priced.global_choice != global_choice
-        if course_differs or global_differs:  # never expected: tests pin the permit to pricing
-            logger.error("a choice the permit allowed is not usable to pricing: %s", account_id)
-        return priced
     prefetched = [] if read is None else [store.settlement_from_reply(account_id, read)]
     first = prefetched[0] if prefetched else None
 
@@ -543,21 +531,47 @@ def queue_patch_read(pipe, account_id: int, token: str | None, choice: dict | No
         coupon_id=... if coupon_id is UNSET else coupon_id,
         global_coupon_id=... if global_coupon_id is UNSET else global_coupon_id,
         today=today,
+        code=ANSWER_CODE,
     )
     return today
 
 
-def chosen_with_token(reply) -> tuple[Any, bool]:
-    """The choose script's reply (`queue_patch_read`) as `settlement_choose`'s (read, written):
-    (None, False) when it decided nothing."""
+def chosen_with_token(reply) -> store.Chosen:
+    """The choose script's reply (`queue_patch_read`): `written`, and else the settlement's read
+    (`read`, None when it decided nothing) that `settlement_choose` decides on."""
     return store.choose_reply(reply)
 
 
-def _priced_after_choice(account_id: int, read, today: date) -> PricedSettlement:
+def settlement_after_choice(
+    *,
+    account_id: int,
+    chosen: store.Chosen,
+    today: date,
+    course_id: int | None = None,
+    coupon_id: int | Unset | None = UNSET,
+    global_coupon_id: int | Unset | None = UNSET,
+) -> dict:
+    """PATCH /api/settlement/'s data once the token's round trip has checked and written the
+    choice (`queue_patch_read`, by the permit `choice_permit` made; `chosen.written`), on the
+    `today` the script checked the permit's day against: the answer kept for the state it left,
+    when one was (the choice went back to choices already shown on this permit); otherwise the
+    settlement after it, priced and rendered, and that answer kept (store.keep_answer)."""
+    if chosen.answer is not None and (answer := store.kept_answer_of(chosen.answer)) is not None:
+        return answer
+    read = chosen.read if chosen.read is not None else store.read_reply(account_id)
     settlement = store.settlement_from_reply(account_id, read)
     check = check_coupons(account_id, settlement, today)
     priced = settlement_price(settlement, today=today, gone=check.gone)
-    return replace(priced, settlement=_with_choices(priced))
+    course_differs = coupon_id is not UNSET and (
+        course_id is None or priced.course_choices.get(course_id) != coupon_id
+    )
+    global_differs = global_coupon_id is not UNSET and priced.global_choice != global_coupon_id
+    if course_differs or global_differs:  # never expected: tests pin the permit to pricing
+        logger.error("a choice the permit allowed is not usable to pricing: %s", account_id)
+    answer = settlement_payload(replace(priced, settlement=_with_choices(priced)))
+    if chosen.content is not None:
+        store.keep_answer(account_id, chosen.content, ANSWER_CODE, settlement, answer)
+    return answer
 
 
 def _with_choices(priced: PricedSettlement) -> Settlement:

@@ -20,6 +20,9 @@
 - `settlement_permit_<user>`: hash, expiring after `COUPON_CHECK_SECONDS`: what a PATCH may
   choose on the settlement (`Permit`, made by pricing), so that a choice is checked and written
   by one script in the token's round trip (`queue_choose_with_token`).
+- `settlement_answers_<user>`: hash, expiring with the permit: the answers PATCHes rendered on
+  the permit's settlement (`<content>:<code>:<choices>` -> the answer's JSON), so that a choice
+  going back to a state already shown is answered as it was (`keep_answer`).
 
 Writes only queue commands on a caller's MULTI pipeline (`queue_*`); the services decide what is
 written together.
@@ -580,6 +583,7 @@ def queue_clear_all(pipe, user_id: int, course_ids, checkout: str | None = None)
         keys.global_coupon(user_id),
         keys.settlement_checked(user_id),
         keys.settlement_permit(user_id),
+        keys.settlement_answers(user_id),
     )
     return version
 
@@ -642,7 +646,7 @@ def queue_add_coupon(pipe, user_id: int, coupon: StoredCoupon, line: SettlementL
     and it reads the database afresh. The kept check (and answer) is replaced by a marker: the
     next read asks again, and a read that started before cannot keep its older answer."""
     pipe.set(keys.settlement_checked(user_id), f"offer {secrets.token_hex(16)}")
-    pipe.delete(keys.settlement_permit(user_id))
+    pipe.delete(keys.settlement_permit(user_id), keys.settlement_answers(user_id))
     if line is None:
         pipe.hset(
             keys.global_coupon(user_id),
@@ -676,12 +680,16 @@ class Permit:
     day: date
     lines: dict[int, tuple[int, dict[int, int]]]  # course id -> (no coupon, record id -> cents)
     global_floors: dict[int, int]  # record id -> least subtotal in cents
+    # names what it was made on (every field but the version, which choices move): the answers
+    # kept for it (`keep_answer`) hold while it does
+    content: str = field(default_factory=lambda: secrets.token_hex(16))
 
     def encode(self) -> dict[str, str]:
         fields = {
             "version": self.version,
             "records": self.records_version or "",
             "day": self.day.isoformat(),
+            "content": self.content,
         }
         for course_id, (plain, options) in self.lines.items():
             prices = [f"-:{plain}", *(f"{rid}:{cents}" for rid, cents in options.items())]
@@ -693,34 +701,40 @@ class Permit:
 
 def queue_permit(pipe, user_id: int, permit: Permit) -> None:
     """Keep `permit` for `permit.version`: queued on the writer's MULTI that makes that version
-    current."""
+    current. The answers kept for the permit it replaces go with it."""
     key = keys.settlement_permit(user_id)
-    pipe.delete(key)
+    pipe.delete(key, keys.settlement_answers(user_id))
     pipe.hset(key, mapping=permit.encode())
     pipe.expire(key, settings.COUPON_CHECK_SECONDS)
 
 
-# KEYS: the token's key and its account's stamp key (TOKEN_CHECK_LUA), the permit, the
-# settlement's index, then `_indexed_read`'s other keys (global coupons, version, coupon records'
-# version, kept check, records' moving marker). ARGV: the account id, today, the course ('' for
-# none), its coupon ('' to leave it, '-' to clear it), the global coupon (likewise), a new state
-# token, the lines' key prefix, then the other keys' read commands.
+# KEYS: the token's key and its account's stamp key (TOKEN_CHECK_LUA), the permit, the answers
+# kept for it, the settlement's index, then `_indexed_read`'s other keys (global coupons,
+# version, coupon records' version, kept check, records' moving marker). ARGV: the account id,
+# today, the course ('' for none), its coupon ('' to leave it, '-' to clear it), the global
+# coupon (likewise), a new state token, the lines' key prefix, the answer's code, then the other
+# keys' read commands.
 # It writes the choice only when the permit was made for the current version, records' version
 # and day (and no records' change is under way), the course's coupon is one the permit lists for
 # it, and the global coupon chosen after the change is one it lists whose least subtotal the
 # subtotal reaches (the lines' prices with their usable choices, in cents). The version moves to
 # a new state of the same checkout, the permit and the kept check with it (the check without
 # its answer, as `GoneCheck.moved_to`; dropped if it is not a check of the old version).
-# Returns {1 if written else 0, the settlement as `_indexed_read` reads it, after the writes}.
+# Returns {1 if written else 0, the settlement as `_indexed_read` reads it after the writes (or
+# false when an answer was kept for that state), the answer kept for it (`keep_answer`) or false,
+# the permit's content or false}.
 _CHOOSE = (
     READ_INDEXED_LUA
     + TOKEN_CHECK_LUA
     + """
-local permit_key, global_key, version_key = KEYS[3], KEYS[5], KEYS[6]
-local records_key, checked_key, moving_key = KEYS[7], KEYS[8], KEYS[9]
+local permit_key, answers_key, global_key, version_key = KEYS[3], KEYS[4], KEYS[6], KEYS[7]
+local records_key, checked_key, moving_key = KEYS[8], KEYS[9], KEYS[10]
 local today, course, coupon, wanted, state, prefix = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local code = ARGV[8]
 local changes_course = course ~= '' and coupon ~= ''
 
+-- returns the current version, the stored choices after the change (`choice_key`) and the
+-- permit's content, or nil when the permit does not allow the change
 local function decide()
   if redis.call('EXISTS', moving_key) == 1 then return nil end
   local flat = redis.call('HGETALL', permit_key)
@@ -730,11 +744,10 @@ local function decide()
   if not version or permit['version'] ~= version or permit['day'] ~= today then return nil end
   if permit['records'] ~= (redis.call('GET', records_key) or '') then return nil end
   if changes_course and not permit['line:' .. course] then return nil end
-  local subtotal, lines = 0, 0
+  local subtotal, choices = 0, {}
   for field, prices in pairs(permit) do
     if string.sub(field, 1, 5) == 'line:' then
       local line = string.sub(field, 6)
-      lines = lines + 1
       -- every key it may write is read first: one of another type fails it before any write
       local chosen = redis.call('HGET', prefix .. line, 'default_course_coupon_id') or '-'
       if chosen ~= '-' and not string.match(chosen, '^[1-9]%d*$') then return nil end
@@ -750,9 +763,10 @@ local function decide()
         cents = plain  -- a stored choice no longer usable is priced as none
       end
       subtotal = subtotal + cents
+      choices[#choices + 1] = {tonumber(line), line .. '=' .. chosen}
     end
   end
-  if redis.call('SCARD', KEYS[4]) ~= lines then return nil end  -- the lines the permit knows
+  if redis.call('SCARD', KEYS[5]) ~= #choices then return nil end  -- the lines the permit knows
   local global = redis.call('HGET', global_key, 'default_coupon_id') or '-'
   if global ~= '-' and not string.match(global, '^[1-9]%d*$') then return nil end
   if wanted ~= '' then global = wanted end
@@ -760,45 +774,54 @@ local function decide()
     local floor = permit['global:' .. global]
     if not floor or subtotal < tonumber(floor) then return nil end
   end
-  return version
+  table.sort(choices, function(a, b) return a[1] < b[1] end)
+  local named = {}
+  for i, choice in ipairs(choices) do named[i] = choice[2] end
+  return version, table.concat(named, ',') .. '|' .. global, permit['content']
 end
 
-local old = decide()
-if old then
-  local dot = string.find(old, '.', 1, true)
-  local new = (dot and string.sub(old, 1, dot - 1) or old) .. '.' .. state
-  redis.call('SET', version_key, new)
-  if changes_course then
-    if coupon == '-' then
-      redis.call('HDEL', prefix .. course, 'default_course_coupon_id')
-    else
-      redis.call('HSET', prefix .. course, 'default_course_coupon_id', coupon)
-    end
-  end
-  if wanted == '-' then
-    redis.call('HDEL', global_key, 'default_coupon_id')
-  elseif wanted ~= '' then
-    redis.call('HSET', global_key, 'default_coupon_id', wanted)
-  end
-  redis.call('HSET', permit_key, 'version', new)
-  local check = redis.pcall('GET', checked_key)
-  if type(check) == 'table' then
-    redis.call('DEL', checked_key)  -- of another type: the next read asks the database
-  elseif check then
-    local head = '{"version":"' .. old .. '",'
-    if string.sub(check, 1, #head) == head then
-      -- the rest up to its answer (the first `,"answer":` is the key: a quote inside a JSON
-      -- string is escaped), or all of it when it has none
-      local answer = string.find(check, ',"answer":', #head, true)
-      local rest = answer and (string.sub(check, #head + 1, answer - 1) .. '}')
-        or string.sub(check, #head + 1)
-      redis.call('SET', checked_key, '{"version":"' .. new .. '",' .. rest, 'KEEPTTL')
-    else
-      redis.call('DEL', checked_key)
-    end
+local old, choices, content = decide()
+if not old then
+  return {0, read_indexed(KEYS[5], prefix, 6, 9), false, false}
+end
+local dot = string.find(old, '.', 1, true)
+local new = (dot and string.sub(old, 1, dot - 1) or old) .. '.' .. state
+redis.call('SET', version_key, new)
+if changes_course then
+  if coupon == '-' then
+    redis.call('HDEL', prefix .. course, 'default_course_coupon_id')
+  else
+    redis.call('HSET', prefix .. course, 'default_course_coupon_id', coupon)
   end
 end
-return {old and 1 or 0, read_indexed(KEYS[4], prefix, 5, 8)}
+if wanted == '-' then
+  redis.call('HDEL', global_key, 'default_coupon_id')
+elseif wanted ~= '' then
+  redis.call('HSET', global_key, 'default_coupon_id', wanted)
+end
+redis.call('HSET', permit_key, 'version', new)
+local check = redis.pcall('GET', checked_key)
+if type(check) == 'table' then
+  redis.call('DEL', checked_key)  -- of another type: the next read asks the database
+elseif check then
+  local head = '{"version":"' .. old .. '",'
+  if string.sub(check, 1, #head) == head then
+    -- the rest up to its answer (the first `,"answer":` is the key: a quote inside a JSON
+    -- string is escaped), or all of it when it has none
+    local answer = string.find(check, ',"answer":', #head, true)
+    local rest = answer and (string.sub(check, #head + 1, answer - 1) .. '}')
+      or string.sub(check, #head + 1)
+    redis.call('SET', checked_key, '{"version":"' .. new .. '",' .. rest, 'KEEPTTL')
+  else
+    redis.call('DEL', checked_key)
+  end
+end
+if not content then  -- a permit made before answers were kept
+  return {1, read_indexed(KEYS[5], prefix, 6, 9), false, false}
+end
+local kept = redis.pcall('HGET', answers_key, content .. ':' .. code .. ':' .. choices)
+if type(kept) == 'string' then return {1, false, kept, content} end
+return {1, read_indexed(KEYS[5], prefix, 6, 9), false, content}
 """
 )
 
@@ -810,17 +833,38 @@ def _choice_word(value) -> str:
     return "-" if value is None else str(value)
 
 
+def choice_key(settlement: Settlement) -> str:
+    """The settlement's stored choices as `_CHOOSE` names them: `<course>=<record>` for each line
+    by course id ('-' for none), then `|` and the global coupon's (`1=12,3=-|17`). With the
+    content of the permit they were stored under, they are all an answer depends on."""
+    lines = sorted(settlement.lines, key=lambda line: line.course_id)
+    named = ",".join(
+        f"{line.course_id}={_choice_word(line.default_course_coupon_id)}" for line in lines
+    )
+    return f"{named}|{_choice_word(settlement.default_global_coupon_id)}"
+
+
 def queue_choose_with_token(
-    pipe, user_id: int, token: str, *, course_id, coupon_id=..., global_coupon_id=..., today: date
+    pipe,
+    user_id: int,
+    token: str,
+    *,
+    course_id,
+    coupon_id=...,
+    global_coupon_id=...,
+    today: date,
+    code: str,
 ) -> None:
     """Queue, on the token's round trip (utils/authentication.py `reads_with_token`), the script
     that checks the token, decides the choice on the settlement's permit and writes it when the
-    permit allows it, and reads the settlement after it; `choose_reply` takes its reply.
+    permit allows it, then gives the answer kept for the state it leaves (rendered by `code`,
+    `keep_answer`) or reads the settlement after it; `choose_reply` takes its reply.
     `coupon_id`/`global_coupon_id`: ... leaves the choice, None clears it."""
-    read = _indexed_read(user_id)  # its other keys are KEYS[5..9] of the script, in this order
+    read = _indexed_read(user_id)  # its other keys are KEYS[6..10] of the script, in this order
     names = (
         *token_check_keys(token, user_id),
         keys.settlement_permit(user_id),
+        keys.settlement_answers(user_id),
         read.index,
         *(key for _, key in read.more),
     )
@@ -833,16 +877,75 @@ def queue_choose_with_token(
         _choice_word(global_coupon_id),
         secrets.token_hex(16),
         read.hash_prefix,
+        code,
         *(command for command, _ in read.more),
     )
     # the command itself: a cluster pipeline has no eval() method, but routes EVAL by its keys
     pipe.execute_command("EVAL", _CHOOSE, len(names), *names, *args)
 
 
-def choose_reply(reply) -> tuple[object, bool]:
-    """`queue_choose_with_token`'s reply as (the settlement's read reply for
-    `settlement_from_reply`, whether the choice was written), or (None, False) when the script
-    decided nothing (the token not good there, or an error: a key of another type)."""
-    if not isinstance(reply, list) or len(reply) != 2:
-        return None, False
-    return reply[1], reply[0] == 1
+@dataclass(frozen=True)
+class Chosen:
+    """What the choose script did (`choose_reply`): whether it wrote the choice; the settlement's
+    read reply after it (for `settlement_from_reply`), unless it gave the `answer` kept for the
+    state it left (JSON); the `content` of the permit it decided on (`keep_answer`)."""
+
+    written: bool = False
+    read: object = None
+    answer: str | None = None
+    content: str | None = None
+
+
+def choose_reply(reply) -> Chosen:
+    """`queue_choose_with_token`'s reply; nothing read or written when the script decided
+    nothing (the token not good there, or an error: a key of another type)."""
+    if not isinstance(reply, list) or len(reply) != 4:
+        return Chosen()
+    written, read, answer, content = reply
+    return Chosen(written == 1, read, answer, content)
+
+
+# KEYS: the permit, the answers kept for it. ARGV: the permit's content the answer was rendered
+# on, its field (`<content>:<code>:<choices>`), the answer, how many may be kept.
+_KEEP_ANSWER = """
+if redis.call('HGET', KEYS[1], 'content') ~= ARGV[1] then return 0 end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl <= 0 or redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[4]) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ttl)
+return 1
+"""
+
+# answers kept for one permit: the states a user goes back to while comparing coupons
+ANSWERS_KEPT = 8
+
+
+def keep_answer(user_id: int, content: str, code: str, settlement: Settlement, answer) -> None:
+    """Keep `answer` (the `data` of PATCH /api/settlement/, rendered by `code`) for the stored
+    choices of `settlement` (read after the choose script wrote them on the permit named
+    `content`), while that permit is still the one: the script gives it again when a choice
+    leaves these very choices stored (`queue_choose_with_token`). At most ANSWERS_KEPT are kept
+    for one permit; they expire with it. A failure is logged and never fails the PATCH."""
+    field_name = f"{content}:{code}:{choice_key(settlement)}"
+    try:
+        get_redis().eval(
+            _KEEP_ANSWER,
+            2,
+            keys.settlement_permit(user_id),
+            keys.settlement_answers(user_id),
+            content,
+            field_name,
+            orjson.dumps(answer),
+            ANSWERS_KEPT,
+        )
+    except (RedisError, *UNAVAILABLE):
+        logger.warning("answer of account %s not kept", user_id, exc_info=True)
+
+
+def kept_answer_of(raw: str) -> dict | None:
+    """An answer `keep_answer` kept, decoded; None when it does not decode (then it is priced)."""
+    try:
+        answer = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return answer if isinstance(answer, dict) else None

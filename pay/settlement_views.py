@@ -96,12 +96,19 @@ class SettlementView(APIView):
     )
     def patch(self, request):
         data = body(SettlementPatchSerializer, request)
-        read, written = side_read(request), False
+        read = side_read(request)
         # the body `body` gives is the one the choose script was sent (utils.parsers.peek_body)
         if (day := getattr(request, "settlement_choice_day", None)) is not None:
-            read, written = services.chosen_with_token(read)
+            chosen = services.chosen_with_token(read)
+            if chosen.written:
+                return ok(
+                    services.settlement_after_choice(
+                        account_id=request.user.pk, chosen=chosen, today=day, **data
+                    )
+                )
+            read = chosen.read
         priced = services.settlement_choose(
-            account_id=request.user.pk, read=read, written=written, today=day, **data
+            account_id=request.user.pk, read=read, today=day, **data
         )
         return ok(settlement_payload(priced))
 

@@ -91,6 +91,13 @@ def settlement_permit(user_id: int) -> str:
     return f"settlement_permit_{user(user_id)}"
 
 
+def settlement_answers(user_id: int) -> str:
+    """Hash (expiring with the permit): answers a PATCH rendered on the permit's settlement, by
+    its `content` and the stored choices they show, given again when a choice returns to one
+    (pay/settlement_store.py `keep_answer`)."""
+    return f"settlement_answers_{user(user_id)}"
+
+
 # --- coupon records (pay/records_version.py) ------------------------------------------------
 
 

@@ -4,6 +4,7 @@ the settlement it leaves is the one Python would have written; anything that cha
 choice depends on makes it decide nothing, so the PATCH is decided in Python again."""
 
 import itertools
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -86,13 +87,13 @@ def write_state(user_id, lines, global_coupons, choices, global_choice, gone, to
         pipe.execute()
 
 
-def choose_in_redis(user_id, token, choice):
+def choose_in_redis(user_id, token, choice) -> store.Chosen:
     """The script's reply as the view gets it: an error reply reads as none (token_lookup)."""
     with get_redis().pipeline(transaction=False) as pipe:
         sent = services.queue_patch_read(pipe, user_id, token, choice)
         [reply] = pipe.execute(raise_on_error=False)
     if sent is None:  # the settlement's read alone: nothing written
-        return None, False
+        return store.Chosen()
     return services.chosen_with_token(None if isinstance(reply, Exception) else reply)
 
 
@@ -155,7 +156,8 @@ def test_the_permits_script_writes_exactly_the_choices_python_accepts(case):
         write_state(user_id, lines, global_coupons, choices, global_choice, gone, token_of(user_id))
     before = stored_choices(in_redis)
 
-    read, written = choose_in_redis(in_redis, token_of(in_redis), choice)
+    chosen = choose_in_redis(in_redis, token_of(in_redis), choice)
+    written = chosen.written
     try:
         decided = services.settlement_choose(account_id=in_python, **choice)
     except AppError:
@@ -164,11 +166,11 @@ def test_the_permits_script_writes_exactly_the_choices_python_accepts(case):
     assert written == (decided is not None), (choice, decided)
     event("written in Redis" if written else "decided in Python")  # --hypothesis-show-statistics
     if written:
-        answered = services.settlement_choose(
-            account_id=in_redis, read=read, written=True, **choice
+        answered = services.settlement_after_choice(
+            account_id=in_redis, chosen=chosen, today=timezone.localdate(), **choice
         )
         assert stored_choices(in_redis) == stored_choices(in_python)
-        assert settlement_payload(answered) == settlement_payload(decided)
+        assert answered == settlement_payload(decided)
     else:
         assert stored_choices(in_redis) == before
 
@@ -206,8 +208,7 @@ def test_the_check_moved_by_the_script_is_the_check_moved_in_python(redis_client
         redis_client.set(keys.coupon_records_version(user_id), records)
         permit_key = keys.settlement_permit(user_id)
         redis_client.hset(permit_key, "records", records)
-    _, written = choose_in_redis(user_id, token_of(user_id), CLEAR)
-    assert written
+    assert choose_in_redis(user_id, token_of(user_id), CLEAR).written
     new = redis_client.get(keys.settlement_version(user_id))
     assert new != version and new.split(".")[0] == version.split(".")[0]  # same checkout
     assert GoneCheck.decode(redis_client.get(checked)) == check.moved_to(new)
@@ -250,8 +251,7 @@ def test_a_change_of_what_the_permit_was_made_for_makes_the_script_decide_nothin
     simple_state(user_id, token_of(user_id))
     change(redis_client, user_id)
     before = stored_choices(user_id)
-    _, written = choose_in_redis(user_id, token_of(user_id), CLEAR)
-    assert not written
+    assert not choose_in_redis(user_id, token_of(user_id), CLEAR).written
     assert stored_choices(user_id) == before
 
 
@@ -261,10 +261,10 @@ def test_a_permit_of_another_day_decides_nothing(redis_client):
     with get_redis().pipeline(transaction=False) as pipe:
         store.queue_choose_with_token(
             pipe, user_id, token_of(user_id), course_id=1, coupon_id=None,
-            today=timezone.localdate() + timedelta(days=1),
+            today=timezone.localdate() + timedelta(days=1), code="code",
         )  # fmt: skip
         [reply] = pipe.execute()
-    assert store.choose_reply(reply)[1] is False
+    assert store.choose_reply(reply).written is False
     assert stored_choices(user_id) == ({1: 1}, None)
 
 
@@ -274,8 +274,7 @@ def test_a_token_the_script_finds_not_good_reads_nothing_and_the_patch_decides_i
     user_id = next(_users)
     simple_state(user_id, token_of(user_id))
     token_ended(redis_client, user_id)
-    read, written = choose_in_redis(user_id, token_of(user_id), CLEAR)
-    assert (read, written) == (None, False)
+    assert choose_in_redis(user_id, token_of(user_id), CLEAR) == store.Chosen()
 
 
 @pytest.mark.parametrize(
@@ -316,8 +315,7 @@ def test_a_stored_choice_that_is_not_a_plain_id_makes_the_script_decide_nothing(
     user_id = next(_users)
     simple_state(user_id, token_of(user_id))
     redis_client.hset(keys.settlement(user_id, 1), "default_course_coupon_id", stored)
-    _, written = choose_in_redis(user_id, token_of(user_id), {"global_coupon_id": 2})
-    assert not written
+    assert not choose_in_redis(user_id, token_of(user_id), {"global_coupon_id": 2}).written
     assert redis_client.hget(keys.global_coupon(user_id), "default_coupon_id") is None
 
 
@@ -327,8 +325,8 @@ def test_a_course_key_of_another_type_fails_the_script_before_it_writes(redis_cl
     version = redis_client.get(keys.settlement_version(user_id))
     redis_client.delete(keys.settlement(user_id, 1))
     redis_client.set(keys.settlement(user_id, 1), "planted")
-    read, written = choose_in_redis(user_id, token_of(user_id), CLEAR)
-    assert (read, written) == (None, False)  # an error reply: the PATCH reads afresh
+    # an error reply: the PATCH reads afresh
+    assert choose_in_redis(user_id, token_of(user_id), CLEAR) == store.Chosen()
     assert redis_client.get(keys.settlement_version(user_id)) == version
 
 
@@ -356,7 +354,7 @@ def test_a_patch_written_by_the_script_is_priced_on_the_day_the_script_checked(
 
 
 def test_the_scripts_key_positions_follow_the_settlement_read():
-    # _CHOOSE names KEYS[5..9] by position: global coupons, version, records' version, kept
+    # _CHOOSE names KEYS[6..10] by position: global coupons, version, records' version, kept
     # check, records' moving marker, as `_indexed_read` lists them
     more = store._indexed_read(7).more
     assert more == (
@@ -366,3 +364,195 @@ def test_the_scripts_key_positions_follow_the_settlement_read():
         ("GET", keys.settlement_checked(7)),
         ("GET", keys.coupon_records_moving(7)),
     )
+
+
+# --- Answers kept for the permit's states (store.keep_answer) -------------------------------
+
+
+def answer_in_redis(user_id, token, choice):
+    """A PATCH as the view makes it, with the script: its answer (or AppError), and what the
+    script did."""
+    chosen = choose_in_redis(user_id, token, choice)
+    today = timezone.localdate()
+    if chosen.written:
+        return services.settlement_after_choice(
+            account_id=user_id, chosen=chosen, today=today, **choice
+        ), chosen
+    priced = services.settlement_choose(account_id=user_id, read=chosen.read, **choice)
+    return settlement_payload(priced), chosen
+
+
+@st.composite
+def sequences(draw):
+    """A generated settlement and PATCHes on it drawn from a few choices, so states recur."""
+    lines, global_coupons, choices, global_choice, gone, _ = draw(cases())
+    course_ids = [line.course_id for line in lines]
+    offered = {rid for line in lines for rid in line.course_coupons}
+    options = [{"global_coupon_id": rid} for rid in [None, *global_coupons]]
+    for line in lines:
+        options += [
+            {"course_id": line.course_id, "coupon_id": rid} for rid in [None, *line.course_coupons]
+        ]
+    if offered or global_coupons:
+        options.append({"course_id": draw(st.sampled_from(course_ids)), "coupon_id": 999_999})
+    picks = draw(st.lists(st.sampled_from(options[:6]), min_size=2, max_size=8))
+    return lines, global_coupons, choices, global_choice, gone, picks
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(case=sequences())
+def test_every_answer_of_a_sequence_of_patches_is_the_one_python_renders(case):
+    # the script's answers (kept ones among them, for states shown before on the same permit)
+    # against PATCHes decided and priced in Python alone, step by step
+    lines, global_coupons, choices, global_choice, gone, picks = case
+    in_redis, in_python = next(_users), next(_users)
+    for user_id in (in_redis, in_python):
+        write_state(user_id, lines, global_coupons, choices, global_choice, gone, token_of(user_id))
+    for choice in picks:
+        try:
+            expected = settlement_payload(
+                services.settlement_choose(account_id=in_python, **choice)
+            )
+        except AppError as error:
+            expected = (error.error.code, error.detail)
+        try:
+            answer, chosen = answer_in_redis(in_redis, token_of(in_redis), choice)
+        except AppError as error:
+            answer, chosen = (error.error.code, error.detail), store.Chosen()
+        event("kept answer" if chosen.answer else "written" if chosen.written else "python")
+        assert answer == expected, choice
+        assert stored_choices(in_redis) == stored_choices(in_python)
+
+
+ON = {"course_id": 1, "coupon_id": 1}
+
+
+def shown_both_ways(user_id):
+    """`simple_state`, then PATCHes clearing and choosing its course coupon (each answer kept)."""
+    simple_state(user_id, token_of(user_id))
+    first, chosen = answer_in_redis(user_id, token_of(user_id), CLEAR)
+    assert chosen.written and chosen.answer is None
+    second, chosen = answer_in_redis(user_id, token_of(user_id), ON)
+    assert chosen.written and chosen.answer is None
+    return first, second
+
+
+@pytest.mark.django_db
+def test_a_choice_back_to_a_state_already_shown_is_answered_as_it_was_kept(redis_client):
+    user_id = next(_users)
+    cleared, chosen_answer = shown_both_ways(user_id)
+    assert cleared["settlement_list"][0]["default_course_coupon_id"] is None
+    assert chosen_answer["settlement_list"][0]["default_course_coupon_id"] == 1
+    for choice, expected in [(CLEAR, cleared), (ON, chosen_answer), (CLEAR, cleared)]:
+        answer, chosen = answer_in_redis(user_id, token_of(user_id), choice)
+        assert chosen.written and chosen.answer is not None and chosen.read is None
+        assert answer == expected
+    assert stored_choices(user_id) == ({1: None}, None)
+    # the state priced and rendered afresh (its coupons as the kept check says: none gone)
+    fresh = services.settlement_price(store.settlement_read(user_id), gone={})
+    assert settlement_payload(fresh) == cleared
+
+
+@pytest.mark.django_db
+def test_kept_answers_expire_with_the_permit_and_are_bounded(redis_client):
+    user_id = next(_users)
+    shown_both_ways(user_id)
+    answers = keys.settlement_answers(user_id)
+    assert redis_client.hlen(answers) == 2
+    assert 0 < redis_client.pttl(answers) <= redis_client.pttl(keys.settlement_permit(user_id))
+    content = redis_client.hget(keys.settlement_permit(user_id), "content")
+    settlement = store.settlement_read(user_id)
+    for n in range(store.ANSWERS_KEPT + 3):
+        lines = [replace(line, default_course_coupon_id=n + 10) for line in settlement.lines]
+        store.keep_answer(user_id, content, "code", replace(settlement, lines=lines), {"n": n})
+    assert redis_client.hlen(answers) == store.ANSWERS_KEPT
+
+
+def an_offer_with_its_answers(redis_client, user_id):
+    an_offer(redis_client, user_id)
+
+
+def a_patch_decided_in_python(redis_client, user_id):
+    redis_client.delete(keys.settlement_permit(user_id))
+    answer_in_redis(user_id, token_of(user_id), ON)  # decided in Python: a new permit
+
+
+def another_code(redis_client, user_id):
+    redis_client.hset(keys.settlement_permit(user_id), "content", "another content")
+
+
+@pytest.mark.parametrize(
+    "change", [an_offer_with_its_answers, a_patch_decided_in_python, another_code]
+)
+@pytest.mark.django_db
+def test_answers_kept_for_one_permit_are_not_given_on_another(redis_client, change):
+    user_id = next(_users)
+    shown_both_ways(user_id)
+    change(redis_client, user_id)
+    simple_state_answer = answer_in_redis(user_id, token_of(user_id), CLEAR)[1]
+    assert simple_state_answer.answer is None  # priced and rendered again
+
+
+@pytest.mark.django_db
+def test_an_answer_rendered_by_other_code_is_not_given(redis_client):
+    user_id = next(_users)
+    shown_both_ways(user_id)
+    with get_redis().pipeline(transaction=False) as pipe:
+        store.queue_choose_with_token(
+            pipe, user_id, token_of(user_id), course_id=1, coupon_id=None,
+            today=timezone.localdate(), code="another deploy",
+        )  # fmt: skip
+        [reply] = pipe.execute()
+    chosen = store.choose_reply(reply)
+    assert chosen.written and chosen.answer is None and chosen.read is not None
+
+
+@pytest.mark.django_db
+def test_an_answer_rendered_on_a_replaced_permit_is_not_kept(redis_client):
+    user_id = next(_users)
+    simple_state(user_id, token_of(user_id))
+    chosen = choose_in_redis(user_id, token_of(user_id), CLEAR)
+    a_patch_decided_in_python(redis_client, user_id)  # the permit is replaced meanwhile
+    services.settlement_after_choice(
+        account_id=user_id, chosen=chosen, today=timezone.localdate(), **CLEAR
+    )
+    assert redis_client.exists(keys.settlement_answers(user_id)) == 0
+
+
+@pytest.mark.django_db
+def test_a_kept_answer_that_does_not_decode_is_priced_from_a_fresh_read(redis_client):
+    user_id = next(_users)
+    cleared, _ = shown_both_ways(user_id)
+    answers = keys.settlement_answers(user_id)
+    for name in redis_client.hkeys(answers):
+        redis_client.hset(answers, name, "not json")
+    answer, chosen = answer_in_redis(user_id, token_of(user_id), CLEAR)
+    assert chosen.answer == "not json"
+    assert answer == cleared
+
+
+@pytest.mark.django_db
+def test_an_answers_key_of_another_type_neither_fails_the_patch_nor_is_replaced(redis_client):
+    user_id = next(_users)
+    simple_state(user_id, token_of(user_id))
+    answers = keys.settlement_answers(user_id)
+    redis_client.set(answers, "planted")
+    for choice in (CLEAR, ON, CLEAR):
+        answer, chosen = answer_in_redis(user_id, token_of(user_id), choice)
+        assert chosen.written and chosen.answer is None
+    assert answer["settlement_list"][0]["default_course_coupon_id"] is None
+    assert redis_client.get(answers) == "planted"
+
+
+@pytest.mark.django_db
+def test_choice_key_names_the_stored_choices_as_the_script_does():
+    line = SettlementLine(10, "课程", "", Decimal("1.00"), "30天", 30, 1, {})
+    lines = [replace(line, course_id=10, default_course_coupon_id=5), replace(line, course_id=2)]
+    settlement = store.Settlement(lines, {}, 7)
+    assert store.choice_key(settlement) == "2=-,10=5|7"  # by course id, as numbers
+    assert store.choice_key(store.Settlement([], {}, None)) == "|-"
