@@ -6,10 +6,10 @@ course coupon for every course it buys (two for the first course) and two global
 size, one account walks the whole path once; every request below is measured as it happens:
 
 cart add (the n-th course: first with the worker's remembered courses forgotten, then again as
-usual), cart GET, settlement POST / GET / PATCH (course coupon, then global
-coupon) / DELETE (all back to the cart), then settle again and pay with 贝里 (no Idempotency-Key),
-fill the cart again, settle, choose coupons and pay with an Idempotency-Key, replay that payment
-(same key and body), and cancel that order.
+usual), cart GET, settlement POST / GET / PATCH (course coupon, then global coupon, then the
+course coupon off and on again: back to a state shown) / DELETE (all back to the cart), then
+settle again and pay with 贝里 (no Idempotency-Key), fill the cart again, settle, choose coupons
+and pay with an Idempotency-Key, replay that payment (same key and body), and cancel that order.
 
 SQL queries: django.test.utils.CaptureQueriesContext. Redis round trips: tests/redis_counting.py
 (one per command, one per pipeline or MULTI batch), the same counter the test suite uses. The ms
@@ -100,19 +100,22 @@ def main() -> int:
                 course_record = int(next(iter(line["course_coupons"])))
             measure(name("settlement GET (priced, kept)"), lambda: api.get("/api/settlement/"))
             measure(name("settlement GET again (kept)"), lambda: api.get("/api/settlement/"))
+
+            def choose_course_coupon(record_id):
+                body = {"course_id": first, "coupon_id": record_id}
+                return lambda: api.patch("/api/settlement/", body, format="json")
+
+            measure(name("settlement PATCH course coupon"), choose_course_coupon(course_record))
             measure(
-                name("settlement PATCH course coupon"),
-                lambda: api.patch(
-                    "/api/settlement/",
-                    {"course_id": first, "coupon_id": course_record},
-                    format="json",
-                ),
-            )
-            return measure(
                 name("settlement PATCH global coupon"),
                 lambda: api.patch(
                     "/api/settlement/", {"global_coupon_id": global_record}, format="json"
                 ),
+            )
+            # off and on again: the second goes back to a state shown (its kept answer)
+            measure(None, choose_course_coupon(None))
+            return measure(
+                name("settlement PATCH back to a state shown"), choose_course_coupon(course_record)
             )
 
         fill_cart(measure_last=True)
