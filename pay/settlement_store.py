@@ -505,7 +505,9 @@ def _global_coupons(raw: dict[str, str]) -> tuple[dict[int, StoredCoupon], int |
 def _discard_broken(user_id: int, members: list[str], global_fields: list[str]) -> None:
     """Remove the lines and global fields that did not decode, if they still do not when re-read
     under WATCH (utils.redis_store.repair). The version stays: nothing that would be paid
-    changes (a broken entry was never part of the settlement)."""
+    changes (a broken entry was never part of the settlement). The permit and its kept answers
+    go: they were made when the entry still decoded, and would let a PATCH choose it or show
+    it."""
     index, global_key = keys.settlement_index(user_id), keys.global_coupon(user_id)
     hashes = [keys.settlement(user_id, member) for member in members]
 
@@ -527,6 +529,8 @@ def _discard_broken(user_id: int, members: list[str], global_fields: list[str]) 
             pipe.srem(index, *still_broken)
         if fields:
             pipe.hdel(global_key, *fields)
+        if still_broken or fields:
+            pipe.delete(keys.settlement_permit(user_id), keys.settlement_answers(user_id))
 
     repair([index, global_key, *hashes], build)
 
@@ -680,8 +684,8 @@ class Permit:
     day: date
     lines: dict[int, tuple[int, dict[int, int]]]  # course id -> (no coupon, record id -> cents)
     global_floors: dict[int, int]  # record id -> least subtotal in cents
-    # names what it was made on (every field but the version, which choices move): the answers
-    # kept for it (`keep_answer`) hold while it does
+    # a random token, new with each permit made (a choice moving the permit keeps it): the
+    # answers kept for it (`keep_answer`) are named by it, so none is given on another permit
     content: str = field(default_factory=lambda: secrets.token_hex(16))
 
     def encode(self) -> dict[str, str]:
@@ -909,15 +913,21 @@ def choose_reply(reply) -> Chosen:
 # on, its field (`<content>:<code>:<choices>`), the answer, how many may be kept.
 _KEEP_ANSWER = """
 if redis.call('HGET', KEYS[1], 'content') ~= ARGV[1] then return 0 end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl <= 0 or redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[4]) then return 0 end
+local ends = redis.call('PEXPIRETIME', KEYS[1])
+if ends <= 0 then return 0 end  -- a permit always expires: the answers at the same moment
+if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[4]) and redis.call('HEXISTS', KEYS[2], ARGV[2]) == 0 then
+  return 0
+end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[2], ttl)
+redis.call('PEXPIREAT', KEYS[2], ends)
 return 1
 """
 
-# answers kept for one permit: the states a user goes back to while comparing coupons
+# answers kept for one permit (the states a user goes back to while comparing coupons), each of
+# at most ANSWER_KEPT_BYTES of JSON (a settlement of a few courses takes a few KB): at most
+# 8 x 32 KB per user with a settlement open, for COUPON_CHECK_SECONDS
 ANSWERS_KEPT = 8
+ANSWER_KEPT_BYTES = 32 * 1024
 
 
 def keep_answer(user_id: int, content: str, code: str, settlement: Settlement, answer) -> None:
@@ -925,7 +935,11 @@ def keep_answer(user_id: int, content: str, code: str, settlement: Settlement, a
     choices of `settlement` (read after the choose script wrote them on the permit named
     `content`), while that permit is still the one: the script gives it again when a choice
     leaves these very choices stored (`queue_choose_with_token`). At most ANSWERS_KEPT are kept
-    for one permit; they expire with it. A failure is logged and never fails the PATCH."""
+    for one permit, each of at most ANSWER_KEPT_BYTES (a larger one is not kept); they expire
+    with it. A failure is logged and never fails the PATCH."""
+    raw = orjson.dumps(answer)
+    if len(raw) > ANSWER_KEPT_BYTES:
+        return
     field_name = f"{content}:{code}:{choice_key(settlement)}"
     try:
         get_redis().eval(
@@ -935,7 +949,7 @@ def keep_answer(user_id: int, content: str, code: str, settlement: Settlement, a
             keys.settlement_answers(user_id),
             content,
             field_name,
-            orjson.dumps(answer),
+            raw,
             ANSWERS_KEPT,
         )
     except (RedisError, *UNAVAILABLE):

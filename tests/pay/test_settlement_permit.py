@@ -105,12 +105,13 @@ def stored_choices(user_id):
     )
 
 
-@st.composite
-def cases(draw):
+def settlements(draw, course_ids):
+    """A generated settlement of lines for these courses: (lines, global coupons, stored choices
+    (stale and dangling ones among them), the stored global choice, what the database says is
+    gone, every record id offered)."""
     today = timezone.localdate()
-    count = draw(st.integers(1, 4))
     lines, records = [], []
-    for course_id in range(1, count + 1):
+    for course_id in course_ids:
         price, coupons = draw(line_strategy(course_id, today))
         records.extend(c.id for c in coupons)
         lines.append(
@@ -132,6 +133,16 @@ def cases(draw):
     choices = [draw(st.one_of(st.none(), ids)) for _ in lines]
     global_choice = draw(st.one_of(st.none(), ids))
     gone = {rid: "已使用 / used" for rid in draw(st.lists(ids, max_size=2))} if records else {}
+    return lines, global_coupons, choices, global_choice, gone, records
+
+
+@st.composite
+def cases(draw):
+    count = draw(st.integers(1, 4))
+    lines, global_coupons, choices, global_choice, gone, records = settlements(
+        draw, range(1, count + 1)
+    )
+    ids = st.sampled_from(records) if records else st.just(999_999)
     course = draw(st.one_of(st.none(), st.integers(1, count + 1)))
     choice = {}
     if course is not None or draw(st.booleans()):
@@ -382,21 +393,57 @@ def answer_in_redis(user_id, token, choice):
     return settlement_payload(priced), chosen
 
 
+def an_offer_to_both(user_ids):
+    """A coupon claimed while the settlement is open, offered on its first line (each user's
+    settlement is the same)."""
+    today = timezone.localdate()
+    extra = StoredCoupon(next(_records), 1, "n", "券", GENERAL, "通用券", Decimal("1.00"), None,
+                         Decimal("0.00"), today, today + timedelta(days=3))  # fmt: skip
+    for user_id in user_ids:
+        settlement = store.settlement_read(user_id)
+        line = settlement.lines[0] if settlement.lines else None
+        with get_redis().pipeline(transaction=True) as pipe:
+            store.queue_add_coupon(pipe, user_id, extra, line)
+            pipe.execute()
+
+
+def a_course_back_to_the_cart(user_ids):
+    for user_id in user_ids:
+        settlement = store.settlement_read(user_id)
+        if settlement.lines:
+            services.settlement_clear(account_id=user_id, course_id=settlement.lines[-1].course_id)
+
+
+def records_moved(user_ids):
+    for user_id in user_ids:
+        get_redis().set(keys.coupon_records_version(user_id), f"moved {next(_records)}")
+
+
+EVENTS = [an_offer_to_both, a_course_back_to_the_cart, records_moved]
+
+
 @st.composite
 def sequences(draw):
-    """A generated settlement and PATCHes on it drawn from a few choices, so states recur."""
-    lines, global_coupons, choices, global_choice, gone, _ = draw(cases())
-    course_ids = [line.course_id for line in lines]
-    offered = {rid for line in lines for rid in line.course_coupons}
+    """A generated settlement (course ids of one to three digits: sorted as numbers, not text)
+    and steps on it: PATCHes drawn from a few choices, so states recur, and now and then a change
+    of what the permit was made on."""
+    course_ids = draw(
+        st.lists(st.sampled_from([1, 2, 10, 100]), min_size=1, max_size=4, unique=True)
+    )
+    lines, global_coupons, choices, global_choice, gone, _ = settlements(draw, course_ids)
     options = [{"global_coupon_id": rid} for rid in [None, *global_coupons]]
     for line in lines:
         options += [
             {"course_id": line.course_id, "coupon_id": rid} for rid in [None, *line.course_coupons]
         ]
-    if offered or global_coupons:
-        options.append({"course_id": draw(st.sampled_from(course_ids)), "coupon_id": 999_999})
-    picks = draw(st.lists(st.sampled_from(options[:6]), min_size=2, max_size=8))
-    return lines, global_coupons, choices, global_choice, gone, picks
+    options.append({"course_id": course_ids[0], "coupon_id": 999_999})  # not offered: 1028
+    picks = draw(st.lists(st.sampled_from(options), min_size=1, max_size=6, unique_by=str))
+    steps = draw(
+        st.lists(
+            st.one_of(st.sampled_from(picks), st.sampled_from(EVENTS)), min_size=2, max_size=10
+        )
+    )
+    return lines, global_coupons, choices, global_choice, gone, steps
 
 
 @pytest.mark.django_db
@@ -408,24 +455,26 @@ def sequences(draw):
 @given(case=sequences())
 def test_every_answer_of_a_sequence_of_patches_is_the_one_python_renders(case):
     # the script's answers (kept ones among them, for states shown before on the same permit)
-    # against PATCHes decided and priced in Python alone, step by step
-    lines, global_coupons, choices, global_choice, gone, picks = case
+    # against PATCHes decided and priced in Python alone, step by step, with offers, courses
+    # going back to the cart and coupon records changing between them
+    lines, global_coupons, choices, global_choice, gone, steps = case
     in_redis, in_python = next(_users), next(_users)
     for user_id in (in_redis, in_python):
         write_state(user_id, lines, global_coupons, choices, global_choice, gone, token_of(user_id))
-    for choice in picks:
+    for step in steps:
+        if callable(step):
+            step([in_redis, in_python])
+            continue
         try:
-            expected = settlement_payload(
-                services.settlement_choose(account_id=in_python, **choice)
-            )
+            expected = settlement_payload(services.settlement_choose(account_id=in_python, **step))
         except AppError as error:
             expected = (error.error.code, error.detail)
         try:
-            answer, chosen = answer_in_redis(in_redis, token_of(in_redis), choice)
+            answer, chosen = answer_in_redis(in_redis, token_of(in_redis), step)
         except AppError as error:
             answer, chosen = (error.error.code, error.detail), store.Chosen()
         event("kept answer" if chosen.answer else "written" if chosen.written else "python")
-        assert answer == expected, choice
+        assert answer == expected, step
         assert stored_choices(in_redis) == stored_choices(in_python)
 
 
@@ -462,20 +511,25 @@ def test_a_choice_back_to_a_state_already_shown_is_answered_as_it_was_kept(redis
 def test_kept_answers_expire_with_the_permit_and_are_bounded(redis_client):
     user_id = next(_users)
     shown_both_ways(user_id)
-    answers = keys.settlement_answers(user_id)
+    answers, permit = keys.settlement_answers(user_id), keys.settlement_permit(user_id)
     assert redis_client.hlen(answers) == 2
-    permit_ttl = redis_client.pttl(keys.settlement_permit(user_id))  # read first: it only falls
-    assert 0 < redis_client.pttl(answers) <= permit_ttl
-    content = redis_client.hget(keys.settlement_permit(user_id), "content")
+    assert redis_client.pexpiretime(answers) == redis_client.pexpiretime(permit) > 0
+    content = redis_client.hget(permit, "content")
     settlement = store.settlement_read(user_id)
-    for n in range(store.ANSWERS_KEPT + 3):
+
+    def keep(n, answer):
         lines = [replace(line, default_course_coupon_id=n + 10) for line in settlement.lines]
-        store.keep_answer(user_id, content, "code", replace(settlement, lines=lines), {"n": n})
+        store.keep_answer(user_id, content, "code", replace(settlement, lines=lines), answer)
+
+    for n in range(store.ANSWERS_KEPT + 3):
+        keep(n, {"n": n})
     assert redis_client.hlen(answers) == store.ANSWERS_KEPT
-
-
-def an_offer_with_its_answers(redis_client, user_id):
-    an_offer(redis_client, user_id)
+    names = sorted(redis_client.hkeys(answers))
+    keep(0, {"n": "again"})  # one already kept may be replaced when full
+    assert redis_client.hget(answers, f"{content}:code:1={10}|-") == '{"n":"again"}'
+    keep(1, {"n": "x" * store.ANSWER_KEPT_BYTES})  # too large: not kept
+    assert redis_client.hget(answers, f"{content}:code:1={11}|-") == '{"n":1}'
+    assert sorted(redis_client.hkeys(answers)) == names
 
 
 def a_patch_decided_in_python(redis_client, user_id):
@@ -483,20 +537,61 @@ def a_patch_decided_in_python(redis_client, user_id):
     answer_in_redis(user_id, token_of(user_id), ON)  # decided in Python: a new permit
 
 
-def another_code(redis_client, user_id):
-    redis_client.hset(keys.settlement_permit(user_id), "content", "another content")
+def everything_back_to_the_cart(redis_client, user_id):
+    services.settlement_clear(account_id=user_id)
 
 
-@pytest.mark.parametrize(
-    "change", [an_offer_with_its_answers, a_patch_decided_in_python, another_code]
-)
+def a_global_coupon_repaired(redis_client, user_id):
+    redis_client.hset(keys.global_coupon(user_id), "2", "not json")
+    store.settlement_read(user_id)  # a read drops the field that does not decode
+
+
+def a_line_repaired(redis_client, user_id):
+    redis_client.hset(keys.settlement(user_id, 1), "price", "abc")
+    store.settlement_read(user_id)
+
+
 @pytest.mark.django_db
-def test_answers_kept_for_one_permit_are_not_given_on_another(redis_client, change):
+@pytest.mark.parametrize(
+    "change",
+    [
+        a_patch_decided_in_python,
+        an_offer,
+        everything_back_to_the_cart,
+        a_global_coupon_repaired,
+        a_line_repaired,
+    ],
+)
+def test_the_answers_go_with_their_permit(redis_client, change):
     user_id = next(_users)
     shown_both_ways(user_id)
     change(redis_client, user_id)
-    simple_state_answer = answer_in_redis(user_id, token_of(user_id), CLEAR)[1]
-    assert simple_state_answer.answer is None  # priced and rendered again
+    assert redis_client.exists(keys.settlement_answers(user_id)) == 0
+
+
+@pytest.mark.django_db
+def test_a_repaired_coupon_is_no_longer_chosen_by_the_permit_nor_shown_by_a_kept_answer(
+    redis_client,
+):
+    user_id = next(_users)
+    simple_state(user_id, token_of(user_id))  # global coupon 2, 5.00 off
+    for choice in ({"global_coupon_id": 2}, {"global_coupon_id": None}):
+        answer_in_redis(user_id, token_of(user_id), choice)  # both answers kept
+    a_global_coupon_repaired(redis_client, user_id)
+    answer, chosen = answer_in_redis(user_id, token_of(user_id), {"global_coupon_id": None})
+    assert not chosen.written and "2" not in answer["global_coupon_info"]
+    with pytest.raises(AppError):  # decided in Python: not offered any more (1029)
+        answer_in_redis(user_id, token_of(user_id), {"global_coupon_id": 2})
+
+
+@pytest.mark.django_db
+def test_answers_kept_on_a_permit_of_other_content_are_not_given(redis_client):
+    # as if a new permit replaced it without its answers being deleted: they name another
+    user_id = next(_users)
+    shown_both_ways(user_id)
+    redis_client.hset(keys.settlement_permit(user_id), "content", "another content")
+    chosen = answer_in_redis(user_id, token_of(user_id), CLEAR)[1]
+    assert chosen.written and chosen.answer is None  # priced and rendered again
 
 
 @pytest.mark.django_db
