@@ -530,7 +530,7 @@ def _discard_broken(user_id: int, members: list[str], global_fields: list[str]) 
         if fields:
             pipe.hdel(global_key, *fields)
         if still_broken or fields:
-            pipe.delete(keys.settlement_permit(user_id), keys.settlement_answers(user_id))
+            _queue_drop_permit(pipe, user_id)
 
     repair([index, global_key, *hashes], build)
 
@@ -650,7 +650,7 @@ def queue_add_coupon(pipe, user_id: int, coupon: StoredCoupon, line: SettlementL
     and it reads the database afresh. The kept check (and answer) is replaced by a marker: the
     next read asks again, and a read that started before cannot keep its older answer."""
     pipe.set(keys.settlement_checked(user_id), f"offer {secrets.token_hex(16)}")
-    pipe.delete(keys.settlement_permit(user_id), keys.settlement_answers(user_id))
+    _queue_drop_permit(pipe, user_id)
     if line is None:
         pipe.hset(
             keys.global_coupon(user_id),
@@ -703,11 +703,18 @@ class Permit:
         return fields
 
 
+def _queue_drop_permit(pipe, user_id: int) -> None:
+    """Delete the permit and the answers kept for it, one key a command (a Cluster pipeline
+    outside MULTI refuses a DEL of several keys)."""
+    pipe.delete(keys.settlement_permit(user_id))
+    pipe.delete(keys.settlement_answers(user_id))
+
+
 def queue_permit(pipe, user_id: int, permit: Permit) -> None:
     """Keep `permit` for `permit.version`: queued on the writer's MULTI that makes that version
     current. The answers kept for the permit it replaces go with it."""
     key = keys.settlement_permit(user_id)
-    pipe.delete(key, keys.settlement_answers(user_id))
+    _queue_drop_permit(pipe, user_id)
     pipe.hset(key, mapping=permit.encode())
     pipe.expire(key, settings.COUPON_CHECK_SECONDS)
 
