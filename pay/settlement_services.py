@@ -568,7 +568,7 @@ def settlement_after_choice(
     global_differs = global_coupon_id is not UNSET and priced.global_choice != global_coupon_id
     if course_differs or global_differs:  # never expected: tests pin the permit to pricing
         logger.error("a choice the permit allowed is not usable to pricing: %s", account_id)
-    answer = settlement_payload(replace(priced, settlement=_with_choices(priced)))
+    answer = settlement_payload(priced)  # it renders the choices `priced` made effective
     if chosen.content is not None:
         store.keep_answer(account_id, chosen.content, ANSWER_CODE, settlement, answer)
     return answer

@@ -744,6 +744,10 @@ local today, course, coupon, wanted, state, prefix = ARGV[2], ARGV[3], ARGV[4], 
 local code = ARGV[8]
 local changes_course = course ~= '' and coupon ~= ''
 
+local function settlement()
+  return read_indexed(KEYS[5], prefix, 6, 9)
+end
+
 -- returns the current version, the stored choices after the change (`choice_key`) and the
 -- permit's content, or nil when the permit does not allow the change
 local function decide()
@@ -793,7 +797,7 @@ end
 
 local old, choices, content = decide()
 if not old then
-  return {0, read_indexed(KEYS[5], prefix, 6, 9), false, false}
+  return {0, settlement(), false, false}
 end
 local dot = string.find(old, '.', 1, true)
 local new = (dot and string.sub(old, 1, dot - 1) or old) .. '.' .. state
@@ -828,11 +832,11 @@ elseif check then
   end
 end
 if not content then  -- a permit made before answers were kept
-  return {1, read_indexed(KEYS[5], prefix, 6, 9), false, false}
+  return {1, settlement(), false, false}
 end
 local kept = redis.pcall('HGET', answers_key, content .. ':' .. code .. ':' .. choices)
 if type(kept) == 'string' then return {1, false, kept, content} end
-return {1, read_indexed(KEYS[5], prefix, 6, 9), false, content}
+return {1, settlement(), false, content}
 """
 )
 
