@@ -22,6 +22,9 @@ import common
 
 def short(sql: str) -> str:
     sql = re.sub(r"\s+", " ", sql)
+    if sql.startswith("WITH w0 AS ("):  # utils.sql.Writes: each of its writes, named
+        writes = re.findall(r"w\d+ AS \((INSERT INTO \S+|UPDATE \S+)", sql)
+        return f"WITH … ({len(writes)} writes: {', '.join(writes)})"
     sql = re.sub(r"SELECT .*? FROM", "SELECT … FROM", sql)
     sql = re.sub(r"\(.{60,}?\) VALUES", "(…) VALUES", sql)
     sql = re.sub(r"VALUES .*", "VALUES …", sql)

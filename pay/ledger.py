@@ -17,12 +17,15 @@ def beili_change(
     memo: str = "",
     order: Order | None = None,
     account_locked: bool = False,
+    writes: sql.Writes[Order] | None = None,
 ) -> TransactionRecord:
     """Move `amount` 贝里 into (收入/退款) or out of (支出/提现) the account, with its ledger row.
 
     Locks the account row (inside the caller's transaction when there is one), unless the caller
     says `account_locked`: it selected `account` for update in this transaction, so its balance
-    is current. Refuses to go below zero (1042).
+    is current. Refuses to go below zero (1042). `writes` (with `account_locked`): the two
+    writes join the caller's (a payment's: its order is `writes.first`), which runs them; the
+    row comes back unsaved until then.
     """
     if amount <= 0:
         raise ValueError("amount must be positive")
@@ -32,8 +35,16 @@ def beili_change(
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("account_locked needs the caller's transaction")
         return _ledger_write(
-            account, account, amount, transaction_type=transaction_type, memo=memo, order=order
+            account,
+            account,
+            amount,
+            transaction_type=transaction_type,
+            memo=memo,
+            order=order,
+            writes=writes,
         )
+    if writes is not None:
+        raise RuntimeError("writes needs account_locked")
     with transaction.atomic():
         locked = Account.objects.select_for_update().only("id", "balance").get(pk=account.pk)
         return _ledger_write(
@@ -49,31 +60,34 @@ def _ledger_write(
     transaction_type: int,
     memo: str,
     order: Order | None,
+    writes: sql.Writes[Order] | None = None,
 ) -> TransactionRecord:
-    """The balance moved and its ledger row (two statements), `locked` holding the current
-    balance. 1042 below zero, 1002 past the largest balance (a 贝里 given back to an account
-    that staff credited up to it), before anything is written."""
+    """The balance moved and its ledger row (two statements, or two of `writes`), `locked`
+    holding the current balance. 1042 below zero, 1002 past the largest balance (a 贝里 given
+    back to an account that staff credited up to it), before anything is written."""
     delta = amount if transaction_type in TransactionRecord.CREDITS else -amount
     if locked.balance + delta < 0:
         raise AppError(Codes.PAYMENT_NOT_ENOUGH_BEILI)
     if locked.balance + delta > MAX_BALANCE:
         raise AppError(Codes.MALFORMED, BALANCE_TOO_LARGE)
-    sql.execute(
-        "UPDATE course_account SET balance = balance + %s WHERE id = %s", [delta, locked.pk]
-    )
+    move = ("UPDATE course_account SET balance = balance + %s WHERE id = %s", [delta, locked.pk])
     new_balance = locked.balance + delta
     account.balance = new_balance
-    return sql.insert(
-        TransactionRecord(
-            account_id=locked.pk,
-            amount=amount,
-            balance=new_balance,
-            transaction_type=transaction_type,
-            transaction_number=new_serial("T"),
-            order=order,
-            memo=memo[:128] or None,
-        )
+    record = TransactionRecord(
+        account_id=locked.pk,
+        amount=amount,
+        balance=new_balance,
+        transaction_type=transaction_type,
+        transaction_number=new_serial("T"),
+        order=order,
+        memo=memo[:128] or None,
     )
+    if writes is not None:
+        writes.execute(*move)
+        writes.insert([record])
+        return record
+    sql.execute(*move)
+    return sql.insert(record)
 
 
 # The largest balance an account may hold (the column is a 32-bit integer).

@@ -105,13 +105,17 @@ def payment_create(
         raise AppError(Codes.PAYMENT_EMPTY)
     try:
         with transaction.atomic():
-            order = _pay(account=account, settlement=settlement, request=request, claim=claim)
-            # Asked of the gateway before the commit: if it refuses (1048), nothing was written.
-            # WeChat's answer comes back within WECHAT_TIMEOUT; only this account's row waits.
-            action = _start_payment(order, request=request, client_ip=client_ip)
-            answer = payment_result(order, action)
-            if claim is not None:
-                _keep_answer(account.pk, claim, answer)  # committed with the order, or not at all
+            order, answer = _pay(
+                account=account, settlement=settlement, request=request, claim=claim
+            )
+            if answer is None:  # money is left to pay
+                # Asked of the gateway before the commit: if it refuses (1048), nothing was
+                # written. WeChat's answer comes back within WECHAT_TIMEOUT; only this account's
+                # row waits.
+                action = _start_payment(order, request=request, client_ip=client_ip)
+                answer = payment_result(order, action)
+                if claim is not None:  # committed with the order, or not at all
+                    sql.execute(*_keeping_answer(account.pk, claim, answer))
     except _Answered as kept:  # this key was answered already (nothing was written)
         return kept.answer
     except (IntegrityError, _AlreadyPaid) as exc:
@@ -172,9 +176,11 @@ def _pay(
     settlement: Settlement,
     request: PaymentRequest,
     claim: KeyClaim | None = None,
-) -> Order:
-    """The payment's steps, in the caller's transaction: at most 8 SQL statements whatever the
-    number of courses (the caller's BEGIN and COMMIT make 10; tests/pay/test_payment_sql.py).
+) -> tuple[Order, dict | None]:
+    """The payment's steps, in the caller's transaction: at most 4 SQL statements on PostgreSQL
+    whatever the number of courses (9 elsewhere; the caller's BEGIN and COMMIT add two, a
+    gateway's one more; tests/pay/test_payment_sql.py). Returns the order and, when nothing is
+    left for a gateway, the answer (kept for `claim`'s key with the order's writes).
 
     :raises _Answered: the Idempotency-Key of `claim` was answered (by a request that held the
         lock before this one).
@@ -191,15 +197,22 @@ def _pay(
     today, now = timezone.localdate(), timezone.now()
     priced, gone = _price(settlement, policies=policies, records=records, today=today)
     split = _split(priced, request=request, gone=gone)
-    order = _create_order(
+    order = _new_order(
         locked, settlement=settlement, priced=priced, split=split, request=request, now=now
     )
-    _create_order_lines(order, settlement=settlement, priced=priced, policies=policies)
-    _use_coupons(order, priced=priced, now=now)
-    _spend_beili(locked, order=order, split=split)
-    if order.status == Order.STATUS_PAID:
-        receipts.receipt_on_commit(order.pk, receipts.PAID, email=locked.email)
-    return order
+    writes = sql.Writes(order)  # one statement on PostgreSQL: the order and what it takes
+    _add_order_lines(writes, settlement=settlement, priced=priced, policies=policies)
+    _use_coupons(writes, priced=priced, now=now)
+    _spend_beili(writes, locked, split=split)
+    if order.status != Order.STATUS_PAID:
+        writes.run()
+        return order, None
+    answer = payment_result(order, None)
+    if claim is not None:
+        writes.execute(*_keeping_answer(locked.pk, claim, answer))
+    writes.run()
+    receipts.receipt_on_commit(order.pk, receipts.PAID, email=locked.email)
+    return order, answer
 
 
 def _lock_account(account: Account) -> Account:
@@ -376,7 +389,7 @@ def _chosen_ids(priced: PricedSettlement) -> list[int]:
     return [*chosen, *([priced.global_choice] if priced.global_choice else [])]
 
 
-def _create_order(
+def _new_order(
     account: Account,
     *,
     settlement: Settlement,
@@ -385,13 +398,13 @@ def _create_order(
     request: PaymentRequest,
     now: datetime,
 ) -> Order:
-    """The order, paid when nothing is left for a gateway: one statement.
+    """The order, paid when nothing is left for a gateway; written by `Writes.run`, which
+    raises IntegrityError when this checkout was paid by a racing request meanwhile.
 
     :raises AppError: 1047 when money is left and the gateway is not available.
-    :raises IntegrityError: this checkout was paid by a racing request meanwhile.
     """
     paid = split.money == 0
-    order = Order(
+    return Order(
         payment_type=_payment_type(split, request=request, coupons_used=bool(_chosen_ids(priced))),
         order_number=new_serial("O"),
         account=account,
@@ -399,25 +412,25 @@ def _create_order(
         beili_used=split.beili,
         status=Order.STATUS_PAID if paid else Order.STATUS_UNPAID,
         pay_time=now if paid else None,
+        date=now,  # the answer is rendered before the write (whose auto_now_add sets it again)
         settlement_token=settlement.checkout,
         global_coupon_id=priced.global_choice,
     )
-    return sql.insert(order)
 
 
-def _create_order_lines(
-    order: Order,
+def _add_order_lines(
+    writes: sql.Writes[Order],
     *,
     settlement: Settlement,
     priced: PricedSettlement,
     policies: dict[int, PricePolicy],
 ) -> None:
-    """One line a course, with its coupon and its part of the global discount: one statement."""
+    """One line a course, with its coupon and its part of the global discount: one INSERT."""
     course_type = ContentType.objects.get_for_model(Course)  # cached after the first call
     titles = {line.course_id: line.title for line in settlement.lines}
-    sql.insert_many(
+    writes.insert(
         OrderDetail(
-            order=order,
+            order=writes.first,
             content_type=course_type,
             object_id=line_quote.course_id,
             original_price=line_quote.price,
@@ -433,26 +446,27 @@ def _create_order_lines(
     )
 
 
-def _use_coupons(order: Order, *, priced: PricedSettlement, now: datetime) -> None:
+def _use_coupons(writes: sql.Writes[Order], *, priced: PricedSettlement, now: datetime) -> None:
     """The chosen coupon records (locked by `_lock_chosen_coupons`) used by the order: one
-    statement, none when no coupon is chosen."""
+    UPDATE, none when no coupon is chosen."""
     if chosen := _chosen_ids(priced):
-        sql.execute(
+        writes.execute(
             "UPDATE pay_coupon_record SET status = %s, used_time = %s, order_id = %s"
             f" WHERE id IN ({sql.placeholders(len(chosen))})",
             [
                 CouponRecord.STATUS_USED,
                 sql.prepared(CouponRecord, "used_time", now),
-                order.pk,
+                sql.NEW_ID,
                 *chosen,
             ],
         )
 
 
-def _spend_beili(account: Account, *, order: Order, split: BeiliSplit) -> None:
-    """The 贝里 spent, with their ledger row: two statements, none without 贝里. The account is
+def _spend_beili(writes: sql.Writes[Order], account: Account, *, split: BeiliSplit) -> None:
+    """The 贝里 spent, with their ledger row: two writes, none without 贝里. The account is
     locked by `_lock_account`, so no second lock and no savepoint."""
     if split.beili:
+        order = writes.first
         beili_change(
             account=account,
             amount=split.beili,
@@ -460,6 +474,7 @@ def _spend_beili(account: Account, *, order: Order, split: BeiliSplit) -> None:
             memo=f"订单 {order.order_number}",
             order=order,
             account_locked=True,
+            writes=writes,
         )
 
 
@@ -627,10 +642,11 @@ def _kept_answer(account_id: int, claim: KeyClaim) -> dict | None:
     return None
 
 
-def _keep_answer(account_id: int, claim: KeyClaim, answer: dict) -> None:
-    """The key's answer, in the payment's transaction: one statement. A row it replaces is one
-    `_kept_answer` found nothing to repeat in (past a day, or left by a request that died)."""
-    sql.execute(
+def _keeping_answer(account_id: int, claim: KeyClaim, answer: dict) -> tuple[str, list]:
+    """The statement that keeps the key's answer, to run in the payment's transaction. A row it
+    replaces is one `_kept_answer` found nothing to repeat in (past a day, or left by a request
+    that died)."""
+    return (
         'INSERT INTO pay_idempotency_key (account_id, "key", fingerprint, response, created,'
         " owner, lease_until) VALUES (%s, %s, %s, %s, %s, '', NULL)"
         ' ON CONFLICT (account_id, "key") DO UPDATE SET fingerprint = excluded.fingerprint,'

@@ -19,7 +19,7 @@ raises Django's `IntegrityError`, and counts in `CaptureQueriesContext` and the 
 
 from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from django.db import connection, transaction
 from django.db.models import Field, Model
@@ -168,6 +168,118 @@ def insert_many(objs: Iterable[Model]) -> None:
     execute(_insert_sql(connection.vendor, model, len(objs), returning=False), params)
     for obj in objs:
         _saved(obj)
+
+
+class _NewId:
+    def __repr__(self) -> str:
+        return "NEW_ID"
+
+
+NEW_ID: Any = _NewId()
+"""A parameter of a statement in `Writes`: the id of the row `Writes` inserts first."""
+
+
+class Writes(Generic[M]):
+    """Writes that go to the database together, in the caller's transaction: the INSERT of one
+    new row (`first`), then rows and statements that may name its id (a foreign key to `first`
+    on a row inserted here, or `NEW_ID` among a statement's parameters).
+
+    On PostgreSQL they are one statement, data-modifying CTEs (one round trip instead of one
+    each; issue 18: a payment's order, lines, coupons and 贝里); elsewhere each runs on its own,
+    in the order given. Either way they all happen or none does, no row count comes back, and
+    `first` comes back saved with its id. As one statement, each write sees the database as it
+    was before the statement (PostgreSQL's rule for data-modifying CTEs): none may change a row
+    another of them changes or reads, which keeps the two ways equal."""
+
+    def __init__(self, first: M):
+        if not first._state.adding or first.pk is not None:
+            raise ValueError("Writes starts with a new row")
+        self.first = first
+        self._steps: list[tuple[str, Any]] = []
+
+    def insert(self, objs: Iterable[Model]) -> None:
+        """New rows of one model in one INSERT; their foreign key to `first` is its new id."""
+        if objs := list(objs):
+            self._steps.append(("insert", objs))
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """A statement that returns no rows, `%s` placeholders only (`NEW_ID`: the new id)."""
+        self._steps.append(("execute", (sql, list(params))))
+
+    def run(self) -> M:
+        if connection.vendor != "postgresql":
+            insert(self.first)
+            for kind, step in self._steps:
+                if kind == "insert":
+                    for obj in step:
+                        self._link(obj)
+                    insert_many(step)
+                else:
+                    sql, params = step
+                    execute(sql, [self.first.pk if p is NEW_ID else p for p in params])
+            return self.first
+        model = type(self.first)
+        pk = _column(model._meta.pk)
+        new_id = f"(SELECT {connection.ops.quote_name(pk)} FROM w0)"
+        parts = [f"w0 AS ({_insert_sql(connection.vendor, model, 1)})"]
+        params = _values(self.first, _insert_fields(model))
+        for n, (kind, step) in enumerate(self._steps, 1):
+            if kind == "insert":
+                rows: list[Model] = step
+                fields = _insert_fields(type(rows[0]))
+                sql = _insert_sql(connection.vendor, type(rows[0]), len(rows), returning=False)
+                values = [v for obj in rows for v in self._values_linked(obj, fields)]
+            else:
+                sql, values = step
+            parts.append(f"w{n} AS ({_naming_new_id(sql, values, new_id, params)})")
+        with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
+            cursor.execute(f"WITH {', '.join(parts)} SELECT {new_id}", params)
+            value = cursor.fetchone()[0]
+        setattr(self.first, model._meta.pk.attname, value)
+        _saved(self.first)
+        for kind, step in self._steps:
+            if kind == "insert":
+                for obj in step:
+                    self._link(obj)
+                    _saved(obj)
+        return self.first
+
+    def _points_at_first(self, obj: Model, field: Field) -> bool:
+        return bool(
+            field.many_to_one
+            and field.is_cached(obj)  # type: ignore[attr-defined]
+            and field.get_cached_value(obj) is self.first  # type: ignore[attr-defined]
+        )
+
+    def _link(self, obj: Model) -> None:
+        """`obj`'s foreign keys to `first`, set to its id now that it has one."""
+        for field in _insert_fields(type(obj)):
+            if self._points_at_first(obj, field):
+                setattr(obj, field.attname, self.first.pk)
+
+    def _values_linked(self, obj: Model, fields: list[Field]) -> list[Any]:
+        values = _values(obj, fields)
+        return [
+            NEW_ID if self._points_at_first(obj, f) else v
+            for f, v in zip(fields, values, strict=True)
+        ]
+
+
+def _naming_new_id(sql: str, values: list[Any], new_id: str, params: list[Any]) -> str:
+    """`sql` with each placeholder whose value is NEW_ID replaced by `new_id`; the other values
+    appended to `params`."""
+    pieces = sql.split("%s")
+    if len(pieces) != len(values) + 1:
+        raise ValueError(f"{len(values)} values for {len(pieces) - 1} placeholders")
+    out = [pieces[0]]
+    for value, piece in zip(values, pieces[1:], strict=True):
+        if value is NEW_ID:
+            out.append(new_id)
+        else:
+            out.append("%s")
+            params.append(value)
+        out.append(piece)
+    return "".join(out)
 
 
 def _values(obj: Model, fields: list[Field]) -> list[Any]:

@@ -398,23 +398,27 @@ def test_a_repeat_after_the_settlement_was_cleared_reads_its_answer_without_a_le
     assert redis_client.exists(keys.idempotency_lease(account.pk, "k-1")) == 0
 
 
+@pytest.mark.parametrize(
+    "paid_with",
+    [{"price": "99.00"}, {"balance": 990, "price": "0.00"}],
+    ids=["money left to a gateway", "贝里 alone: the answer kept with the order's writes"],
+)
 def test_the_keys_answer_is_committed_with_the_order_or_not_at_all(
-    auth_api, python, checkout, monkeypatch
+    auth_api, account, python, checkout, fund, paid_with
 ):
-    from pay import payment_services
+    def keep_then_fail(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if "INSERT INTO pay_idempotency_key" in sql:
+            raise RuntimeError("the worker fails before the commit")
+        return result
 
-    keep = payment_services._keep_answer
-
-    def keep_then_fail(*args, **kwargs):
-        keep(*args, **kwargs)
-        raise RuntimeError("the worker fails before the commit")
-
+    fund(account, 2000)
     checkout(auth_api, python)
-    monkeypatch.setattr(payment_services, "_keep_answer", keep_then_fail)
-    with pytest.raises(RuntimeError):
-        pay(auth_api, price="99.00", key="k-1")
+    with connection.execute_wrapper(keep_then_fail), pytest.raises(RuntimeError):
+        pay(auth_api, key="k-1", **paid_with)
     assert not Order.objects.exists()
     assert not IdempotencyKey.objects.exists()
+    assert Account.objects.get(pk=account.pk).balance == 2000
 
 
 def test_a_key_left_running_by_the_previous_version_is_1046_until_its_lease_ends(

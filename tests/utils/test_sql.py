@@ -195,3 +195,125 @@ def test_statements_take_part_in_the_callers_transaction(account):
 def test_placeholders_match_the_number_of_values():
     assert sql.placeholders(1) == "%s"
     assert sql.placeholders(3) == "%s, %s, %s"
+
+
+# --- Writes: a new row and writes naming it, together ---------------------------------------
+
+
+def an_order_line(order, course_id: int) -> OrderDetail:
+    return OrderDetail(
+        order=order,
+        object_id=course_id,
+        content_type_id=order_type_id(),
+        original_price=Decimal("99.90"),
+        price=Decimal("89.91"),
+        valid_period_display="1个月",
+        valid_period=30,
+        memo=f"course {course_id}",
+    )
+
+
+def an_order_with_its_writes(account, number="O-w") -> tuple[sql.Writes[Order], list]:
+    """An order, two lines of it, a ledger row of it and a statement naming its new id."""
+    writes = sql.Writes(an_order(account, number=number))
+    lines = [an_order_line(writes.first, course_id) for course_id in (1, 2)]
+    writes.insert(lines)
+    writes.execute(
+        "UPDATE course_account SET balance = balance + %s WHERE id = %s", [5, account.pk]
+    )
+    record = a_ledger_row(account, f"T-{number}", order=writes.first)
+    writes.insert([record])
+    writes.execute(  # a row that was there before, now naming the new one
+        "UPDATE pay_transaction_record SET order_id = %s WHERE transaction_number = %s",
+        [sql.NEW_ID, "T-before"],
+    )
+    return writes, [*lines, record]
+
+
+def a_ledger_row(account, number: str, **fields) -> TransactionRecord:
+    return TransactionRecord(
+        account=account,
+        **{
+            "amount": 1,
+            "balance": 1,
+            "transaction_type": TransactionRecord.TYPE_INCOME,
+            "transaction_number": number,
+            **fields,
+        },
+    )
+
+
+def test_writes_store_the_new_row_and_the_rows_and_statements_naming_it(account):
+    before = sql.insert(
+        a_ledger_row(account, "T-before", transaction_type=TransactionRecord.TYPE_SPEND)
+    )
+    writes, rows = an_order_with_its_writes(account)
+
+    order = writes.run()
+
+    assert order.pk is not None and not order._state.adding
+    stored = Order.objects.get(pk=order.pk)
+    assert stored.order_number == "O-w" and stored.actual_amount == Decimal("12.30")
+    assert TransactionRecord.objects.get(pk=before.pk).order_id == order.pk  # NEW_ID: its id
+    lines = OrderDetail.objects.filter(order=order).order_by("object_id")
+    assert [(d.object_id, d.price, d.memo) for d in lines] == [
+        (1, Decimal("89.91"), "course 1"),
+        (2, Decimal("89.91"), "course 2"),
+    ]
+    assert {r.transaction_number for r in TransactionRecord.objects.filter(order=order)} == {
+        "T-O-w",
+        "T-before",
+    }
+    assert Account.objects.get(pk=account.pk).balance == account.balance + 5
+    # the rows written know their order's id and are saved, as sql.insert_many leaves them
+    assert all(row.order_id == order.pk and not row._state.adding for row in rows)
+
+
+def test_writes_are_one_statement_on_postgresql_and_one_each_elsewhere(account):
+    writes, _ = an_order_with_its_writes(account)
+
+    with CaptureQueriesContext(connection) as queries:
+        writes.run()
+
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 5)
+
+
+def test_writes_happen_all_or_none(account):
+    sql.insert(a_ledger_row(account, "T-O-clash"))
+    balance = Account.objects.get(pk=account.pk).balance
+    writes, _ = an_order_with_its_writes(account, number="O-clash")  # its ledger row clashes
+
+    with transaction.atomic():
+        with pytest.raises(IntegrityError), transaction.atomic():
+            writes.run()
+        # the transaction goes on without any of them
+        assert not Order.objects.filter(order_number="O-clash").exists()
+        assert not OrderDetail.objects.filter(memo__startswith="course").exists()
+        assert Account.objects.get(pk=account.pk).balance == balance
+
+
+def test_a_failed_write_marks_the_callers_atomic_block_for_rollback(account):
+    sql.insert(an_order(account, number="O-taken"))
+    writes = sql.Writes(an_order(account, number="O-taken"))
+
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            writes.run()
+        assert transaction.get_rollback()
+
+
+def test_writes_start_with_a_new_row(account):
+    with pytest.raises(ValueError, match="new row"):
+        sql.Writes(sql.insert(an_order(account)))
+
+
+def test_a_statement_needs_one_value_a_placeholder(account):
+    writes = sql.Writes(an_order(account))
+    writes.execute("UPDATE pay_order SET refund_memo = %s WHERE id = %s", [sql.NEW_ID])
+
+    if connection.vendor == "postgresql":
+        with pytest.raises(ValueError, match="1 values for 2 placeholders"):
+            writes.run()
+    else:  # checked by the database, one statement at a time
+        with pytest.raises(Exception):  # noqa: B017 - each backend names it its own way
+            writes.run()
