@@ -448,6 +448,11 @@ def _best_in_window_sparse(per_line: list[list[_Option]], low: int, high: int) -
     return min(states.values(), key=_state_key)[1]
 
 
+def _the_only_choice(per_line: list[list[_Option]], low: int, high: int) -> list[_Option]:
+    """Step 3 when each line has one option (none): its sum is the least, inside the window."""
+    return [options[0] for options in per_line]
+
+
 def _state_key(state):
     cost, chosen = state
     return cost, tuple(o.id for o in chosen)
@@ -483,6 +488,8 @@ def best_choice(
     fits = all(len(options) <= 1 << 16 for options in per_line)  # option indexes are uint16
     use_dense = (span <= DENSE_LIMIT and fits) if dense is None else dense
     search = _best_in_window_dense if use_dense else _best_in_window_sparse
+    if all(len(options) == 1 for options in per_line):
+        search = _the_only_choice  # no course coupon usable on any line: nothing to search
     candidates: list[CouponTerms | None] = [None]
     for coupon in sorted(global_coupons, key=lambda c: c.id):
         if check_coupon(coupon, Decimal("Infinity"), today).usable:  # its dates only, here

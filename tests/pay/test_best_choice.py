@@ -49,6 +49,20 @@ def test_no_coupons_means_nothing_chosen():
     assert best.payable == D("99.00")
 
 
+def test_lines_without_a_usable_coupon_still_get_the_best_global_coupon():
+    # nothing to search on the lines (an expired course coupon is no option): the global decides
+    expired = coupon(1, GENERAL, "50", end=DAY - timedelta(days=1))
+    offers = [Offer(1, D("120.00"), (expired,)), Offer(2, D("80.00"))]
+    globals_ = [
+        coupon(2, THRESHOLD, "30", minimum="250"),
+        coupon(3, THRESHOLD, "20", minimum="200"),
+    ]
+    best = best_choice(offers, globals_, today=DAY)
+    assert best.course_coupons == {1: None, 2: None}
+    assert best.global_coupon == 3
+    assert best.payable == D("180.00")
+
+
 def test_the_largest_course_coupon_is_chosen_without_a_global_coupon():
     offers = [Offer(1, D("100.00"), (coupon(1, GENERAL, "10"), coupon(2, GENERAL, "30")))]
     assert best_choice(offers).course_coupons == {1: 2}
