@@ -208,20 +208,26 @@ class Writes(Generic[M]):
         self._steps.append(("execute", (sql, list(params))))
 
     def run(self) -> M:
-        if connection.vendor != "postgresql":
-            insert(self.first)
-            for kind, step in self._steps:
-                if kind == "insert":
-                    for obj in step:
-                        self._link(obj)
-                    insert_many(step)
-                else:
-                    sql, params = step
-                    execute(sql, [self.first.pk if p is NEW_ID else p for p in params])
-            return self.first
+        if connection.vendor == "postgresql":
+            self._run_as_one()
+        else:
+            self._run_one_by_one()
+        return self.first
+
+    def _run_one_by_one(self) -> None:
+        insert(self.first)
+        for kind, step in self._steps:
+            if kind == "insert":
+                for obj in step:
+                    self._link(obj)
+                insert_many(step)
+            else:
+                sql, params = step
+                execute(sql, [self.first.pk if p is NEW_ID else p for p in params])
+
+    def _run_as_one(self) -> None:
         model = type(self.first)
-        pk = _column(model._meta.pk)
-        new_id = f"(SELECT {connection.ops.quote_name(pk)} FROM w0)"
+        new_id = f"(SELECT {connection.ops.quote_name(_column(model._meta.pk))} FROM w0)"
         parts = [f"w0 AS ({_insert_sql(connection.vendor, model, 1)})"]
         params = _values(self.first, _insert_fields(model))
         for n, (kind, step) in enumerate(self._steps, 1):
@@ -243,7 +249,6 @@ class Writes(Generic[M]):
                 for obj in step:
                     self._link(obj)
                     _saved(obj)
-        return self.first
 
     def _points_at_first(self, obj: Model, field: Field) -> bool:
         return bool(

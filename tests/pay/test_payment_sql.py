@@ -42,6 +42,17 @@ def _beili_for(data) -> int:
     return int(Decimal(data["amount"]["payable"]) * 100)
 
 
+def pay_with_key(account, body: dict) -> dict:
+    return payment_services.idempotent(
+        account=account,
+        key="k-1",
+        body=body,
+        run=lambda claim: payment_services.payment_create(
+            account=account, beili=body["balance"], price=Decimal(body["price"]), claim=claim
+        ),
+    )
+
+
 def writes_together() -> bool:
     return connection.vendor == "postgresql"
 
@@ -89,14 +100,7 @@ def test_a_keyed_payment_adds_the_key_and_its_answer(
     # check for an answer rides on the policies' statement): with the order's writes on
     # PostgreSQL, one more statement elsewhere
     with django_assert_num_queries(6 if writes_together() else 11):
-        payment_services.idempotent(
-            account=account,
-            key="k-1",
-            body=body,
-            run=lambda claim: payment_services.payment_create(
-                account=account, beili=body["balance"], price=Decimal("0.00"), claim=claim
-            ),
-        )
+        pay_with_key(account, body)
 
     assert IdempotencyKey.objects.get().response["status"] == Order.STATUS_PAID
 
@@ -105,22 +109,12 @@ def test_a_keyed_payment_leaving_money_to_a_gateway_keeps_the_answer_after_askin
     settled, account, django_assert_num_queries
 ):
     data, _ = settled(1)
-    beili = (
-        int(Decimal(data["amount"]["payable"]) * settings.BEILI_PER_YUAN) - settings.BEILI_PER_YUAN
-    )
-    # 1.00 left to pay
-    body = {"balance": beili, "price": "1.00"}
+    beili = int(Decimal(data["amount"]["payable"]) * settings.BEILI_PER_YUAN)
+    body = {"balance": beili - settings.BEILI_PER_YUAN, "price": "1.00"}  # 1.00 left to pay
 
     # the gateway's answer is part of the key's, so the key is kept in a statement of its own
     with django_assert_num_queries(7 if writes_together() else 11):
-        payment_services.idempotent(
-            account=account,
-            key="k-1",
-            body=body,
-            run=lambda claim: payment_services.payment_create(
-                account=account, beili=beili, price=Decimal("1.00"), claim=claim
-            ),
-        )
+        pay_with_key(account, body)
 
     kept = IdempotencyKey.objects.get().response
     assert kept["status"] == Order.STATUS_UNPAID and kept["pay_url"]

@@ -45,19 +45,7 @@ def test_insert_saves_the_row_as_the_orm_would_and_gives_back_its_id(account):
 
 def test_insert_many_saves_every_row_in_one_statement(account):
     order = sql.insert(an_order(account))
-    lines = [
-        OrderDetail(
-            order=order,
-            object_id=course_id,
-            content_type_id=order_type_id(),
-            original_price=Decimal("99.90"),
-            price=Decimal("89.91"),
-            valid_period_display="1个月",
-            valid_period=30,
-            memo=f"course {course_id}",
-        )
-        for course_id in (1, 2, 3)
-    ]
+    lines = [an_order_line(order, course_id) for course_id in (1, 2, 3)]
     with CaptureQueriesContext(connection) as queries:
         sql.insert_many(lines)
     assert len(queries) == 1
@@ -67,6 +55,19 @@ def test_insert_many_saves_every_row_in_one_statement(account):
         (2, Decimal("89.91"), Decimal("99.90")),
         (3, Decimal("89.91"), Decimal("99.90")),
     ]
+
+
+def an_order_line(order, course_id: int) -> OrderDetail:
+    return OrderDetail(
+        order=order,
+        object_id=course_id,
+        content_type_id=order_type_id(),
+        original_price=Decimal("99.90"),
+        price=Decimal("89.91"),
+        valid_period_display="1个月",
+        valid_period=30,
+        memo=f"course {course_id}",
+    )
 
 
 def order_type_id() -> int:
@@ -198,19 +199,6 @@ def test_placeholders_match_the_number_of_values():
 
 
 # --- Writes: a new row and writes naming it, together ---------------------------------------
-
-
-def an_order_line(order, course_id: int) -> OrderDetail:
-    return OrderDetail(
-        order=order,
-        object_id=course_id,
-        content_type_id=order_type_id(),
-        original_price=Decimal("99.90"),
-        price=Decimal("89.91"),
-        valid_period_display="1个月",
-        valid_period=30,
-        memo=f"course {course_id}",
-    )
 
 
 def an_order_with_its_writes(account, number="O-w") -> tuple[sql.Writes[Order], list]:
