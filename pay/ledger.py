@@ -83,7 +83,7 @@ def _ledger_write(
         memo=memo[:128] or None,
     )
     if writes is not None:
-        writes.execute(*move)
+        writes.execute(*move, rows=[("course_account", locked.pk)])  # one move an account
         writes.insert([record])
         return record
     sql.execute(*move)

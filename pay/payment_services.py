@@ -178,9 +178,10 @@ def _pay(
     claim: KeyClaim | None = None,
 ) -> tuple[Order, dict | None]:
     """The payment's steps, in the caller's transaction: at most 4 SQL statements on PostgreSQL
-    whatever the number of courses (9 elsewhere; the caller's BEGIN and COMMIT add two, a
-    gateway's one more; tests/pay/test_payment_sql.py). Returns the order and, when nothing is
-    left for a gateway, the answer (kept for `claim`'s key with the order's writes).
+    whatever the number of courses, the order's writes being one (9 elsewhere; one more to read
+    an earlier row of `claim`'s key, past its day; the caller's BEGIN and COMMIT add two;
+    tests/pay/test_payment_sql.py). Returns the order and, when nothing is left for a gateway,
+    the answer (kept for `claim`'s key with the order's writes).
 
     :raises _Answered: the Idempotency-Key of `claim` was answered (by a request that held the
         lock before this one).
@@ -459,6 +460,7 @@ def _use_coupons(writes: sql.Writes[Order], *, priced: PricedSettlement, now: da
                 sql.NEW_ID,
                 *chosen,
             ],
+            rows=[("pay_coupon_record", rid) for rid in chosen],
         )
 
 

@@ -479,7 +479,8 @@ def best_choice(
 ) -> BestChoice:
     """The choice of coupons with the least rank (see above): exact and deterministic.
 
-    `dense` forces the array or the dict programme (tests); by default the width decides.
+    `dense` forces the array or the dict programme (tests); by default the width decides, and
+    lines with one option each (no usable course coupon) take it without a search.
     """
     per_line = [_options(offer, today) for offer in offers]
     span = sum(
@@ -488,7 +489,7 @@ def best_choice(
     fits = all(len(options) <= 1 << 16 for options in per_line)  # option indexes are uint16
     use_dense = (span <= DENSE_LIMIT and fits) if dense is None else dense
     search = _best_in_window_dense if use_dense else _best_in_window_sparse
-    if all(len(options) == 1 for options in per_line):
+    if dense is None and all(len(options) == 1 for options in per_line):
         search = _the_only_choice  # no course coupon usable on any line: nothing to search
     candidates: list[CouponTerms | None] = [None]
     for coupon in sorted(global_coupons, key=lambda c: c.id):

@@ -186,33 +186,76 @@ class Writes(Generic[M]):
     on a row inserted here, or `NEW_ID` among a statement's parameters).
 
     On PostgreSQL they are one statement, data-modifying CTEs (one round trip instead of one
-    each; issue 18: a payment's order, lines, coupons and 贝里); elsewhere each runs on its own,
-    in the order given. Either way they all happen or none does, no row count comes back, and
-    `first` comes back saved with its id. As one statement, each write sees the database as it
-    was before the statement (PostgreSQL's rule for data-modifying CTEs): none may change a row
-    another of them changes or reads, which keeps the two ways equal."""
+    each; issue 18: a payment's order, lines, coupons and 贝里); elsewhere each runs on its own.
+    Either way they all happen or none does (the caller's transaction: refused in autocommit),
+    no row count comes back, and `first` comes back saved with its id (unsaved again if they
+    fail). As one statement, each write sees the database as it was before the statement, and
+    PostgreSQL runs them in no set order (PostgreSQL's rule for data-modifying CTEs). So that
+    both ways give the same rows:
+    - statements are INSERT, UPDATE or DELETE, with `%s` placeholders and no other `%`;
+    - none may read or change a row another of them writes: a statement names the rows it
+      changes (`rows`), and a second write of one is refused (PostgreSQL would apply only one of
+      two balance moves of an account);
+    - rows inserted by different steps get their ids in no set order."""
 
     def __init__(self, first: M):
         if not first._state.adding or first.pk is not None:
             raise ValueError("Writes starts with a new row")
         self.first = first
         self._steps: list[tuple[str, Any]] = []
+        self._changed: set[tuple[str, Any]] = set()
+        self._ran = False
 
     def insert(self, objs: Iterable[Model]) -> None:
         """New rows of one model in one INSERT; their foreign key to `first` is its new id."""
+        self._still_open()
         if objs := list(objs):
             self._steps.append(("insert", objs))
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """A statement that returns no rows, `%s` placeholders only (`NEW_ID`: the new id)."""
+    def execute(
+        self, sql: str, params: Sequence[Any] = (), *, rows: Iterable[tuple[str, Any]] = ()
+    ) -> None:
+        """A statement that returns no rows (`NEW_ID` among `params`: the new id). `rows`: the
+        (table, id) of each row it changes, which no other statement here may change."""
+        self._still_open()
+        if sql.lstrip().split(None, 1)[0].upper() not in ("INSERT", "UPDATE", "DELETE"):
+            raise ValueError("Writes takes INSERT, UPDATE and DELETE statements")
+        if "%" in sql.replace("%s", ""):
+            raise ValueError("Writes takes %s placeholders and no other %")
+        for row in rows:
+            if row in self._changed:
+                raise ValueError(f"a second write of {row} in one Writes")
+            self._changed.add(row)
         self._steps.append(("execute", (sql, list(params))))
 
     def run(self) -> M:
-        if connection.vendor == "postgresql":
-            self._run_as_one()
-        else:
-            self._run_one_by_one()
+        self._still_open()
+        if transaction.get_autocommit():
+            raise TransactionManagementError("Writes needs the caller's transaction")
+        self._ran = True
+        try:
+            if connection.vendor == "postgresql":
+                self._run_as_one()
+            else:
+                self._run_one_by_one()
+        except BaseException:
+            self._unsaved()
+            raise
         return self.first
+
+    def _still_open(self) -> None:
+        if self._ran:
+            raise RuntimeError("these writes ran already")
+
+    def _unsaved(self) -> None:
+        """`first` and the rows as they were before a run that failed (rolled back)."""
+        setattr(self.first, type(self.first)._meta.pk.attname, None)
+        self.first._state.adding = True
+        for kind, step in self._steps:
+            if kind == "insert":
+                for obj in step:
+                    obj._state.adding = True
+                    self._link(obj)  # to `first`, unsaved: no id
 
     def _run_one_by_one(self) -> None:
         insert(self.first)
@@ -258,10 +301,11 @@ class Writes(Generic[M]):
         )
 
     def _link(self, obj: Model) -> None:
-        """`obj`'s foreign keys to `first`, set to its id now that it has one."""
+        """`obj`'s foreign keys to `first` given its id, as assigning it does (which keeps it
+        as the related object)."""
         for field in _insert_fields(type(obj)):
             if self._points_at_first(obj, field):
-                setattr(obj, field.attname, self.first.pk)
+                setattr(obj, field.name, self.first)
 
     def _values_linked(self, obj: Model, fields: list[Field]) -> list[Any]:
         values = _values(obj, fields)

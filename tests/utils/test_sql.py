@@ -269,12 +269,14 @@ def test_writes_are_one_statement_on_postgresql_and_one_each_elsewhere(account):
 def test_writes_happen_all_or_none(account):
     sql.insert(a_ledger_row(account, "T-O-clash"))
     balance = Account.objects.get(pk=account.pk).balance
-    writes, _ = an_order_with_its_writes(account, number="O-clash")  # its ledger row clashes
+    writes, rows = an_order_with_its_writes(account, number="O-clash")  # its ledger row clashes
 
     with transaction.atomic():
         with pytest.raises(IntegrityError), transaction.atomic():
             writes.run()
-        # the transaction goes on without any of them
+        # the transaction goes on without any of them, and the rows are new ones again
+        assert writes.first.pk is None and writes.first._state.adding
+        assert all(row._state.adding and row.order_id is None for row in rows)
         assert not Order.objects.filter(order_number="O-clash").exists()
         assert not OrderDetail.objects.filter(memo__startswith="course").exists()
         assert Account.objects.get(pk=account.pk).balance == balance
@@ -305,3 +307,64 @@ def test_a_statement_needs_one_value_a_placeholder(account):
     else:  # checked by the database, one statement at a time
         with pytest.raises(Exception):  # noqa: B017 - each backend names it its own way
             writes.run()
+
+
+def test_a_second_write_of_one_row_is_refused(account):
+    # one statement on PostgreSQL would apply only one of two balance moves of an account
+    writes = sql.Writes(an_order(account))
+    move = "UPDATE course_account SET balance = balance + %s WHERE id = %s"
+    writes.execute(move, [5, account.pk], rows=[("course_account", account.pk)])
+
+    with pytest.raises(ValueError, match="second write"):
+        writes.execute(move, [-3, account.pk], rows=[("course_account", account.pk)])
+
+
+def test_two_ledger_moves_of_one_account_in_one_writes_are_refused(account):
+    from pay.ledger import beili_change
+
+    account.balance = 100
+    with transaction.atomic():
+        writes = sql.Writes(an_order(account))
+        spend = {"account": account, "order": writes.first, "account_locked": True}
+        beili_change(
+            amount=10, transaction_type=TransactionRecord.TYPE_SPEND, writes=writes, **spend
+        )
+        with pytest.raises(ValueError, match="second write"):
+            beili_change(
+                amount=20, transaction_type=TransactionRecord.TYPE_REFUND, writes=writes, **spend
+            )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT id FROM pay_order WHERE id = %s FOR UPDATE",
+        "UPDATE pay_order SET refund_memo = '100%' WHERE id = %s",
+        "UPDATE pay_order SET refund_memo = '%%s' WHERE id = %s",
+    ],
+    ids=["not a write", "a literal percent", "an escaped placeholder"],
+)
+def test_statements_that_would_differ_between_the_two_ways_are_refused(account, statement):
+    writes = sql.Writes(an_order(account))
+
+    with pytest.raises(ValueError):
+        writes.execute(statement, [sql.NEW_ID])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writes_outside_a_transaction_are_refused(account):
+    writes, _ = an_order_with_its_writes(account)
+
+    with pytest.raises(TransactionManagementError):
+        writes.run()
+    assert not Order.objects.exists()
+
+
+def test_writes_run_once(account):
+    writes, _ = an_order_with_its_writes(account)
+    writes.run()
+
+    with pytest.raises(RuntimeError, match="ran already"):
+        writes.run()
+    with pytest.raises(RuntimeError, match="ran already"):
+        writes.insert([an_order_line(writes.first, 9)])
