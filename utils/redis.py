@@ -280,7 +280,14 @@ return 1
 """
 
 
-def transact_from(guards: dict[str, str | None], build, *, watch_keys, attempts: int = 5):
+_BACKOFF_SECONDS = 0.001
+# Eight attempts: under heavy load one user's own cart writes (three tabs adding courses while
+# one settles) could win five in a row, whose pauses added up to 15 ms at most, shorter than one
+# build of a settlement there (bench/payment_load.py's chaos group: one 1003 in a thousand).
+ATTEMPTS = 8
+
+
+def transact_from(guards: dict[str, str | None], build, *, watch_keys, attempts: int = ATTEMPTS):
     """`transact` for a caller that has already read the state it decides on, with each key of
     `guards` (a key every write of that state replaces) holding the value given (None: absent):
     `build(pipe)` checks and queues its writes as for `transact`, on a pipeline that is never
@@ -300,16 +307,13 @@ def transact_from(guards: dict[str, str | None], build, *, watch_keys, attempts:
     return transact(watch_keys, build, attempts=attempts)
 
 
-_BACKOFF_SECONDS = 0.001
-
-
-def transact(watch_keys, build, *, attempts: int = 5):
+def transact(watch_keys, build, *, attempts: int = ATTEMPTS):
     """Optimistic multi-key transaction (WATCH/MULTI/EXEC), run again if a watched key changes.
 
     `build(pipe)` reads what it needs (with the stores' usual client, so reads can be pipelined),
     checks everything, raising to abort with nothing written, then calls `pipe.multi()` and
     queues its writes on `pipe`. Its return value is returned once EXEC succeeds. Between two
-    attempts it waits a random moment (up to 1, 2, 4, 8 ms).
+    attempts it waits a random moment (up to 1, 2, 4, ... 64 ms: at most 127 ms in all).
     """
     client = get_redis()
     for attempt in range(attempts):
@@ -323,7 +327,7 @@ def transact(watch_keys, build, *, attempts: int = 5):
                 metrics.WATCH_RETRIES.inc()
         if attempt + 1 < attempts:
             # a random pause, doubling each time, so that writers racing for the same keys stop
-            # colliding in step (at most 15 ms over five attempts)
+            # colliding in step
             time.sleep(random.uniform(0, _BACKOFF_SECONDS * 2**attempt))
     metrics.WATCH_EXHAUSTED.inc()
     raise ConcurrentUpdate(f"keys kept changing: {list(watch_keys)[:5]}")

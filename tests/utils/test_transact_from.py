@@ -99,8 +99,8 @@ def test_transact_waits_a_random_growing_moment_between_attempts(redis_client, m
         pipe.set("{t}written", "1")
 
     with pytest.raises(ConcurrentUpdate):
-        transact(["{t}contended"], build, attempts=5)
-    assert len(pauses) == 4  # between attempts, none after the last
-    bounds = [0.001, 0.002, 0.004, 0.008]
+        transact(["{t}contended"], build)
+    assert len(pauses) == 7  # between the eight attempts, none after the last
+    bounds = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064]
     assert all(0 <= pause <= bound for pause, bound in zip(pauses, bounds, strict=True))
     assert not redis_client.exists("{t}written")
