@@ -17,7 +17,7 @@ Each statement goes through Django's cursor: it takes part in the caller's `tran
 raises Django's `IntegrityError`, and counts in `CaptureQueriesContext` and the SQL-count tests.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from typing import Any, Generic, TypeVar, cast
 
@@ -251,18 +251,22 @@ class Writes(Generic[M]):
         """`first` and the rows as they were before a run that failed (rolled back)."""
         setattr(self.first, type(self.first)._meta.pk.attname, None)
         self.first._state.adding = True
+        for obj in self._inserted():
+            obj._state.adding = True
+            self._link(obj)  # to `first`, unsaved: no id
+
+    def _inserted(self) -> Iterator[Model]:
+        """Every row the steps insert, in their order."""
         for kind, step in self._steps:
             if kind == "insert":
-                for obj in step:
-                    obj._state.adding = True
-                    self._link(obj)  # to `first`, unsaved: no id
+                yield from step
 
     def _run_one_by_one(self) -> None:
         insert(self.first)
+        for obj in self._inserted():
+            self._link(obj)
         for kind, step in self._steps:
             if kind == "insert":
-                for obj in step:
-                    self._link(obj)
                 insert_many(step)
             else:
                 sql, params = step
@@ -287,11 +291,9 @@ class Writes(Generic[M]):
             value = cursor.fetchone()[0]
         setattr(self.first, model._meta.pk.attname, value)
         _saved(self.first)
-        for kind, step in self._steps:
-            if kind == "insert":
-                for obj in step:
-                    self._link(obj)
-                    _saved(obj)
+        for obj in self._inserted():
+            self._link(obj)
+            _saved(obj)
 
     def _points_at_first(self, obj: Model, field: Field) -> bool:
         return bool(
